@@ -1,0 +1,1 @@
+"""Subcommands of the ``billing-tui`` command line, one module each."""
