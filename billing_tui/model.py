@@ -225,9 +225,7 @@ class Price:
         if self.interval is None:
             return name
         every = (
-            self.interval
-            if self.interval_count == 1
-            else f"{self.interval_count} {self.interval}s"
+            self.interval if self.interval_count == 1 else f"{self.interval_count} {self.interval}s"
         )
         return f"{name} ({self.unit_money.format() if self.unit_money else '?'}/{every})"
 

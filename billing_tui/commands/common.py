@@ -49,7 +49,7 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         "--api-base",
         metavar="URL",
         default=argparse.SUPPRESS,
-        help="a Stripe-compatible API base URL, e.g. the loopback sandbox (env BILLING_TUI_API_BASE)",
+        help="Stripe-compatible API base URL, e.g. the loopback sandbox (BILLING_TUI_API_BASE)",
     )
 
 
