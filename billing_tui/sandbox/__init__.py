@@ -1,0 +1,1 @@
+"""A stateful in-memory emulator of the part of the Stripe API the workstation uses."""
