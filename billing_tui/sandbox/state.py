@@ -8,12 +8,12 @@ them. Nothing here is Stripe-SDK or HTTP aware.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import string
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 JSON = dict[str, Any]
@@ -44,26 +44,26 @@ _ALPHABET = string.ascii_letters + string.digits
 class Clock:
     """The sandbox's own clock: fixed (tests, ``--now``) or following real time from an offset."""
 
-    def __init__(self, now: datetime | None = None, *, frozen: bool = True) -> None:
-        anchor = now or datetime.now(UTC)
+    def __init__(self, now: dt.datetime | None = None, *, frozen: bool = True) -> None:
+        anchor = now or dt.datetime.now(dt.UTC)
         if anchor.tzinfo is None:
             raise ValueError("the sandbox clock needs an aware datetime")
         self._anchor = anchor
         self._frozen = frozen
-        self._started = datetime.now(UTC)
+        self._started = dt.datetime.now(dt.UTC)
 
     def now(self) -> int:
         """Unix seconds, the way Stripe stamps ``created``."""
-        return int(self.datetime().timestamp())
+        return int(self.current().timestamp())
 
-    def datetime(self) -> datetime:
+    def current(self) -> dt.datetime:
         if self._frozen:
             return self._anchor
-        return self._anchor + (datetime.now(UTC) - self._started)
+        return self._anchor + (dt.datetime.now(dt.UTC) - self._started)
 
-    def set(self, now: datetime) -> None:
+    def set(self, now: dt.datetime) -> None:
         self._anchor = now
-        self._started = datetime.now(UTC)
+        self._started = dt.datetime.now(dt.UTC)
 
 
 @dataclass
