@@ -10,6 +10,10 @@ class Settings:
     # --- identification
     #: Customer metadata key that maps a GitHub username or support handle to a customer.
     github_metadata_key: str = "github"
+    #: Customer metadata key naming the billing-portal configuration that applies to them.
+    portal_configuration_metadata_key: str = "portal_configuration"
+    #: Subscription metadata keys that name the person a subscription is for.
+    person_metadata_keys: tuple[str, ...] = ("for", "seat_holder", "user", "assignee")
 
     # --- gateway
     #: Retries the SDK itself makes for connection errors, 409 and 5xx.
