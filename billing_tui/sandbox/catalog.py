@@ -85,7 +85,8 @@ object                              fields (``*`` = required)
 **Invoice lines** (explicit ``invoice`` objects): ``{"price", "quantity", "amount",
 "description", "period": [start, end], "proration", "subscription_item"}``; ``amount`` defaults
 to ``unit_amount × quantity`` (required for proration lines), ``period`` to the item's current
-period, ``subscription_item`` to the subscription's item with that price. ``"pay": true`` (or
+period (``"period_start"``/``"period_end"`` name the item's current period bounds), and
+``subscription_item`` to the subscription's item with that price. ``"pay": true`` (or
 ``{"payment_method", "payment_intent", "charge", "invoice_payment"}`` to name the ids) settles a
 paid invoice's ``amount_due`` with a card.
 
@@ -835,8 +836,15 @@ class _Loader:
                 else:
                     p_start, p_end = item["current_period_start"], item["current_period_end"]
             elif isinstance(period, list) and len(period) == 2:
-                p_start = self._at(period[0], f"{where}.period")
-                p_end = self._at(period[1], f"{where}.period")
+                bounds = []
+                for bound in period:
+                    if bound in {"period_start", "period_end"}:
+                        if item is None:
+                            raise _Field(f"{where}.period", f"{bound!r} needs a subscription item")
+                        bounds.append(int(item[f"current_{bound}"]))
+                    else:
+                        bounds.append(self._at(bound, f"{where}.period"))
+                p_start, p_end = bounds
             else:
                 raise _Field(f"{where}.period", "must be [start, end]")
             desc = self._str(raw, "description", None)

@@ -1,0 +1,46 @@
+"""Each scenario's recorded anomalies are exactly what docs/anomalies.md's definitions raise."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from billing_tui.sandbox import catalog
+from billing_tui.sandbox.state import Clock, SandboxState
+from tests.sandbox_catalog.sandbox_catalog_oracle import detect
+
+INFOS = {info.name: info for info in catalog.list_scenarios()}
+
+
+@pytest.mark.parametrize("name", sorted(INFOS))
+def test_expected_anomalies_are_exactly_the_documented_ones(name: str, state: SandboxState) -> None:
+    [info] = catalog.load(state, [name])
+    raised = detect(state, info.customer_ids)
+    assert sorted(raised) == sorted(info.anomalies), info.notes
+
+
+@pytest.mark.parametrize("name", sorted(INFOS))
+def test_expectations_hold_inside_all_and_at_another_now(name: str) -> None:
+    """Other scenarios' objects (e.g. an extra portal configuration) and the date the demo runs
+    on do not change what a scenario shows."""
+    st = SandboxState(Clock(dt.datetime(2027, 2, 28, 23, 30, tzinfo=dt.UTC)))
+    catalog.load(st, ["all"])
+    info = st.scenarios[name]
+    assert sorted(detect(st, info.customer_ids)) == sorted(info.anomalies)
+
+
+def test_identifiers_find_the_scenario_customers(loaded_all: SandboxState) -> None:
+    """The identifier an operator types matches the scenario's customers (email, case-
+    insensitively, or the GitHub metadata), and no other scenario's customer."""
+    for info in loaded_all.scenarios.values():
+        wanted = info.identifier.strip().lower()
+        hits = {
+            c["id"]
+            for c in loaded_all.all("customer")
+            if (c["email"] or "").lower() == wanted
+            or c["metadata"].get("github", "").lower() == wanted.removeprefix("@")
+            or c["id"] == info.identifier
+        }
+        assert hits, info.name
+        assert hits <= set(info.customer_ids), info.name
