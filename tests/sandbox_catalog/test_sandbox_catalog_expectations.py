@@ -44,3 +44,23 @@ def test_identifiers_find_the_scenario_customers(loaded_all: SandboxState) -> No
         }
         assert hits, info.name
         assert hits <= set(info.customer_ids), info.name
+
+
+def test_large_account_has_the_advertised_size(state: SandboxState) -> None:
+    [info] = catalog.load(state, ["large-account"])
+    [cid] = info.customer_ids
+    subs = [s for s in state.all("subscription") if s["customer"] == cid]
+    invoices = [i for i in state.all("invoice") if i["customer"] == cid]
+    assert len(subs) == 40
+    assert len(invoices) == 600
+    first = min(i["created"] for i in invoices)
+    assert state.now() - first > 4.9 * 365 * 86400
+    assert {s["status"] for s in subs} == {"active", "canceled"}
+    assert all(s["cancellation_details"]["reason"] for s in subs if s["status"] == "canceled")
+
+
+def test_jpy_amounts_are_zero_decimal(state: SandboxState) -> None:
+    catalog.load(state, ["jpy-customer"])
+    charge = state.get("charge", "ch_jpyB001")
+    assert charge is not None
+    assert (charge["amount"], charge["currency"]) == (2800, "jpy")
