@@ -1,0 +1,21 @@
+"""The :class:`Gateway`: the only object above which no Stripe SDK object is seen."""
+
+from __future__ import annotations
+
+from billing_tui.gateway.mutations import MutationsMixin
+from billing_tui.gateway.resolve import ResolveMixin
+from billing_tui.gateway.snapshot import SnapshotMixin
+
+
+class Gateway(ResolveMixin, SnapshotMixin, MutationsMixin):
+    """``Gateway(client, *, settings=DEFAULT_SETTINGS, portal_cache=True)``.
+
+    - ``await resolve(text) -> Resolution``
+    - ``await snapshot(customer_ids) -> CustomerSnapshot``
+    - mutations: ``create_refund``, ``cancel_subscription``, ``update_subscription``,
+      ``create_portal_session``, ``pay_invoice`` (-> ``MutationResult``), and fresh reads
+      ``retrieve_subscription``, ``retrieve_charge``, ``retrieve_invoice``.
+
+    All I/O methods are async and raise :class:`~billing_tui.gateway.errors.GatewayError`
+    subclasses only.
+    """
