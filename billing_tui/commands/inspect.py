@@ -64,8 +64,7 @@ async def _inspect(connection: Connection, identifier: str, *, as_json: bool) ->
     gateway = Gateway(connection.client)
     try:
         try:
-            resolution = await gateway.resolve(identifier)
-            snapshot = await gateway.snapshot(resolution.customer_ids)
+            found = await gateway.lookup(identifier)
         except NotFound as exc:
             print(f"billing-tui inspect: {exc}", file=sys.stderr)
             return EXIT_NOT_FOUND
@@ -75,13 +74,14 @@ async def _inspect(connection: Connection, identifier: str, *, as_json: bool) ->
     finally:
         await connection.aclose()
     now = connection.now()
-    anomalies, detect_note = _detect(snapshot, now)
-    stats = RequestStats(
-        requests=resolution.stats.requests + snapshot.stats.requests,
-        rounds=resolution.stats.rounds + snapshot.stats.rounds,
-        seconds=round(resolution.stats.seconds + snapshot.stats.seconds, 4),
-    )
-    report = build_report(connection, resolution, snapshot, anomalies, stats, now)
+    if found.snapshot is None:
+        report = build_choice_report(connection, found.resolution, found.stats, now)
+        print(
+            json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_choice(report)
+        )
+        return EXIT_FOUND
+    anomalies, detect_note = _detect(found.snapshot, now)
+    report = build_report(connection, found.resolution, found.snapshot, anomalies, found.stats, now)
     if detect_note:
         report["notes"].append(detect_note)
     if as_json:
@@ -269,20 +269,52 @@ def build_report(
             for f in snapshot.failures
         ],
         "notes": list(resolution.notes),
-        "requests": {
-            "requests": stats.requests,
-            "rounds": stats.rounds,
-            "seconds": stats.seconds,
-            "resolve": {
-                "requests": resolution.stats.requests,
-                "rounds": resolution.stats.rounds,
-            },
-            "snapshot": {
-                "requests": snapshot.stats.requests,
-                "rounds": snapshot.stats.rounds,
-            },
-        },
+        "ambiguous": False,
+        "requests": _stats(stats),
     }
+
+
+def _stats(stats: RequestStats) -> dict[str, Any]:
+    return {"requests": stats.requests, "rounds": stats.rounds, "seconds": stats.seconds}
+
+
+def build_choice_report(
+    connection: Connection, resolution: Resolution, stats: RequestStats, now: datetime
+) -> dict[str, Any]:
+    """Several unrelated customers matched (a name search): list them, load none."""
+    return {
+        "query": resolution.query,
+        "kind": str(resolution.kind),
+        "mode": connection.info.mode,
+        "now": _iso(now),
+        "ambiguous": True,
+        "email_collision": resolution.email_collision,
+        "customers": [
+            {
+                "id": c.customer.id,
+                "email": mask_email(c.customer.email),
+                "name": c.customer.name,
+                "created": _iso(c.customer.created),
+                "matched_by": c.matched_by,
+            }
+            for c in resolution.candidates
+        ],
+        "subscriptions": [],
+        "invoices": [],
+        "anomalies": [],
+        "portal": None,
+        "failures": [],
+        "notes": [*resolution.notes, "Several customers match: inspect one of them by id."],
+        "requests": _stats(stats),
+    }
+
+
+def render_choice(report: dict[str, Any]) -> str:
+    lines = [f"{report['query']}  ({report['kind']}): {len(report['customers'])} customers match"]
+    for c in report["customers"]:
+        lines.append(f"  {c['id']}  {c['email']}  {c['name'] or '—'}  ({c['matched_by']})")
+    lines.extend(f"note: {note}" for note in report["notes"])
+    return "\n".join(lines)
 
 
 def _amount(value: dict[str, Any] | None) -> str:

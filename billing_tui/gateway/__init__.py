@@ -17,6 +17,7 @@ from billing_tui.gateway.errors import (
     RateLimited,
     StripeUnavailable,
 )
+from billing_tui.gateway.lookup import Lookup
 from billing_tui.gateway.results import (
     Candidate,
     MutationResult,
@@ -35,6 +36,7 @@ __all__ = [
     "IdempotencyConflict",
     "InvalidQuery",
     "InvalidRequest",
+    "Lookup",
     "MalformedId",
     "MutationResult",
     "NetworkDown",

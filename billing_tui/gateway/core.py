@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from billing_tui.gateway.lookup import LookupMixin
 from billing_tui.gateway.mutations import MutationsMixin
-from billing_tui.gateway.resolve import ResolveMixin
-from billing_tui.gateway.snapshot import SnapshotMixin
 
 
-class Gateway(ResolveMixin, SnapshotMixin, MutationsMixin):
+class Gateway(LookupMixin, MutationsMixin):
     """``Gateway(client, *, settings=DEFAULT_SETTINGS, portal_cache=True)``.
 
     - ``await resolve(text) -> Resolution``
     - ``await snapshot(customer_ids) -> CustomerSnapshot``
+    - ``await lookup(text) -> Lookup`` (both, pipelined: fewer rounds for ids)
     - mutations: ``create_refund``, ``cancel_subscription``, ``update_subscription``,
       ``create_portal_session``, ``pay_invoice`` (-> ``MutationResult``), and fresh reads
       ``retrieve_subscription``, ``retrieve_charge``, ``retrieve_invoice``.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from billing_tui.gateway import convert
@@ -49,6 +50,34 @@ def _merge(found: dict[str, tuple[Customer, list[str]]], customers: list[Any], h
             found[cust.id] = (cust, [how])
 
 
+def classify_text(text: str) -> tuple[str, IdentifierKind]:
+    """The normalised query and its kind; raises for empty text and malformed ids (before
+    any request is sent)."""
+    query = normalise(text)
+    kind = detect_kind(query)
+    if kind is IdentifierKind.EMPTY:
+        raise InvalidQuery(
+            "Type an email, a Stripe id (cus_, sub_, in_, ch_, pi_, re_, dp_), a GitHub "
+            "user or a customer name."
+        )
+    if kind is IdentifierKind.MALFORMED_ID:
+        prefix = query.split("_", 1)[0]
+        noun = _ID_NOUN.get(_prefix_kind(prefix), "Stripe")
+        raise MalformedId(
+            f"'{query}' looks like a {noun} id but is malformed: Stripe ids are the prefix, "
+            "an underscore and letters/digits only (e.g. cus_NffrFeUfNV2Hib). Check the "
+            "ticket for a truncated or mistyped id."
+        )
+    return query, kind
+
+
+def email_not_found(query: str) -> NotFound:
+    return NotFound(
+        f"No customer has the email '{query}' (exact match and case-insensitive search; "
+        "Search can lag by a minute for brand-new customers)."
+    )
+
+
 class ResolveMixin(GatewayBase):
     async def resolve(self, text: str) -> Resolution:
         """The candidate customers behind ``text`` (email, Stripe id, GitHub user or name).
@@ -56,32 +85,15 @@ class ResolveMixin(GatewayBase):
         Raises :class:`MalformedId` (before any request) for a broken id, :class:`NotFound`
         when nothing matches, :class:`InvalidQuery` for empty or too-short text.
         """
-        query = normalise(text)
-        kind = detect_kind(query)
+        query, kind = classify_text(text)
         op = self._op()
         notes: list[str] = []
         object_id: str | None = None
-        if kind is IdentifierKind.EMPTY:
-            raise InvalidQuery(
-                "Type an email, a Stripe id (cus_, sub_, in_, ch_, pi_, re_, dp_), a GitHub "
-                "user or a customer name."
-            )
-        if kind is IdentifierKind.MALFORMED_ID:
-            prefix = query.split("_", 1)[0]
-            noun = _ID_NOUN.get(_prefix_kind(prefix), "Stripe")
-            raise MalformedId(
-                f"'{query}' looks like a {noun} id but is malformed: Stripe ids are the prefix, "
-                "an underscore and letters/digits only (e.g. cus_NffrFeUfNV2Hib). Check the "
-                "ticket for a truncated or mistyped id."
-            )
         if kind is IdentifierKind.EMAIL:
             candidates = await self._by_email(op, query, notes, strict=True)
             notes.append(SEARCH_LAG_NOTE)
             if not candidates:
-                raise NotFound(
-                    f"No customer has the email '{query}' (exact match and case-insensitive "
-                    "search; Search can lag by a minute for brand-new customers)."
-                )
+                raise email_not_found(query)
         elif kind is IdentifierKind.CUSTOMER:
             obj = await op.call(
                 self.v1.customers.retrieve_async, query, not_found=f"No such customer: {query}"
@@ -120,17 +132,36 @@ class ResolveMixin(GatewayBase):
         case-insensitive ``search(email:'…')`` concurrently, merged and deduplicated.
 
         ``strict``: a failure of the exact list is raised (otherwise it becomes a note)."""
-        customers = self.v1.customers
-        tasks: dict[str, Any] = {"exact": op.list_all(customers.list_async, {"email": email})}
-        if email.lower() != email:
-            tasks["exact_lower"] = op.list_all(customers.list_async, {"email": email.lower()})
-        tasks["search"] = op.search_all(customers.search_async, f"email:{search_quote(email)}")
-        results = await op.round(tasks)
+        results = await op.round(self._email_tasks(op, email))
+        return self._email_candidates(results, email, notes, strict=strict)
 
+    def _email_tasks(self, op: Operation, email: str, prefix: str = "") -> dict[str, Any]:
+        customers = self.v1.customers
+        tasks: dict[str, Any] = {
+            f"{prefix}exact": op.list_all(customers.list_async, {"email": email})
+        }
+        if email.lower() != email:
+            tasks[f"{prefix}exact_lower"] = op.list_all(
+                customers.list_async, {"email": email.lower()}
+            )
+        tasks[f"{prefix}search"] = op.search_all(
+            customers.search_async, f"email:{search_quote(email)}"
+        )
+        return tasks
+
+    def _email_candidates(
+        self,
+        results: Mapping[str, Any],
+        email: str,
+        notes: list[str],
+        *,
+        strict: bool,
+        prefix: str = "",
+    ) -> list[Candidate]:
         found: dict[str, tuple[Customer, list[str]]] = {}
         target = normalise_email(email)
         for name in ("exact", "exact_lower"):
-            result = results.get(name)
+            result = results.get(prefix + name)
             if isinstance(result, GatewayError):
                 if strict or isinstance(result, AuthFailed):
                     raise result
@@ -138,7 +169,7 @@ class ResolveMixin(GatewayBase):
                 continue
             if result is not None:
                 _merge(found, result[0], "exact email")
-        search = results["search"]
+        search = results[prefix + "search"]
         if isinstance(search, GatewayError):
             if isinstance(search, AuthFailed):
                 raise search
@@ -157,19 +188,9 @@ class ResolveMixin(GatewayBase):
         """Add every other customer that shares the (single) candidate's email."""
         if len(candidates) != 1 or not candidates[0].customer.email:
             return candidates
-        first = candidates[0].customer
-        assert first.email is not None
-        others = await self._by_email(op, first.email, notes, strict=False)
-        out = list(candidates)
-        for cand in others:
-            if cand.customer.id != first.id:
-                out.append(Candidate(cand.customer, f"same email as {first.id}"))
-        if len(out) > 1:
-            notes.append(
-                f"{len(out)} customers share the email of {first.id}: all are shown (a "
-                "duplicate-customer signal)."
-            )
-        return out
+        email = candidates[0].customer.email
+        others = await self._by_email(op, email, notes, strict=False)
+        return _add_same_email(candidates, others, notes)
 
     # ------------------------------------------------------------------ ids
 
@@ -268,6 +289,22 @@ class ResolveMixin(GatewayBase):
         if not items and not missing_ok:
             raise NotFound(f"No customer name contains '{name}'.")
         return [Candidate(convert.customer(c), "name search") for c in items]
+
+
+def _add_same_email(
+    candidates: list[Candidate], others: list[Candidate], notes: list[str]
+) -> list[Candidate]:
+    first = candidates[0].customer
+    out = list(candidates)
+    for cand in others:
+        if cand.customer.id != first.id:
+            out.append(Candidate(cand.customer, f"same email as {first.id}"))
+    if len(out) > 1:
+        notes.append(
+            f"{len(out)} customers share the email of {first.id}: all are shown (a "
+            "duplicate-customer signal)."
+        )
+    return out
 
 
 def _prefix_kind(prefix: str) -> IdentifierKind:

@@ -14,7 +14,7 @@ include. Lists page only while ``has_more``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from billing_tui.gateway import convert
 from billing_tui.gateway.base import GatewayBase
 from billing_tui.gateway.client import Operation
-from billing_tui.gateway.errors import AuthFailed, GatewayError, NetworkDown, NotFound
+from billing_tui.gateway.errors import AuthFailed, GatewayError
 from billing_tui.model import (
     Charge,
     Customer,
@@ -34,8 +34,6 @@ from billing_tui.model import (
     PortalConfiguration,
     Subscription,
 )
-
-_PER_CUSTOMER = ("customer", "subscriptions", "invoices", "charges", "payment_methods")
 
 
 @dataclass
@@ -71,7 +69,17 @@ class SnapshotMixin(GatewayBase):
 
     # ------------------------------------------------------------------ round 1
 
-    async def _round_one(self, op: Operation, ids: tuple[str, ...], raw: _Raw) -> None:
+    async def _round_one(
+        self, op: Operation, ids: tuple[str, ...], raw: _Raw, *, shared: bool = True
+    ) -> None:
+        results = await op.round(self._snapshot_tasks(op, ids, shared=shared))
+        self._absorb(results, raw)
+
+    def _snapshot_tasks(
+        self, op: Operation, ids: Sequence[str], *, shared: bool = True
+    ) -> dict[str, Any]:
+        """Round-1 requests for ``ids``; ``shared`` adds the account-wide parts (disputes page,
+        portal configurations and products when not cached)."""
         v1 = self.v1
         tasks: dict[str, Any] = {}
         for cid in ids:
@@ -90,13 +98,17 @@ class SnapshotMixin(GatewayBase):
             tasks[f"payment_methods:{cid}"] = op.list_all(
                 v1.customers.payment_methods.list_async, {}, cid
             )
-        tasks["disputes"] = op.list_all(v1.disputes.list_async, {}, max_pages=1)
-        if self._portal_configs is None or not self._portal_cache_enabled:
-            tasks["portal"] = op.list_all(v1.billing_portal.configurations.list_async, {})
-        if not self._products_listed:
-            tasks["products"] = op.list_all(v1.products.list_async, {}, max_pages=1)
-        results = await op.round(tasks)
+        if shared:
+            tasks["disputes"] = op.list_all(v1.disputes.list_async, {}, max_pages=1)
+            if self._portal_configs is None or not self._portal_cache_enabled:
+                tasks["portal"] = op.list_all(v1.billing_portal.configurations.list_async, {})
+            if not self._products_listed:
+                tasks["products"] = op.list_all(v1.products.list_async, {}, max_pages=1)
+        return tasks
 
+    def _absorb(self, results: Mapping[str, Any], raw: _Raw) -> None:
+        """Take round-1 results into ``raw``. A failed part becomes a PartFailure; a revoked
+        key, or a customer record that cannot be read, raises (there is nothing to show)."""
         errors = [r for r in results.values() if isinstance(r, GatewayError)]
         for err in errors:
             if isinstance(err, AuthFailed):
@@ -106,9 +118,7 @@ class SnapshotMixin(GatewayBase):
         for name, result in results.items():
             part, _, cid = name.partition(":")
             if isinstance(result, GatewayError):
-                if part == "customer" and isinstance(result, NotFound):
-                    raise result
-                if isinstance(result, NetworkDown) and part == "customer":
+                if part == "customer":
                     raise result
                 raw.failures.append(PartFailure(part, str(result), cid or None))
                 continue
