@@ -174,10 +174,57 @@ class Operation:
             params = {**params, "page": next_page}
         return items, True
 
+    async def list_fast(
+        self,
+        fn: Callable[..., Awaitable[Any]],
+        params: dict[str, Any],
+        *args: Any,
+        shards: int = 12,
+    ) -> tuple[list[Any], bool]:
+        """Like :meth:`list_all` for lists filterable by ``created`` (newest first), but a long
+        list is not paged one cursor at a time: after the first page, the older objects are
+        fetched in ``created`` shards concurrently (each sized to hold about half a page at the
+        first page's density; the last shard is open-ended), then deduplicated by id. A long
+        history costs ~2 rounds instead of one per 100 objects."""
+        first = await self.call(fn, *args, {"limit": self.settings.page_size, **params})
+        items = list(first.data)
+        if not first.has_more or not items:
+            return items, False
+        newest, oldest = int(items[0].created), int(items[-1].created)
+        width = max((newest - oldest) // 2, 1)
+        ranges: list[tuple[int | None, int]] = []
+        hi = oldest + 1  # inclusive of the first page's oldest second: ties are deduplicated
+        for _ in range(max(shards - 1, 0)):
+            if hi - width <= 0:
+                break
+            ranges.append((hi - width, hi))
+            hi -= width
+        ranges.append((None, hi))
+
+        def shard(lo: int | None, hi: int) -> Awaitable[tuple[list[Any], bool]]:
+            created: dict[str, int] = {"lt": hi} if lo is None else {"gte": lo, "lt": hi}
+            return self.list_all(fn, {**params, "created": created}, *args)
+
+        results = await self.round({str(i): shard(lo, hi) for i, (lo, hi) in enumerate(ranges)})
+        seen = {str(obj.id) for obj in items}
+        for i in range(len(ranges)):
+            result = results[str(i)]
+            if isinstance(result, GatewayError):
+                raise result
+            for obj in result[0]:
+                if str(obj.id) not in seen:
+                    seen.add(str(obj.id))
+                    items.append(obj)
+        items.sort(key=lambda obj: int(obj.created), reverse=True)
+        return items, False
+
     async def round(self, tasks: Mapping[str, Awaitable[T]]) -> dict[str, T | GatewayError]:
         """Run awaitables concurrently as one round; each result is a value or the
-        :class:`GatewayError` it raised (other exceptions propagate)."""
+        :class:`GatewayError` it raised (other exceptions propagate).
+
+        Nested in another round's branch, the branch's depth grows by this round's depth."""
         names = list(tasks)
+        parent = _BRANCH.get()
         depths: list[list[int]] = []
 
         async def branch(awaitable: Awaitable[T]) -> T:
@@ -189,7 +236,11 @@ class Operation:
         results = await asyncio.gather(
             *(branch(tasks[name]) for name in names), return_exceptions=True
         )
-        self.rounds += max((d[0] for d in depths), default=0)
+        depth = max((d[0] for d in depths), default=0)
+        if parent is None:
+            self.rounds += depth
+        else:
+            parent[0] += depth
         out: dict[str, T | GatewayError] = {}
         for name, result in zip(names, results, strict=True):
             if isinstance(result, GatewayError):

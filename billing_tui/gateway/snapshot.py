@@ -86,13 +86,13 @@ class SnapshotMixin(GatewayBase):
             tasks[f"customer:{cid}"] = op.call(
                 v1.customers.retrieve_async, cid, not_found=f"No such customer: {cid}"
             )
-            tasks[f"subscriptions:{cid}"] = op.list_all(
+            tasks[f"subscriptions:{cid}"] = op.list_fast(
                 v1.subscriptions.list_async, {"customer": cid, "status": "all"}
             )
-            tasks[f"invoices:{cid}"] = op.list_all(
+            tasks[f"invoices:{cid}"] = op.list_fast(
                 v1.invoices.list_async, {"customer": cid, "expand": ["data.payments"]}
             )
-            tasks[f"charges:{cid}"] = op.list_all(
+            tasks[f"charges:{cid}"] = op.list_fast(
                 v1.charges.list_async, {"customer": cid, "expand": ["data.refunds"]}
             )
             tasks[f"payment_methods:{cid}"] = op.list_all(

@@ -122,3 +122,49 @@ async def test_round_returns_domain_errors_per_part() -> None:
     results = await op.round({"a": op.call(missing), "b": op.call(fine)})
     assert isinstance(results["a"], NotFound)
     assert results["b"] == "ok"
+
+
+def _fake_list(objects: list[dict[str, Any]], calls: list[dict[str, Any]]) -> Any:
+    """A list endpoint over ``objects`` (newest first) honouring limit, created and cursors."""
+
+    async def list_fn(params: dict[str, Any]) -> _Page:
+        calls.append(params)
+        created = params.get("created", {})
+        rows = [
+            o
+            for o in objects
+            if o["created"] >= created.get("gte", -(10**12))
+            and o["created"] < created.get("lt", 10**12)
+        ]
+        if "starting_after" in params:
+            ids = [o["id"] for o in rows]
+            rows = rows[ids.index(params["starting_after"]) + 1 :]
+        page = rows[: params["limit"]]
+        result = _Page([], len(rows) > len(page))
+        result.data = [stripe.StripeObject.construct_from(o, "sk_test_x") for o in page]
+        return result
+
+    return list_fn
+
+
+async def test_long_list_is_sharded_not_paged_one_by_one() -> None:
+    # 650 objects, one per day, some sharing a second (ties at shard boundaries).
+    objects = [
+        {"id": f"in_{i:04d}", "created": 1_700_000_000 - (i // 2) * 86_400} for i in range(650)
+    ]
+    calls: list[dict[str, Any]] = []
+    op = Operation(Settings(page_size=100))
+    items, truncated = await op.list_fast(_fake_list(objects, calls), {"customer": "cus_1"})
+    assert not truncated
+    assert [o.id for o in items] == [o["id"] for o in objects]  # all, once, newest first
+    assert op.rounds <= 3  # a cursor walk would take 7
+    assert all(c["customer"] == "cus_1" for c in calls)
+
+
+async def test_short_list_is_one_request() -> None:
+    objects = [{"id": f"ch_{i}", "created": 1_700_000_000 - i} for i in range(30)]
+    calls: list[dict[str, Any]] = []
+    op = Operation(Settings(page_size=100))
+    items, _ = await op.list_fast(_fake_list(objects, calls), {})
+    assert len(items) == 30
+    assert (op.requests, op.rounds) == (1, 1)
