@@ -57,7 +57,7 @@ from types import MappingProxyType
 
 from billing_tui import anomalies as an
 from billing_tui.anomalies import Anomaly
-from billing_tui.model import CustomerSnapshot, Money, Subscription, SubscriptionStatus
+from billing_tui.model import Charge, CustomerSnapshot, Money, Subscription, SubscriptionStatus
 from billing_tui.settings import DEFAULT_SETTINGS, Settings
 
 
@@ -329,10 +329,41 @@ class PlanSwitch:
     new: Subscription
     old: Subscription | None  # None: the price changed in place on ``new``
     sentence: str
+    charge_ids: tuple[str, ...] = ()  # the last monthly and first annual charges, when close
 
     @property
     def refs(self) -> tuple[str, ...]:
-        return (self.old.id, self.new.id) if self.old is not None else (self.new.id,)
+        subs = (self.old.id, self.new.id) if self.old is not None else (self.new.id,)
+        return subs + self.charge_ids
+
+
+def _switch_charges(
+    snapshot: CustomerSnapshot, old: Subscription, new: Subscription
+) -> tuple[str, tuple[str, ...]]:
+    """``"; ch_a ($19.00) … ch_b (…) …"`` when the two plans were each charged within a week."""
+
+    def paid(sub: Subscription) -> list[Charge]:
+        return sorted(
+            (
+                c
+                for inv in snapshot.invoices_of(sub.id)
+                for c in snapshot.charges_of_invoice(inv)
+                if c.status == "succeeded"
+            ),
+            key=lambda c: (c.created, c.id),
+        )
+
+    old_paid, new_paid = paid(old), paid(new)
+    if not old_paid or not new_paid:
+        return "", ()
+    last, first = old_paid[-1], new_paid[0]
+    if abs((first.created - last.created).total_seconds()) > 7 * 86400:
+        return "", ()
+    text = (
+        f"; the charges {last.id} ({last.amount.format()}) and {first.id} "
+        f"({first.amount.format()}) are the last monthly payment and the first annual one"
+    )
+    return text, (last.id, first.id)
 
 
 def plan_switches(
@@ -366,12 +397,15 @@ def plan_switches(
                 how = f"were swapped: the monthly was canceled {_relative(ended, new.created)}"
             else:
                 continue
+            charges_text, charge_ids = _switch_charges(snapshot, old, new)
             found.append(
                 PlanSwitch(
                     new,
                     old,
                     f"{an.subscription_name(old)} ({old.id}) and {an.subscription_name(new)} "
-                    f"({new.id}) {how} — a move to annual billing, not a second checkout",
+                    f"({new.id}) {how} — a move to annual billing, not a second "
+                    f"checkout{charges_text}",
+                    charge_ids,
                 )
             )
         if any(s.old is not None and s.new.id == new.id for s in found):
@@ -466,7 +500,12 @@ def _votes(
         ):
             votes.append(_Vote(Bucket.FAILED_PAYMENT, W_MEDIUM, detail, refs))
         elif code == an.CARD_EXPIRED:
-            if snapshot.live_subscriptions:
+            owners = {
+                c.id
+                for c in snapshot.customers
+                if (d := an.default_card(snapshot, c)) is not None and d[0] in refs
+            }
+            if any(s.customer_id in owners for s in snapshot.live_subscriptions):
                 votes.append(
                     _Vote(
                         Bucket.FAILED_PAYMENT,

@@ -195,10 +195,12 @@ def annual_upgrade() -> tuple[CustomerSnapshot, str, str]:
             proration_line(annual_sub.id, 19000, price_id=PRO_ANNUAL.id),
         ),
     )
-    month_ch = charge(created=ago(days=8))
+    month_ch = charge(created=ago(days=6))
+    month_inv = invoice(monthly, created=ago(days=6), paid_by=month_ch)
     snap = world(
         (annual_sub, upgrade_inv, annual_ch),
         subscriptions=[monthly],
+        invoices=[month_inv],
         charges=[month_ch],
     )
     return snap, monthly.id, annual_sub.id
@@ -212,8 +214,12 @@ def test_annual_upgrade_is_explained_not_refunded() -> None:
     result = suggest(snap, found)
     assert result.suggested == Bucket.MISSING_SELF_SERVE
     switch = [e for e in result.evidence_for(Bucket.MISSING_SELF_SERVE) if e.supports]
-    assert switch[0].refs == (monthly, annual)
+    month_ch = snap.invoices_of(monthly)[0].payments[0].charge_id
+    annual_ch = snap.invoices_of(annual)[0].payments[0].charge_id
+    assert switch[0].refs == (monthly, annual, month_ch, annual_ch)
     assert "move to annual billing" in switch[0].sentence
+    assert f"{month_ch} ($19.00)" in switch[0].sentence
+    assert "first annual one" in switch[0].sentence
     assert any("no refund" in s for s in against(result, Bucket.DUPLICATE_PERSONAL))
     assert result.contract is not None
     (line,) = result.contract.lines
