@@ -501,8 +501,11 @@ class CaseLog:
         finally:
             db.close()
 
-    def _read_shard(self, path: Path) -> builtins.list[CaseRecord]:
-        """All cases in one file (lock-free: files are replaced whole). Corrupt → moved aside."""
+    def _read_docs(self, path: Path) -> builtins.list[dict[str, Any]]:
+        """The raw case documents of one file (lock-free: files are replaced whole).
+
+        A corrupt file is moved aside and reported; a newer-schema file is reported and left.
+        """
         try:
             data = read_json_file(path)
         except CorruptFile as exc:
@@ -511,45 +514,78 @@ class CaseLog:
         except NewerSchema as exc:
             self._report(str(exc))
             return []
-        if data is None:
-            return []
-        table = data.get(TABLE) or {}
-        records = []
-        for doc in table.values() if isinstance(table, dict) else ():
-            try:
-                records.append(CaseRecord.from_json(doc))
-            except (KeyError, TypeError, ValueError) as exc:
-                self._report(f"{path.name}: skipped an unreadable case record ({exc})")
-        return records
+        table = (data or {}).get(TABLE) or {}
+        return (
+            [doc for doc in table.values() if isinstance(doc, dict)]
+            if isinstance(table, dict)
+            else []
+        )
+
+    def _record(self, doc: Mapping[str, Any], path: Path) -> CaseRecord | None:
+        try:
+            return CaseRecord.from_json(doc)
+        except (KeyError, TypeError, ValueError) as exc:
+            self._report(f"{path.name}: skipped an unreadable case record ({exc!r})")
+            return None
+
+    def _read_shard(self, path: Path) -> builtins.list[CaseRecord]:
+        records = (self._record(doc, path) for doc in self._read_docs(path))
+        return [r for r in records if r is not None]
 
     def _load(self, case_id: str) -> CaseRecord | None:
         path = self._path_for(case_id)
-        for record in self._read_shard(path):
-            if record.id == case_id:
-                return record
+        for doc in self._read_docs(path):
+            if doc.get("id") == case_id:
+                return self._record(doc, path)
         return None
 
-    def _write_case(self, record: CaseRecord, *, insert: bool = False) -> None:
-        """Insert or replace one case in its file (caller holds the lock)."""
-        path = self._path_for(record.id)
-        doc = record.to_json()
-        try:
-            with self._db(path) as table:
-                if insert:
-                    table.insert(doc)
-                else:
-                    updated = table.update(doc, Query().id == record.id)
-                    if not updated:
-                        raise CaseNotFound(f"Case {record.id} is not in {path.name}")
-        except CorruptFile as exc:
-            self._quarantine(path, exc.reason)
-            if not insert:
+    def _load_many(self, case_ids: Iterator[str] | Sequence[str]) -> dict[str, CaseRecord]:
+        """Several cases, reading each file once; malformed or missing ids are skipped."""
+        by_path: dict[Path, set[str]] = {}
+        for case_id in case_ids:
+            with contextlib.suppress(CaseNotFound):
+                by_path.setdefault(self._path_for(case_id), set()).add(case_id)
+        found: dict[str, CaseRecord] = {}
+        for path, wanted in by_path.items():
+            for doc in self._read_docs(path):
+                if doc.get("id") in wanted:
+                    record = self._record(doc, path)
+                    if record is not None:
+                        found[record.id] = record
+        return found
+
+    def _modify(
+        self, case_id: str, change: Callable[[CaseRecord], CaseRecord | None]
+    ) -> CaseRecord:
+        """Read one case, apply ``change`` and write it back, all under the lock.
+
+        The file is parsed once and written once (fresh TinyDB, caching storage). ``change``
+        returning None means "nothing to write". The index is widened before the case file
+        changes and narrowed after, so it always covers every open case and pending action.
+        """
+        path = self._path_for(case_id)
+        with self._locked():
+            try:
+                with self._db(path) as table:
+                    docs = table.search(Query().id == case_id)
+                    if not docs:
+                        raise CaseNotFound(f"No case {case_id} in the case log ({self.directory})")
+                    old = self._record(docs[0], path)
+                    if old is None:
+                        raise CaseLogError(f"Case {case_id} in {path.name} is unreadable")
+                    new = change(old)
+                    if new is None:
+                        return old
+                    self._index_cover(old, new)
+                    table.update(new.to_json(), doc_ids=[docs[0].doc_id])
+            except CorruptFile as exc:
+                self._quarantine(path, exc.reason)
                 raise CaseNotFound(
-                    f"Case {record.id} was in {path.name}, which could not be read and was "
-                    "moved aside"
+                    f"Case {case_id} was in {path.name}, which could not be read and was moved "
+                    "aside (see the case log's problems)"
                 ) from None
-            with self._db(path) as table:
-                table.insert(doc)
+            self._index_set(new)
+        return CaseRecord.from_json(new.to_json())
 
     # --- the open-case index -----------------------------------------------------------------
 
@@ -575,7 +611,7 @@ class CaseLog:
             entries: dict[str, dict[str, Any]] = {}
             for path in self._shard_paths():
                 for record in self._read_shard(path):
-                    if record.status == "open" or record.pending_actions:
+                    if _needs_entry(record):
                         entries[record.id] = _index_entry(record)
             self._write_index(entries)
         return entries
@@ -584,21 +620,33 @@ class CaseLog:
         payload = {"schema_version": SCHEMA_VERSION, "open": dict(entries)}
         atomic_write_bytes(self._index_path(), json.dumps(payload, separators=(",", ":")).encode())
 
-    def _index_set(self, record: CaseRecord, *, keep_pending: bool = False) -> None:
-        """Make the index entry cover ``record`` (added before, removed after case writes)."""
+    def _index_put(self, case_id: str, entry: dict[str, Any] | None) -> None:
         entries = self._read_index()
-        entry = _index_entry(record)
-        if keep_pending and record.id in entries:
-            entry["pending"] = entry["pending"] or bool(entries[record.id].get("pending"))
-        if record.status != "open" and not entry["pending"]:
-            if record.id not in entries:
-                return
-            del entries[record.id]
-        elif entries.get(record.id) == entry:
+        if entries.get(case_id) == entry:
             return
+        if entry is None:
+            del entries[case_id]
         else:
-            entries[record.id] = entry
+            entries[case_id] = entry
         self._write_index(entries)
+
+    def _index_cover(self, old: CaseRecord | None, new: CaseRecord) -> None:
+        """Before writing ``new``: make the index cover both states (caller holds the lock)."""
+        if not _needs_entry(new):
+            return
+        entry = _index_entry(new)
+        if old is not None:
+            entry["customer_ids"] = sorted({*entry["customer_ids"], *old.customer_ids})
+            entry["pending"] = entry["pending"] or bool(old.pending_actions)
+        current = self._read_index().get(new.id)
+        if current is not None:
+            entry["customer_ids"] = sorted({*entry["customer_ids"], *current["customer_ids"]})
+            entry["pending"] = entry["pending"] or bool(current.get("pending"))
+        self._index_put(new.id, entry)
+
+    def _index_set(self, record: CaseRecord) -> None:
+        """After writing ``record``: the exact entry (or none, once resolved and settled)."""
+        self._index_put(record.id, _index_entry(record) if _needs_entry(record) else None)
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -614,44 +662,50 @@ class CaseLog:
     ) -> CaseRecord:
         """Start a new case (durable before returning)."""
         now = self._clock()
+        year, month = now.astimezone(UTC).year, now.astimezone(UTC).month
         with self._locked():
-            year, month = now.astimezone(UTC).year, now.astimezone(UTC).month
-            part = self._current_part(year, month)
-            path = self.directory / _shard_name(year, month, part)
-            existing = {r.id for r in self._read_shard(path)}
+            part = self._last_part(year, month)
             while True:
-                case_id = f"case-{year:04d}{month:02d}-{part:02d}-{secrets.token_hex(4)}"
-                if case_id not in existing:
-                    break
-            record = CaseRecord(
-                id=case_id,
-                opened_at=now,
-                updated_at=now,
-                operator=operator,
-                status="open",
-                queries=(query,) if query else (),
-                customer_ids=tuple(customer_ids),
-                masked_email=masked_email,
-                anomaly_codes=tuple(anomaly_codes),
-                livemode=livemode,
-            )
-            self._index_set(record)
-            self._write_case(record, insert=True)
+                path = self.directory / _shard_name(year, month, part)
+                try:
+                    with self._db(path) as table:
+                        existing = table.all()
+                        if len(existing) >= self._capacity:
+                            part += 1
+                            continue
+                        taken = {doc.get("id") for doc in existing}
+                        case_id = ""
+                        while not case_id or case_id in taken:
+                            case_id = (
+                                f"case-{year:04d}{month:02d}-{part:02d}-{secrets.token_hex(4)}"
+                            )
+                        record = CaseRecord(
+                            id=case_id,
+                            opened_at=now,
+                            updated_at=now,
+                            operator=operator,
+                            status="open",
+                            queries=(query,) if query else (),
+                            customer_ids=tuple(customer_ids),
+                            masked_email=masked_email,
+                            anomaly_codes=tuple(anomaly_codes),
+                            livemode=livemode,
+                        )
+                        self._index_cover(None, record)
+                        table.insert(record.to_json())
+                        break
+                except CorruptFile as exc:
+                    self._quarantine(path, exc.reason)  # then retry: the part starts afresh
         return CaseRecord.from_json(record.to_json())
 
-    def _current_part(self, year: int, month: int) -> int:
+    def _last_part(self, year: int, month: int) -> int:
         prefix = f"cases-{year:04d}-{month:02d}-"
         parts = [
             int(m.group(3))
             for entry in os.scandir(self.directory)
             if entry.name.startswith(prefix) and (m := _SHARD.fullmatch(entry.name))
         ]
-        if not parts:
-            return 1
-        last = max(parts)
-        if len(self._read_shard(self.directory / _shard_name(year, month, last))) >= self._capacity:
-            return last + 1
-        return last
+        return max(parts, default=1)
 
     def get(self, case_id: str) -> CaseRecord:
         record = self._load(case_id)
@@ -664,13 +718,12 @@ class CaseLog:
         wanted = set(customer_ids)
         if not wanted:
             return None
-        candidates = []
-        for case_id, entry in self._read_index().items():
-            if wanted & set(entry.get("customer_ids") or ()):
-                with contextlib.suppress(CaseNotFound):
-                    record = self._load(case_id)
-                    if record is not None and record.status == "open":
-                        candidates.append(record)
+        ids = [
+            case_id
+            for case_id, entry in self._read_index().items()
+            if wanted & set(entry.get("customer_ids") or ())
+        ]
+        candidates = [r for r in self._load_many(ids).values() if r.status == "open"]
         if not candidates:
             return None
         candidates.sort(key=lambda r: (set(r.customer_ids) == wanted, r.opened_at), reverse=True)
@@ -692,16 +745,11 @@ class CaseLog:
             if name in changes:
                 value = changes[name]
                 changes[name] = (value,) if isinstance(value, str) else tuple(value)
-        with self._locked():
-            record = replace(self.get(case_id), **changes, updated_at=self._clock())
-            # Index first when the case (re)opens, last when it closes: a superset always.
-            if record.status == "open":
-                self._index_set(record, keep_pending=True)
-                self._write_case(record)
-            else:
-                self._write_case(record)
-                self._index_set(record)
-        return CaseRecord.from_json(record.to_json())
+        if "classification" in changes or "contract" in changes:
+            for name in ("classification", "contract"):
+                if changes.get(name) is not None:
+                    changes[name] = _plain(changes[name])
+        return self._modify(case_id, lambda old: replace(old, **changes, updated_at=self._clock()))
 
     def plan_action(
         self,
@@ -719,16 +767,19 @@ class CaseLog:
         """
         if not idempotency_key:
             raise CaseLogError("An action needs an idempotency key before it is written")
-        with self._locked():
-            record = self.get(case_id)
+        chosen: builtins.list[str] = []
+
+        def change(record: CaseRecord) -> CaseRecord | None:
             for action in record.actions:
                 if action.idempotency_key == idempotency_key:
-                    return action
+                    chosen.append(action.id)
+                    return None
             now = self._clock()
             ids = {a.id for a in record.actions}
             action_id = f"act-{secrets.token_hex(4)}"
             while action_id in ids:
                 action_id = f"act-{secrets.token_hex(4)}"
+            chosen.append(action_id)
             action = ActionRecord(
                 id=action_id,
                 kind=kind,
@@ -740,10 +791,9 @@ class CaseLog:
                 result={},
                 operator=operator,
             )
-            updated = replace(record, actions=(*record.actions, action), updated_at=now)
-            self._index_set(updated)
-            self._write_case(updated)
-        return ActionRecord.from_json(action.to_json())
+            return replace(record, actions=(*record.actions, action), updated_at=now)
+
+        return self._modify(case_id, change).action(chosen[0])
 
     def mark_in_flight(self, case_id: str, action_id: str) -> ActionRecord:
         """The request is about to be sent (durable on return)."""
@@ -769,8 +819,7 @@ class CaseLog:
         status: ActionStatus,
         result: Mapping[str, Any] | None,
     ) -> ActionRecord:
-        with self._locked():
-            record = self.get(case_id)
+        def change(record: CaseRecord) -> CaseRecord:
             action = record.action(action_id)
             if action.status == "succeeded" and status != "succeeded":
                 raise CaseLogError(
@@ -785,29 +834,22 @@ class CaseLog:
                 result=_plain(result) if result is not None else action.result,
             )
             actions = tuple(new_action if a.id == action_id else a for a in record.actions)
-            updated = replace(record, actions=actions, updated_at=now)
-            if new_action.pending:
-                self._index_set(updated)
-                self._write_case(updated)
-            else:
-                self._write_case(updated)
-                self._index_set(updated)
-        return CaseRecord.from_json(updated.to_json()).action(action_id)
+            return replace(record, actions=actions, updated_at=now)
+
+        return self._modify(case_id, change).action(action_id)
 
     def in_flight(
         self, *, include_planned: bool = False
     ) -> builtins.list[tuple[CaseRecord, ActionRecord]]:
         """Actions sent (or, with ``include_planned``, about to be sent) but not finished."""
         wanted = PENDING if include_planned else ("in_flight",)
-        found: builtins.list[tuple[CaseRecord, ActionRecord]] = []
-        for case_id, entry in self._read_index().items():
-            if not entry.get("pending"):
-                continue
-            with contextlib.suppress(CaseNotFound):
-                record = self._load(case_id)
-                if record is None:
-                    continue
-                found.extend((record, a) for a in record.actions if a.status in wanted)
+        ids = [case_id for case_id, entry in self._read_index().items() if entry.get("pending")]
+        found = [
+            (record, action)
+            for record in self._load_many(ids).values()
+            for action in record.actions
+            if action.status in wanted
+        ]
         found.sort(key=lambda pair: pair[1].created_at)
         return found
 
@@ -865,8 +907,12 @@ class CaseLog:
         return result
 
 
+def _needs_entry(record: CaseRecord) -> bool:
+    return record.status == "open" or bool(record.pending_actions)
+
+
 def _index_entry(record: CaseRecord) -> dict[str, Any]:
-    return {"customer_ids": list(record.customer_ids), "pending": bool(record.pending_actions)}
+    return {"customer_ids": sorted(record.customer_ids), "pending": bool(record.pending_actions)}
 
 
 def _haystack(record: CaseRecord) -> str:
