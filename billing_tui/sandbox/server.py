@@ -121,6 +121,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body are separate writes: without TCP_NODELAY, Nagle plus delayed ACKs
+    # would add ~40 ms to every keep-alive response.
+    disable_nagle_algorithm = True
     server: _Server
     server_version = "billing-tui-sandbox"
     sys_version = ""
