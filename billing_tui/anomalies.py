@@ -240,11 +240,26 @@ def _pm_ref(pm: PaymentMethod | None, pm_id: str, card: CardDetails | None) -> _
     return _CardRef(f"pm:{pm_id}", card)
 
 
+_BRANDS = {
+    "amex": "Amex",
+    "american_express": "Amex",
+    "cartes_bancaires": "Cartes Bancaires",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "eftpos_au": "eftpos",
+    "jcb": "JCB",
+    "mastercard": "Mastercard",
+    "unionpay": "UnionPay",
+    "visa": "Visa",
+}
+
+
 def card_label(card: CardDetails | None) -> str:
     """``Visa ····4242``: what may be shown of a card (never the fingerprint)."""
     if card is None:
         return "a card"
-    return f"{card.brand.title()} ····{card.last4}"
+    brand = _BRANDS.get(card.brand.lower(), card.brand.title())
+    return f"{brand} ····{card.last4}"
 
 
 def _card_sentence(refs: Sequence[_CardRef | None]) -> str:

@@ -486,7 +486,7 @@ def _votes(
                 _Vote(
                     Bucket.DUPLICATE_PERSONAL,
                     0.0,
-                    f"{detail}: extra seats look deliberate, not like a double checkout",
+                    f"{detail}: that looks deliberate, not like a double checkout",
                     refs,
                     supports=False,
                 )

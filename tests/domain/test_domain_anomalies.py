@@ -63,6 +63,13 @@ def test_duplicate_paid_by_different_cards_says_so() -> None:
     assert "different cards (Visa ····4242, Mastercard ····5555)" in dup.detail
 
 
+def test_card_brands_read_the_way_cardholders_know_them() -> None:
+    first = paid_subscription(created=ago(hours=3), details=card("0505", brand="jcb"))
+    second = paid_subscription(created=ago(hours=2), details=card("0505", brand="jcb"))
+    (dup,) = only(detect(world(first, second)), "duplicate_subscription")
+    assert "same card (JCB ····0505)" in dup.detail
+
+
 def test_same_product_new_price_same_interval_is_a_duplicate() -> None:
     first = paid_subscription(created=ago(hours=5))
     second = paid_subscription(price=PRO_MONTHLY_V2, created=ago(hours=4))
