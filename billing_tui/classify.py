@@ -540,7 +540,42 @@ def _votes(
         )
 
     votes.extend(_answer_votes(snapshot, answers))
+    votes.extend(_unknowns(snapshot))
     return _apply_flips(votes, answers)
+
+
+#: Which buckets lose evidence when a part of the snapshot could not be loaded.
+_PART_BUCKETS: Mapping[str, tuple[Bucket, ...]] = MappingProxyType(
+    {
+        "subscriptions": tuple(Bucket),
+        "invoices": (Bucket.FAILED_PAYMENT, Bucket.DUPLICATE_PERSONAL, Bucket.MISSING_SELF_SERVE),
+        "charges": (Bucket.DUPLICATE_PERSONAL, Bucket.PRODUCT_FAILURE),
+        "invoice_payments": (Bucket.DUPLICATE_PERSONAL, Bucket.FAILED_PAYMENT),
+        "refunds": (Bucket.DUPLICATE_PERSONAL,),
+        "products": (),  # only names: nothing is judged on them
+        "disputes": (Bucket.PRODUCT_FAILURE,),
+        "payment_methods": (Bucket.FAILED_PAYMENT,),
+        "portal": (Bucket.MISSING_SELF_SERVE,),
+    }
+)
+
+
+def _unknowns(snapshot: CustomerSnapshot) -> list[_Vote]:
+    """A part that failed to load is said, so "no evidence" is never read as "all clear"."""
+    votes: list[_Vote] = []
+    for failure in snapshot.failures:
+        for bucket in _PART_BUCKETS.get(failure.part, tuple(Bucket)):
+            votes.append(
+                _Vote(
+                    bucket,
+                    0.0,
+                    f"The {failure.part.replace('_', ' ')} could not be loaded "
+                    f"({failure.message}): evidence for this bucket may be missing",
+                    (failure.customer_id,) if failure.customer_id else (),
+                    supports=False,
+                )
+            )
+    return votes
 
 
 def _refund_context(
