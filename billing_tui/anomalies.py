@@ -482,7 +482,7 @@ def detect_mixed_interval(
         for sub in subs:
             for item in sub.items:
                 interval = item.price.interval
-                if interval in ("month", "year"):
+                if interval in ("month", "year") and item.price.interval_count == 1:
                     bucket = by_product[item.price.product_id][interval]
                     if sub not in bucket:
                         bucket.append(sub)
@@ -667,22 +667,21 @@ def detect_card_expires_before_renewal(
             and s.cancel_at is None
             and s.current_period_end is not None
         ]
-        if not renewing:
-            continue
-        next_renewal = min(s.current_period_end for s in renewing if s.current_period_end)
-        if not card.expires_before(next_renewal):
-            continue
+        # Each subscription's next renewal: any that falls after the card's last valid day.
         affected = [
             s
             for s in renewing
             if s.current_period_end and card.expires_before(s.current_period_end)
         ]
+        if not affected:
+            continue
+        first = min(affected, key=lambda s: (s.current_period_end or now, s.id))
         found.append(
             _anomaly(
                 CARD_EXPIRES_BEFORE_RENEWAL,
                 "Card expires before renewal",
                 f"The default card {card_label(card)} expires {card.expiry}, before "
-                f"{subscription_name(affected[0])} renews on {_date(next_renewal)}",
+                f"{subscription_name(first)} renews on {_date(first.current_period_end)}",
                 [pm_id, *(s.id for s in affected)],
             )
         )

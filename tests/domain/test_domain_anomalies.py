@@ -258,6 +258,28 @@ def test_card_expiring_before_the_annual_renewal() -> None:
     assert "card_expires_before_renewal" not in codes(detect(snap2))
 
 
+def test_card_expiring_before_a_later_renewal_of_several() -> None:
+    pm = payment_method(pm_id="pm_soon", details=card(exp_month=3, exp_year=2027))
+    monthly = subscription(default_payment_method_id="pm_soon")  # renews in 20 days
+    annual = subscription(price=PRO_ANNUAL, default_payment_method_id="pm_soon")
+    snap = snapshot(subscriptions=[monthly, annual], payment_methods=[pm])
+    (soon,) = only(detect(snap), "card_expires_before_renewal")
+    assert soon.refs == ("pm_soon", annual.id)
+    quiet = snapshot(subscriptions=[monthly], payment_methods=[pm])
+    assert "card_expires_before_renewal" not in codes(detect(quiet))
+
+
+def test_quarterly_and_annual_are_not_mixed_monthly_and_annual() -> None:
+    from billing_tui.model import Price
+
+    quarterly = Price("price_pro_q", "prod_pro", "Pro", "usd", 5400, "month", interval_count=3)
+    snap = world(
+        paid_subscription(price=quarterly, created=ago(days=50)),
+        paid_subscription(price=PRO_ANNUAL, created=ago(days=2)),
+    )
+    assert "mixed_interval" not in codes(detect(snap))
+
+
 def test_no_payment_method_for_an_automatically_charged_subscription() -> None:
     sub = subscription()
     found = detect(snapshot(subscriptions=[sub], payment_methods=[]))
