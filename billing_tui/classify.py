@@ -319,7 +319,7 @@ class _Vote:
     sentence: str
     refs: tuple[str, ...] = ()
     supports: bool = True
-    family: str = ""  # "duplicate" / "team" / "portal": what an answer may move or cancel
+    family: str = ""  # "dup" / "team" / "portal" / "answer": what an answer may move or cancel
 
 
 @dataclass(frozen=True)
