@@ -196,9 +196,8 @@ def main() -> int:
     parser.add_argument("--history", type=int, default=10_000)
     parser.add_argument("--writes", type=int, default=200)
     args = parser.parse_args()
-    print(
-        f"disk floor: one atomic 100-byte write (file + directory fsync) p50 {disk_baseline():.1f} ms"
-    )
+    floor = disk_baseline()
+    print(f"disk floor: an atomic 100-byte write (file + directory fsync) p50 {floor:.1f} ms")
     worst = 0.0
     for months, label in ((12, "history spread over 12 months"), (1, "all history this month")):
         print(f"{label}:")
