@@ -441,9 +441,10 @@ def plan_refund(
             "which usually closes it"
         )
     partial = " (partial)" if not full and amount is not None else ""
+    what = refund.format() if refund.amount > 0 else "nothing left"
     plan = Plan(
         kind=ActionKind.REFUND,
-        title=f"Refund {refund.format()}{partial} of {charge.id}{card} (reason: {reason})",
+        title=f"Refund {what}{partial} of {charge.id}{card} (reason: {reason})",
         target_id=charge.id,
         params=params,
         diff=diff,
@@ -682,6 +683,18 @@ def plan_retry_invoice(
     blocked: str | None = None
     if inv.status != "open":
         blocked = f"{inv.id} is {inv.status}, not open: there is nothing to retry"
+    owner = snapshot.subscription(inv.subscription_id) if inv.subscription_id else None
+    if blocked is None and owner is not None and not owner.is_live:
+        twins = [
+            s
+            for s in snapshot.live_subscriptions
+            if s.id != owner.id and s.product_ids & owner.product_ids
+        ]
+        if twins:
+            blocked = (
+                f"paying {inv.id} would start {owner.id} next to the live {twins[0].id} "
+                f"(same product): a duplicate. Let {owner.id} expire instead"
+            )
     diff: list[DiffRow] = [
         DiffRow(inv.id, "status", inv.status, "paid"),
         DiffRow(
@@ -744,8 +757,9 @@ def plan_portal(
     back = (portal.default_return_url if portal is not None else None) or return_url
     if blocked is None and not back:
         blocked = (
-            "no return URL: the portal configuration has no default_return_url and "
-            "Settings.portal_return_url is not set"
+            f"no return URL: give the portal configuration {portal.id if portal else ''} a "
+            "default redirect link (Dashboard → Settings → Billing → Customer portal), or set "
+            "Settings.portal_return_url"
         )
     params: list[tuple[str, str]] = [("customer", customer_id), ("return_url", back or "")]
     if portal is not None:
@@ -859,6 +873,17 @@ def recommend(
     known = snapshot.portal_known if portal_known is None else portal_known
     plans: list[Plan] = []
     if bucket is None:
+        if customer and snapshot.portal is not None:
+            plans.append(
+                plan_portal(
+                    snapshot,
+                    customer,
+                    portal_known=known,
+                    return_url=return_url,
+                    recommended=False,
+                    why="the customer can check invoices and payment methods themselves",
+                )
+            )
         plans.append(
             plan_note(
                 "Document: no billing problem found in the evidence",
@@ -866,7 +891,7 @@ def recommend(
                 why="nothing points at a billing problem; write down what was checked",
             )
         )
-        return tuple(plans)
+        return tuple(sorted(plans, key=lambda p: (p.step, not p.recommended)))
     ctx = _Ctx(snapshot, classification, live, when, known, return_url)
     match bucket:
         case Bucket.DUPLICATE_PERSONAL:
@@ -977,13 +1002,33 @@ def _seat_target(cls: Classification, sub: Subscription) -> tuple[int, bool]:
     return max(sub.quantity - 1, 1), False
 
 
+#: Subscription metadata keys that name the person a seat or subscription is for.
+PERSON_KEYS = ("for", "seat_holder", "user", "assignee")
+
+
+def _person(sub: Subscription) -> str | None:
+    return next((sub.metadata[k] for k in PERSON_KEYS if sub.metadata.get(k)), None)
+
+
 def _team(ctx: _Ctx) -> list[Plan]:
+    """Keep the seats (no refund). Seat changes and consolidation are offered on request,
+    and recommended only when the operator recorded the seat count asked for (``seats``)."""
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
-    for sub in snap.live_subscriptions:
-        if sub.quantity <= 1 or len(sub.items) != 1:
-            continue
+    live = snap.live_subscriptions
+    teams = [s for s in live if s.quantity > 1 and len(s.items) == 1]
+    personal = [s for s in live if s.quantity == 1 and _person(s) is not None]
+    for sub in teams:
         target, asked = _seat_target(cls, sub)
+        consolidate = not asked and personal and sub.customer_id == personal[0].customer_id
+        if consolidate:
+            target = sub.quantity + len(personal)
+            people = ", ".join(p for s in personal if (p := _person(s)))
+            why = f"move the personal plans ({people}) onto the team: {target} seats"
+        elif target < sub.quantity:
+            why = "seat reduction: keep the subscription, bill fewer seats"
+        else:
+            why = "more seats on the team subscription"
         plans.append(
             plan_update_quantity(
                 snap,
@@ -992,9 +1037,8 @@ def _team(ctx: _Ctx) -> list[Plan]:
                 classification=cls,
                 live=ctx.live,
                 now=ctx.now,
-                recommended=asked,
-                why="seat reduction on request: keep the subscription, bill fewer seats from "
-                "the next renewal",
+                recommended=asked and target < sub.quantity,
+                why=f"{why}, from the next renewal without proration",
             )
         )
         plans.append(
@@ -1006,12 +1050,26 @@ def _team(ctx: _Ctx) -> list[Plan]:
                 classification=cls,
                 live=ctx.live,
                 now=ctx.now,
-                recommended=False,
-                why="seat reduction now, with a prorated credit on the next invoice",
+                recommended=asked and target > sub.quantity,
+                why=f"{why}, now, prorated on the next invoice",
             )
         )
+        if consolidate:
+            for extra in personal:
+                plans.append(
+                    plan_cancel(
+                        snap,
+                        extra.id,
+                        at_period_end=True,
+                        classification=cls,
+                        live=ctx.live,
+                        recommended=False,
+                        why=f"{_person(extra)}'s personal plan ends at its period end once the "
+                        "seat is on the team (with the customer's agreement)",
+                    )
+                )
     if ctx.customer and snap.portal is not None and snap.portal.update_enabled:
-        sub_ids = [s.id for s in snap.live_subscriptions if s.customer_id == ctx.customer]
+        sub_ids = [s.id for s in teams or live if s.customer_id == ctx.customer]
         plans.append(
             plan_portal(
                 snap,
@@ -1126,7 +1184,19 @@ def _missing_self_serve(ctx: _Ctx) -> list[Plan]:
 def _product_failure(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
-    charge = _latest_paid_charge(snap)
+    disputed = [
+        c
+        for c in snap.charges
+        if any(d.is_open and not d.is_charge_refundable for d in snap.disputes_of(c.id))
+    ]
+    charge = max(disputed, key=lambda c: (c.created, c.id)) if disputed else None
+    why = "the product failed the customer: refund the affected charge (partial allowed)"
+    if charge is not None:
+        why = (
+            f"the customer disputed {charge.id}: that is the affected charge, and the dispute "
+            "(not a refund) is how it is settled"
+        )
+    charge = charge or _latest_paid_charge(snap)
     if charge is not None:
         plans.append(
             plan_refund(
@@ -1135,7 +1205,7 @@ def _product_failure(ctx: _Ctx) -> list[Plan]:
                 reason="requested_by_customer",
                 classification=cls,
                 live=ctx.live,
-                why="the product failed the customer: refund the affected charge (partial allowed)",
+                why=why,
             )
         )
     plans.append(

@@ -319,7 +319,7 @@ def follow_up_values(
     values: dict[str, str] = {"refund_days": ts.text("refund_days")}
     if sub is not None:
         item = sub.items[0] if sub.items else None
-        values["plan"] = item.price.nickname or item.price.product_name if item else sub.label
+        values["plan"] = item.price.product_name if item else sub.label
         values["product"] = item.price.product_name if item else sub.label
         values["seats"] = str(sub.quantity)
         values["renewal_date"] = ts.date(sub.current_period_end)
