@@ -196,6 +196,24 @@ class ActionOutcome:
 
 # --------------------------------------------------------------------------- formatting
 
+_BRANDS = {
+    "amex": "American Express",
+    "american_express": "American Express",
+    "diners": "Diners Club",
+    "jcb": "JCB",
+    "unionpay": "UnionPay",
+    "mastercard": "Mastercard",
+    "visa": "Visa",
+    "discover": "Discover",
+    "cartes_bancaires": "Cartes Bancaires",
+    "eftpos_au": "eftpos",
+}
+
+
+def brand_label(brand: str) -> str:
+    """Stripe's card brand code as people write it: ``jcb`` → ``JCB``."""
+    return _BRANDS.get(brand.lower(), brand.replace("_", " ").title())
+
 
 def money_phrase(money: Money) -> str:
     """The amount as an operator types it to confirm: ``19.00``, ``1200`` (JPY), no symbol."""
@@ -433,7 +451,7 @@ def plan_refund(
         ("currency", refund.currency),
         ("reason", reason),
     )
-    card = f" on {charge.card.brand.title()} ····{charge.card.last4}" if charge.card else ""
+    card = f" on {brand_label(charge.card.brand)} ····{charge.card.last4}" if charge.card else ""
     warnings: list[str] = []
     for d in _open_refundable_disputes(snapshot, charge):
         warnings.append(
@@ -1092,6 +1110,17 @@ def _team(ctx: _Ctx) -> list[Plan]:
     return plans
 
 
+def _card_can_pay(snapshot: CustomerSnapshot, now: datetime) -> bool:
+    """Whether the customer's default card (or a live subscription's) is on file and valid."""
+    ids = [c.default_payment_method_id for c in snapshot.customers]
+    ids += [s.default_payment_method_id for s in snapshot.live_subscriptions]
+    for pm_id in ids:
+        pm = snapshot.payment_method(pm_id)
+        if pm is not None and pm.card is not None:
+            return not pm.card.expires_before(now)
+    return False
+
+
 def _failed_payment(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
@@ -1108,8 +1137,23 @@ def _failed_payment(ctx: _Ctx) -> list[Plan]:
                 why="the customer puts in a working card themselves",
             )
         )
+    card_ok = _card_can_pay(snap, ctx.now)
     for inv in _open_invoices(snap):
-        plans.append(plan_retry_invoice(snap, inv.id, classification=cls, live=ctx.live))
+        plans.append(
+            plan_retry_invoice(
+                snap,
+                inv.id,
+                classification=cls,
+                live=ctx.live,
+                recommended=card_ok,
+                why=(
+                    "collect the open invoice with the card on file"
+                    if card_ok
+                    else "after the customer has put in a working card (the card on file "
+                    "cannot pay)"
+                ),
+            )
+        )
     plans.append(
         plan_note(
             "Document the failed payment; no refund",
@@ -1196,6 +1240,18 @@ def _product_failure(ctx: _Ctx) -> list[Plan]:
             f"the customer disputed {charge.id}: that is the affected charge, and the dispute "
             "(not a refund) is how it is settled"
         )
+    for c in disputed:
+        for d in snap.disputes_of(c.id):
+            if d.is_open and not d.is_charge_refundable:
+                due = f", evidence due {_date(d.evidence_due_by)}" if d.evidence_due_by else ""
+                plans.append(
+                    plan_note(
+                        f"Respond to dispute {d.id} on {c.id} ({d.status}, {d.reason}{due}) in "
+                        "the Dashboard",
+                        customer_id=ctx.customer,
+                        why="the dispute settles the money; answer it instead of refunding",
+                    )
+                )
     charge = charge or _latest_paid_charge(snap)
     if charge is not None:
         plans.append(
