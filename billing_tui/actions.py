@@ -37,8 +37,8 @@ from billing_tui.model import (
 )
 
 if TYPE_CHECKING:
-    from billing_tui.caselog import CaseLog  # type: ignore[import-not-found]
-    from billing_tui.gateway import Gateway  # type: ignore[import-not-found]
+    from billing_tui.caselog import CaseLog
+    from billing_tui.gateway import Gateway
 
 
 class ActionKind(StrEnum):

@@ -207,13 +207,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from billing_tui.caselog import CaseLog, CaseLogError, default_operator  # type: ignore[import-not-found]
-    from billing_tui.connection import (  # type: ignore[import-not-found]
+    from billing_tui.caselog import CaseLog, CaseLogError, default_operator
+    from billing_tui.connection import (
         ConnectionFailed,
         ConnectionOptions,
         connect,
     )
-    from billing_tui.gateway import GatewayError  # type: ignore[import-not-found]
+    from billing_tui.gateway import GatewayError
     from billing_tui.session import Session
 
     answers = parse_answers(args.answer)
