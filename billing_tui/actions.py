@@ -22,6 +22,7 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from billing_tui import anomalies as an
 from billing_tui.classify import Bucket, Classification
 from billing_tui.model import (
     Charge,
@@ -35,6 +36,7 @@ from billing_tui.model import (
     SubscriptionStatus,
     minor_unit_exponent,
 )
+from billing_tui.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
     from billing_tui.caselog import CaseLog
@@ -828,21 +830,48 @@ def plan_note(title: str, *, customer_id: str | None = None, why: str = "") -> P
 # --------------------------------------------------------------------------- recommendations
 
 
-def duplicate_groups(snapshot: CustomerSnapshot) -> list[tuple[Subscription, ...]]:
-    """Live quantity-1 subscriptions of one product and interval, oldest first, ≥ 2 per group.
+def duplicate_groups(
+    snapshot: CustomerSnapshot, settings: Settings = DEFAULT_SETTINGS
+) -> list[tuple[Subscription, ...]]:
+    """Subscriptions that duplicate each other, oldest (the one to keep) first.
 
-    Groups span the snapshot's customers, so a cross-customer duplicate is found too.
+    On one customer: the ``duplicate_subscription`` rule (same plan, created within the
+    duplicate window, one seat each, not for different people). Across customer records that
+    share an email: the same product live on both (``cross_customer_duplicate``).
     """
-    groups: dict[tuple[frozenset[str], frozenset[str]], list[Subscription]] = {}
-    for sub in snapshot.subscriptions:
-        if not sub.is_live or sub.quantity > 1:
+    groups = [tuple(g) for g in an.duplicate_groups(snapshot, settings)]
+    taken = {s.id for g in groups for s in g}
+    by_email: dict[str, list[str]] = {}
+    for customer in snapshot.customers:
+        email = (customer.email or "").strip().casefold()
+        if email:
+            by_email.setdefault(email, []).append(customer.id)
+    for customer_ids in by_email.values():
+        if len(customer_ids) < 2:
             continue
-        groups.setdefault((sub.product_ids, sub.intervals), []).append(sub)
-    return [
-        tuple(sorted(group, key=lambda s: (s.created, s.id)))
-        for group in groups.values()
-        if len(group) >= 2
-    ]
+        by_product: dict[str, list[Subscription]] = {}
+        for sub in snapshot.live_subscriptions:
+            if sub.customer_id in customer_ids and sub.id not in taken and sub.quantity <= 1:
+                for product in sorted(sub.product_ids):
+                    by_product.setdefault(product, []).append(sub)
+        for subs in by_product.values():
+            subs.sort(key=lambda s: (s.created, s.id))
+            original = subs[0]
+            extras = [
+                s
+                for s in subs[1:]
+                if s.customer_id != original.customer_id
+                and not _different_people(original, s, settings)
+            ]
+            if extras:
+                groups.append((original, *extras))
+                taken.update(s.id for s in (original, *extras))
+    return groups
+
+
+def _different_people(a: Subscription, b: Subscription, settings: Settings) -> bool:
+    pa, pb = an.person(a, settings), an.person(b, settings)
+    return pa is not None and pb is not None and pa != pb
 
 
 def paid_charges_of(snapshot: CustomerSnapshot, sub: Subscription) -> tuple[Charge, ...]:
@@ -879,6 +908,7 @@ def recommend(
     now: datetime | None = None,
     portal_known: bool | None = None,
     return_url: str | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
 ) -> tuple[Plan, ...]:
     """The plans for this case, in the safe order; guards set ``Plan.blocked_reason``.
 
@@ -910,7 +940,7 @@ def recommend(
             )
         )
         return tuple(sorted(plans, key=lambda p: (p.step, not p.recommended)))
-    ctx = _Ctx(snapshot, classification, live, when, known, return_url)
+    ctx = _Ctx(snapshot, classification, live, when, known, return_url, settings)
     match bucket:
         case Bucket.DUPLICATE_PERSONAL:
             plans += _duplicate(ctx)
@@ -933,6 +963,7 @@ class _Ctx:
     now: datetime
     portal_known: bool
     return_url: str | None = None
+    settings: Settings = DEFAULT_SETTINGS
 
     @property
     def customer(self) -> str | None:
@@ -942,7 +973,7 @@ class _Ctx:
 def _duplicate(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
-    groups = duplicate_groups(snap)
+    groups = duplicate_groups(snap, ctx.settings)
     for group in groups:
         original, extras = group[0], group[1:]
         for extra in extras:
@@ -1020,14 +1051,6 @@ def _seat_target(cls: Classification, sub: Subscription) -> tuple[int, bool]:
     return max(sub.quantity - 1, 1), False
 
 
-#: Subscription metadata keys that name the person a seat or subscription is for.
-PERSON_KEYS = ("for", "seat_holder", "user", "assignee")
-
-
-def _person(sub: Subscription) -> str | None:
-    return next((sub.metadata[k] for k in PERSON_KEYS if sub.metadata.get(k)), None)
-
-
 def _team(ctx: _Ctx) -> list[Plan]:
     """Keep the seats (no refund). Seat changes and consolidation are offered on request,
     and recommended only when the operator recorded the seat count asked for (``seats``)."""
@@ -1035,13 +1058,13 @@ def _team(ctx: _Ctx) -> list[Plan]:
     plans: list[Plan] = []
     live = snap.live_subscriptions
     teams = [s for s in live if s.quantity > 1 and len(s.items) == 1]
-    personal = [s for s in live if s.quantity == 1 and _person(s) is not None]
+    personal = [s for s in live if s.quantity == 1 and an.person(s, ctx.settings) is not None]
     for sub in teams:
         target, asked = _seat_target(cls, sub)
         consolidate = not asked and personal and sub.customer_id == personal[0].customer_id
         if consolidate:
             target = sub.quantity + len(personal)
-            people = ", ".join(p for s in personal if (p := _person(s)))
+            people = ", ".join(p for s in personal if (p := an.person(s, ctx.settings)))
             why = f"move the personal plans ({people}) onto the team: {target} seats"
         elif target < sub.quantity:
             why = "seat reduction: keep the subscription, bill fewer seats"
@@ -1082,8 +1105,8 @@ def _team(ctx: _Ctx) -> list[Plan]:
                         classification=cls,
                         live=ctx.live,
                         recommended=False,
-                        why=f"{_person(extra)}'s personal plan ends at its period end once the "
-                        "seat is on the team (with the customer's agreement)",
+                        why=f"{an.person(extra, ctx.settings)}'s personal plan ends at its "
+                        "period end once the seat is on the team (with the customer's agreement)",
                     )
                 )
     if ctx.customer and snap.portal is not None and snap.portal.update_enabled:

@@ -393,6 +393,7 @@ class Session:
             live=self.live,
             now=self.now(),
             return_url=self.settings.portal_return_url,
+            settings=self.settings,
         )
 
     async def execute(
