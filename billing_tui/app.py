@@ -25,6 +25,7 @@ from screens.customer import CustomerScreen, open_customer_screen
 from screens.help import HelpScreen, help_rows
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen, is_too_small
+from widgets.messages import WorkerFailed
 
 if TYPE_CHECKING:
     from billing_tui.caselog import CaseRecord
@@ -166,9 +167,12 @@ class BillingApp(App[None]):
             self.notify(message, title="Left in flight at the last exit", severity="warning")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The App's own workers (screens forward theirs as :class:`WorkerFailed`)."""
+        if event.state is WorkerState.ERROR:
+            self.post_message(WorkerFailed(event.worker))
+
+    def on_worker_failed(self, event: WorkerFailed) -> None:
         """The one place a failed worker is reported: a sentence, never a traceback."""
-        if event.state is not WorkerState.ERROR:
-            return
         worker = event.worker
         self.notify(
             describe_error(worker.error, worker.description),

@@ -32,6 +32,7 @@ from billing_tui.model import (
 from widgets.anomalies import AnomalyList
 from widgets.clipboard import copy_to_clipboards
 from widgets.header import ModeHeader
+from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row, fmt_date
 
 if TYPE_CHECKING:
@@ -56,13 +57,13 @@ TABS = (
     Tab(
         "subscriptions",
         "Subscriptions",
-        ("Subscription", "Status", "Plan", "Qty", "Created", "Renews/ends", "MRR"),
+        ("Subscription", "Status", "Plan", "Qty", "MRR", "Renews/ends", "Created"),
         ("subscriptions", "subscription_items", "prices"),
     ),
     Tab(
         "invoices",
         "Invoices",
-        ("Invoice", "Number", "Status", "Total", "Paid", "Created", "Tries", "Subscription"),
+        ("Invoice", "Status", "Total", "Paid", "Created", "Tries", "Number", "Subscription"),
         ("invoices", "invoice_payments", "invoice_lines"),
     ),
     Tab(
@@ -99,9 +100,9 @@ def subscription_rows(snapshot: CustomerSnapshot) -> list[Row]:
                     _status(sub.status.value),
                     plan,
                     str(sub.quantity),
-                    fmt_date(sub.created),
-                    renew,
                     sub.mrr.format(),
+                    renew,
+                    fmt_date(sub.created),
                 ),
             )
         )
@@ -116,12 +117,12 @@ def invoice_rows(snapshot: CustomerSnapshot) -> list[Row]:
                 inv.id,
                 (
                     inv.id,
-                    inv.number or "—",
                     _status(inv.status),
                     inv.total.format(),
                     inv.amount_paid.format(),
                     fmt_date(inv.created),
                     str(inv.attempt_count),
+                    inv.number or "—",
                     inv.subscription_id or "—",
                 ),
             )
@@ -278,7 +279,7 @@ def identity_text(snapshot: CustomerSnapshot) -> Text:
         mrr = sum_money((s.mrr for s in subs if s.currency == currency), currency)
         text.append(customer.name or "(no name)", style="bold")
         text.append(f"  {customer.id}  {mask_email(customer.email)}")
-        text.append(f"  since {fmt_date(customer.created)}", style="dim")
+        text.append(f" · since {fmt_date(customer.created)}")
         text.append(f"  · {len(subs)} live sub{'s' if len(subs) != 1 else ''}")
         text.append(f" · MRR {mrr.format()}")
         balance = customer.balance_money
@@ -354,7 +355,7 @@ async def open_customer_screen(
 # ----------------------------------------------------------------------------- screen
 
 
-class CustomerScreen(Screen[None]):
+class CustomerScreen(ReportsWorkerFailures, Screen[None]):
     """One case: one customer, or several customers that share an email."""
 
     HELP = (

@@ -19,6 +19,7 @@ from billing_tui.identify import IdentifierKind, detect_kind, normalise
 from billing_tui.model import mask_email
 from screens.customer import open_customer_screen
 from widgets.header import ModeHeader
+from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row, fmt_date, fmt_time
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from billing_tui.gateway.results import Resolution
     from billing_tui.session import CaseView, Session
 
-RESULT_COLUMNS = ("Customer", "Name", "Email", "Created", "Live subs", "Anomalies", "Matched by")
+RESULT_COLUMNS = ("Customer", "Name", "Live subs", "Anomalies", "Email", "Created", "Matched by")
 CASE_COLUMNS = ("Case", "Status", "Customers", "Query", "Bucket", "Updated")
 
 #: Row key of the "all customers of this email together" row.
@@ -53,7 +54,7 @@ def sort_cases(cases: Sequence[CaseRecord]) -> list[CaseRecord]:
     return sorted(cases, key=lambda c: (c.status != "open", -c.updated_at.timestamp()))
 
 
-class SearchScreen(Screen[None]):
+class SearchScreen(ReportsWorkerFailures, Screen[None]):
     """Find the customer behind a ticket."""
 
     HELP = (
@@ -88,7 +89,7 @@ class SearchScreen(Screen[None]):
         self.cases: dict[str, CaseRecord] = {}
 
     def compose(self) -> ComposeResult:
-        yield ModeHeader(self.session.info, "Search", id="header")
+        yield ModeHeader(self.session.info, "billing-tui · search", id="header")
         with Vertical(id="search-body"):
             yield Input(placeholder=PLACEHOLDER, id="query")
             yield Static(kind_text(""), id="kind")
@@ -180,10 +181,10 @@ class SearchScreen(Screen[None]):
                     (
                         label,
                         "",
-                        mask_email(customers[0].email) if resolution.email_collision else "",
-                        "",
                         str(len(together.snapshot.live_subscriptions)),
                         str(len(together.anomalies)),
+                        mask_email(customers[0].email) if resolution.email_collision else "",
+                        "",
                         "",
                     ),
                 )
@@ -197,10 +198,10 @@ class SearchScreen(Screen[None]):
                     (
                         customer.id,
                         customer.name or "—",
-                        mask_email(customer.email),
-                        fmt_date(customer.created),
                         str(len(view.snapshot.live_subscriptions)),
                         str(len(view.anomalies)),
+                        mask_email(customer.email),
+                        fmt_date(customer.created),
                         candidate.matched_by,
                     ),
                 )

@@ -110,7 +110,7 @@ class ModeHeader(Horizontal):
         yield Static(f"{account} · {key}", id="account", markup=False)
 
     def _where_text(self) -> str:
-        return f"billing-tui · {self._where}" if self._where else "billing-tui"
+        return self._where or "billing-tui"
 
     def set_where(self, where: str) -> None:
         """Say where the operator is (e.g. the customer on screen)."""

@@ -82,8 +82,8 @@ async def test_email_lookup_lists_one_customer_with_counts(app: BillingApp) -> N
         assert "1 customer" in text_of(app, "#message")
 
 
-RESULT_LIVE_SUBS = 5  # the marker column comes first
-RESULT_ANOMALIES = 6
+RESULT_LIVE_SUBS = 3  # the marker column comes first
+RESULT_ANOMALIES = 4
 
 
 async def test_customer_screen_shows_duplicate_and_marks_both_subscriptions(
