@@ -278,9 +278,8 @@ def identity_text(snapshot: CustomerSnapshot) -> Text:
         currency = subs[0].currency if subs else (customer.currency or "usd")
         mrr = sum_money((s.mrr for s in subs if s.currency == currency), currency)
         text.append(customer.name or "(no name)", style="bold")
-        text.append(f"  {customer.id}  {mask_email(customer.email)}")
-        text.append(f" · since {fmt_date(customer.created)}")
-        text.append(f"  · {len(subs)} live sub{'s' if len(subs) != 1 else ''}")
+        text.append(f" · {customer.id} · {mask_email(customer.email)}")
+        text.append(f" · {len(subs)} live sub{'s' if len(subs) != 1 else ''}")
         text.append(f" · MRR {mrr.format()}")
         balance = customer.balance_money
         if balance:
@@ -289,6 +288,7 @@ def identity_text(snapshot: CustomerSnapshot) -> Text:
             text.append(" · delinquent", style="bold red")
         if customer.deleted:
             text.append(" · deleted", style="bold red")
+        text.append(f" · since {fmt_date(customer.created)}", style="dim")
     return text
 
 

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import ActiveBinding, Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
@@ -19,26 +20,38 @@ class HelpRow:
     description: str
     tooltip: str
     enabled: bool = True
+    group: str = ""
 
 
-def help_rows(
-    bindings: Mapping[str, ActiveBinding], key_display: Mapping[str, str] | None = None
-) -> list[HelpRow]:
-    """One row per active binding (the screen's, its focused widget's and the App's)."""
+SCREEN_GROUP = "This screen"
+GLOBAL_GROUP = "Everywhere"
+
+
+def _group(node: DOMNode) -> str:
+    if isinstance(node, Screen):
+        return SCREEN_GROUP
+    if isinstance(node, App):
+        return GLOBAL_GROUP
+    return f"In the focused {type(node).__name__}"
+
+
+def help_rows(bindings: Mapping[str, ActiveBinding]) -> list[HelpRow]:
+    """One row per active binding: the screen's, then the focused widget's, then the App's."""
     rows: list[HelpRow] = []
     seen: set[tuple[str, str]] = set()
     for key, active in bindings.items():
         binding = active.binding
         if binding.system:
             continue
-        shown = (key_display or {}).get(key) or binding.key_display or key
+        shown = binding.key_display or key
         description = binding.description or binding.action.replace("_", " ")
         if (shown, description) in seen:
             continue
         seen.add((shown, description))
         tooltip = active.tooltip or binding.tooltip
-        rows.append(HelpRow(shown, description, tooltip, active.enabled))
-    return rows
+        rows.append(HelpRow(shown, description, tooltip, active.enabled, _group(active.node)))
+    order = {SCREEN_GROUP: 0, GLOBAL_GROUP: 2}
+    return sorted(rows, key=lambda r: order.get(r.group, 1))
 
 
 def help_text(title: str, intro: str, rows: Iterable[HelpRow]) -> Text:
@@ -46,8 +59,11 @@ def help_text(title: str, intro: str, rows: Iterable[HelpRow]) -> Text:
     text.append(f"{title}\n", style="bold")
     if intro:
         text.append(f"{intro}\n")
-    text.append("\n")
+    group = None
     for row in rows:
+        if row.group != group:
+            group = row.group
+            text.append(f"\n{group}\n", style="bold underline")
         style = "" if row.enabled else "dim"
         text.append(f"{row.key:>12}  ", style="bold " + style)
         text.append(row.description, style=style)

@@ -72,6 +72,15 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             tooltip="Put the cursor in the search box",
         ),
         Binding(
+            "down",
+            "focus_results",
+            "To results",
+            show=False,
+            priority=True,  # the search box would take "down" otherwise
+            id="search.results",
+            tooltip="Move from the search box to the results",
+        ),
+        Binding(
             "ctrl+r",
             "focus_cases",
             "Recent cases",
@@ -302,6 +311,18 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_focus_input(self) -> None:
         self.query_one("#query", Input).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "focus_results":  # only from the search box: tables use "down" themselves
+            return isinstance(self.focused, Input)
+        return True
+
+    def action_focus_results(self) -> None:
+        results = self.query_one("#results", IdTable)
+        if results.display and results.row_count:
+            results.focus()
+        else:
+            self.action_focus_cases()
 
     def action_focus_cases(self) -> None:
         self.query_one("#cases", IdTable).focus()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TabbedContent
 
-from billing_tui.app import BillingApp
+from billing_tui.app import BillingApp, palette_commands
+from billing_tui.model import PartFailure
+from billing_tui.session import Session
 from screens.customer import CustomerScreen
 from screens.help import HelpScreen
 from screens.search import SearchScreen
@@ -80,6 +83,9 @@ async def test_email_lookup_lists_one_customer_with_counts(app: BillingApp) -> N
         assert row[RESULT_LIVE_SUBS] == "2"
         assert int(row[RESULT_ANOMALIES]) >= 1
         assert "1 customer" in text_of(app, "#message")
+        app.screen.query_one("#query", Input).focus()
+        await pilot.press("down")  # from the search box to the results
+        assert app.focused is results
 
 
 RESULT_LIVE_SUBS = 3  # the marker column comes first
@@ -191,3 +197,41 @@ async def test_help_lists_the_current_screens_keys(app: BillingApp) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CustomerScreen)
+
+
+async def test_a_part_that_failed_to_load_is_named_in_its_tab(
+    app: BillingApp, session: Session
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = await session.load((DUPLICATE_CUSTOMER,))
+        failure = PartFailure("invoices", "Stripe answered 500 (request req_123)")
+        view = replace(view, snapshot=replace(view.snapshot, failures=(failure,)))
+        case = session.open_case(DUPLICATE_EMAIL, view)
+        await app.push_screen(CustomerScreen(session, view, case))
+        await settle(pilot)
+        await pilot.press("2")
+        notice = app.screen.query_one("#invoices-failure", Static)
+        assert notice.display
+        assert "Could not load invoices: Stripe answered 500" in str(notice.render())
+        assert not app.screen.query_one("#subscriptions-failure", Static).display
+
+
+async def test_palette_offers_case_commands_only_on_the_customer_screen(app: BillingApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in palette_commands(app, app.screen)]
+        assert "search: Open customer" in titles
+        assert "case: Classify" not in titles
+        screen = await open_duplicate_checkout(pilot)
+        titles = [c.title for c in palette_commands(app, screen)]
+        for title in ("case: Classify", "case: Act", "case: Handoff", "app: Switch theme"):
+            assert title in titles
+
+
+async def test_start_query_is_looked_up_on_start(session: Session) -> None:
+    app = BillingApp(session, start_query=DUPLICATE_EMAIL)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#results", IdTable).ids == (DUPLICATE_CUSTOMER,)
+        assert app.focused is app.screen.query_one("#results", IdTable)
