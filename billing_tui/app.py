@@ -21,7 +21,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from screens.customer import CustomerScreen, open_customer_screen
+from screens.customer import CustomerScreen, last_query, open_customer_screen
 from screens.help import HelpScreen, help_rows
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen, is_too_small
@@ -159,6 +159,12 @@ class BillingApp(App[None]):
         self.reconcile()
         self._check_size(self.size.width, self.size.height)
 
+    async def on_unmount(self) -> None:
+        try:
+            await self.session.aclose()
+        except Exception as error:  # leaving must never fail on a close
+            self.log.warning(f"closing the session failed: {describe_error(error, '')}")
+
     # ------------------------------------------------------------------ resilience
 
     @work(group="reconcile", exit_on_error=False, description="checking actions left in flight")
@@ -228,8 +234,8 @@ class BillingApp(App[None]):
 
     @work(exclusive=True, group="open", exit_on_error=False, description="opening the case")
     async def open_case(self, record: CaseRecord) -> None:
-        self.notify(f"Opening case {record.case_id}…")
+        self.notify(f"Opening case {record.id}…")
         screen = await open_customer_screen(
-            self.session, record.query, tuple(record.customer_ids), case=record
+            self.session, last_query(record), tuple(record.customer_ids), case=record
         )
         await self.push_screen(screen)

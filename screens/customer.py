@@ -337,6 +337,11 @@ def _flow_screen(module: str, name: str) -> Any | None:
     return getattr(loaded, name, None)
 
 
+def last_query(case: CaseRecord) -> str:
+    """What the operator last searched to reach this case."""
+    return case.queries[-1] if case.queries else ""
+
+
 async def open_customer_screen(
     session: Session,
     query: str,
@@ -440,10 +445,19 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
     def on_mount(self) -> None:
         self._show(self.view)
         self.query_one("#anomalies", AnomalyList).focus()
+        self.load_classification()
+
+    @work(group="case-log", exit_on_error=False, description="reading the case's classification")
+    async def load_classification(self) -> None:
+        """A reopened case keeps its recorded classification (money actions stay open)."""
+        found = await asyncio.to_thread(self.session.classification, self.case.id)
+        if found is not None and self.classification is None:
+            self.classification = found
+            self._update_status()
 
     def _where(self) -> str:
         names = ", ".join(c.name or c.id for c in self.view.snapshot.customers)
-        return f"{names} · case {self.case.case_id}"
+        return f"{names} · case {self.case.id}"
 
     def _show(self, view: CaseView) -> None:
         """Fill every part of the screen from ``view``."""
@@ -549,7 +563,7 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
         status.update("Refreshing from Stripe…")
         tabs.loading = True
         try:
-            view = await self.session.load(self.view.snapshot.customer_ids)
+            view = await self.session.refresh(self.view)
         except GatewayError as error:
             self.notify(f"Refresh failed: {error}", severity="error", timeout=8)
             self._update_status()
@@ -566,7 +580,7 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
         if wizard is None:
             self.notify("The classification wizard is not available yet.", severity="warning")
             return
-        self.app.push_screen(wizard(self.session, self.case.case_id, self.view), self._classified)
+        self.app.push_screen(wizard(self.session, self.case.id, self.view), self._classified)
 
     def _classified(self, result: Classification | None) -> None:
         if result is None:
@@ -575,7 +589,7 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
 
     @work(group="case-log", exit_on_error=False, description="record the classification")
     async def record_classification(self, result: Classification) -> None:
-        await asyncio.to_thread(self.session.record_classification, self.case.case_id, result)
+        await asyncio.to_thread(self.session.record_classification, self.case.id, result)
         self.classification = result
         self._update_status()
 
@@ -584,7 +598,7 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
         if actions is None:
             self.notify("The action pane is not available yet.", severity="warning")
             return
-        screen = actions(self.session, self.case.case_id, self.view, self.classification)
+        screen = actions(self.session, self.case.id, self.view, self.classification)
         self.app.push_screen(screen, self._acted)
 
     def _acted(self, ran: bool | None) -> None:
@@ -596,4 +610,4 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
         if handoff is None:
             self.notify("The handoff screen is not available yet.", severity="warning")
             return
-        self.app.push_screen(handoff(self.session, self.case.case_id, self.view))
+        self.app.push_screen(handoff(self.session, self.case.id, self.view))

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from billing_tui.gateway.errors import GatewayError
 from billing_tui.identify import IdentifierKind, detect_kind, normalise
 from billing_tui.model import mask_email
-from screens.customer import open_customer_screen
+from screens.customer import last_query, open_customer_screen
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row, fmt_date, fmt_time
@@ -232,7 +232,7 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             )
         else:
             lines.append(f"{count} customer{'s' if count != 1 else ''} — Enter opens")
-        lines.extend(resolution.notes)
+        lines.extend(Text(note, style="dim") for note in resolution.notes)
         message = Text("\n").join(Text(x) if isinstance(x, str) else x for x in lines)
         self.set_message(message, "warning" if resolution.email_collision else "")
         results.focus()
@@ -268,17 +268,17 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
     @work(exclusive=True, group="cases", exit_on_error=False, description="read the case log")
     async def load_cases(self) -> None:
         records = sort_cases(await asyncio.to_thread(self.session.cases))
-        self.cases = {r.case_id: r for r in records}
+        self.cases = {r.id: r for r in records}
         table = self.query_one("#cases", IdTable)
         table.set_rows(
             [
                 Row(
-                    r.case_id,
+                    r.id,
                     (
-                        r.case_id,
+                        r.id,
                         Text(r.status, style="bold" if r.status == "open" else "dim"),
                         ", ".join(r.customer_ids),
-                        r.query,
+                        last_query(r),
                         r.bucket or "—",
                         fmt_time(r.updated_at),
                     ),
@@ -298,7 +298,7 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
         event.stop()
         record = self.cases.get(event.row_key.value or "")
         if record is not None:
-            self.open_customer(record.query, tuple(record.customer_ids), None, record)
+            self.open_customer(last_query(record), tuple(record.customer_ids), None, record)
 
     # ------------------------------------------------------------------ keys
 

@@ -27,26 +27,20 @@ class ModeInfo(Protocol):
     def account_name(self) -> str | None: ...
 
 
-_KEY = re.compile(r"^(?P<prefix>(?:sk|rk|pk)_(?:live|test)_|(?:sk|rk|pk)_)(?P<body>.*)$")
+_KEY_TOKEN = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_)([A-Za-z0-9_]+)")
 
 
 def safe_key_hint(hint: str) -> str:
-    """The key as ``sk_live_…abcd`` at most: a hint that still holds a whole key is re-masked.
+    """The key as ``sk_live_…abcd`` at most: any whole key in the hint is cut to its last four.
 
     The connection already masks the key; this is a second guard so that nothing longer than the
-    last four characters can ever be painted, whatever the caller passed.
+    last four characters can ever be painted, whatever the caller passed. Hints that are not
+    keys (``sandbox``) are shown as they are.
     """
     hint = hint.strip()
     if not hint:
         return "no key"
-    match = _KEY.match(hint)
-    if match is None:
-        return hint if "…" in hint and len(hint.split("…", 1)[1]) <= 4 else "key hidden"
-    body = match["body"]
-    if body.startswith("…") and len(body) <= 5:
-        return hint
-    tail = body[-4:] if len(body) >= 8 else ""
-    return f"{match['prefix']}…{tail}"
+    return _KEY_TOKEN.sub(lambda m: f"{m[1]}…{m[2][-4:]}" if len(m[2]) > 4 else m.group(0), hint)
 
 
 def mode_label(mode: str) -> str:

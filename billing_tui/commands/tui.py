@@ -28,8 +28,8 @@ def _operator() -> str:
 def build_session(args: argparse.Namespace) -> Session:
     """The operator's session for these options: the sandbox for ``--demo``, else Stripe.
 
-    The demo keeps its case log apart from the real one (``<data dir>/demo``), so practice
-    cases never mix with real decisions.
+    The demo keeps its case log apart from the real one (``<data dir>/demo-cases``), so
+    practice cases never mix with real decisions.
     """
     from billing_tui.caselog import CaseLog
     from billing_tui.config import data_dir
@@ -38,17 +38,19 @@ def build_session(args: argparse.Namespace) -> Session:
 
     options = ConnectionOptions.from_args(args)
     connection = connect(options)
-    directory = data_dir() / "demo" if connection.info.mode == "demo" else data_dir()
-    return Session(connection, CaseLog(directory), operator=_operator())
+    caselog = CaseLog(data_dir() / "demo-cases") if connection.info.mode == "demo" else CaseLog()
+    return Session(connection, caselog, operator=_operator())
 
 
 def run_tui(args: argparse.Namespace) -> int:
+    from billing_tui.config import ConfigError
+    from billing_tui.connection import ConnectionFailed
     from billing_tui.credentials import CredentialsError
     from billing_tui.gateway.errors import GatewayError
 
     try:
         session = build_session(args)
-    except (CredentialsError, GatewayError, ValueError) as error:
+    except (ConnectionFailed, CredentialsError, GatewayError, ConfigError) as error:
         print(f"billing-tui: cannot start: {error}", file=sys.stderr)
         return EXIT_CANNOT_START
 

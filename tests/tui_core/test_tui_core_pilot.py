@@ -167,7 +167,7 @@ async def test_customers_sharing_an_email_are_shown_together_and_flagged(
 async def test_escape_returns_to_search_and_the_case_is_listed(app: BillingApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_duplicate_checkout(pilot)
-        case_id = screen.case.case_id
+        case_id = screen.case.id
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, SearchScreen)

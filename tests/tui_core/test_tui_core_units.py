@@ -31,6 +31,8 @@ def test_a_whole_key_in_the_header_hint_is_cut_to_its_last_four(prefix: str, bod
 def test_an_already_masked_hint_is_kept() -> None:
     assert safe_key_hint("sk_live_…abcd") == "sk_live_…abcd"
     assert safe_key_hint("") == "no key"
+    assert safe_key_hint("sandbox") == "sandbox"
+    assert safe_key_hint("sk_live_sandbox_demo_key_0001") == "sk_live_…0001"
 
 
 def test_live_banner_reads_live_without_colour() -> None:
