@@ -112,6 +112,11 @@ class WizardScreen(Screen[Classification | None]):
     WizardScreen #wizard-message {
         color: $error;
         height: auto;
+        padding: 0 1;
+        display: none;
+    }
+    WizardScreen #wizard-message.-shown {
+        display: block;
     }
     WizardScreen #wizard-nav {
         height: 1;
@@ -201,7 +206,7 @@ class WizardScreen(Screen[Classification | None]):
                     placeholder="Reason (required to override the suggestion)",
                     id="decide-reason",
                 )
-                yield Static("", id="wizard-message")
+        yield Static("", id="wizard-message")
         with Horizontal(id="wizard-nav"):
             yield Button("◀ Back ^b", id="nav-back", compact=True)
             yield Button("Next ^n ▶", id="nav-next", compact=True)
@@ -335,7 +340,7 @@ class WizardScreen(Screen[Classification | None]):
     def _bucket_chosen(self, event: RadioSet.Changed) -> None:
         button_id = event.pressed.id or ""
         self.chosen = Bucket(button_id.removeprefix("bucket-"))
-        self.query_one("#wizard-message", Static).update("")
+        self._say("")
 
     # ------------------------------------------------------------------ navigation
 
@@ -379,18 +384,25 @@ class WizardScreen(Screen[Classification | None]):
             self.step = self.steps.index(name)
 
     def action_back(self) -> None:
+        self._say("")
         if self.step > 0:
             self.step -= 1
 
     def action_next(self) -> None:
+        self._say("")
         if self.step < len(self.steps) - 1:
             self.step += 1
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
+    def _say(self, message: str) -> None:
+        widget = self.query_one("#wizard-message", Static)
+        widget.update(escape(message))
+        widget.set_class(bool(message), "-shown")
+
     def _refuse(self, message: str) -> None:
-        self.query_one("#wizard-message", Static).update(escape(message))
+        self._say(message)
         self.notify(message, title="Cannot finish", severity="error")
 
     def action_finish(self) -> None:

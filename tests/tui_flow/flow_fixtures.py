@@ -245,3 +245,10 @@ class FixedHandoffSession:
 
     def resolve_case(self, case_id: str) -> None:
         self.resolved.append(case_id)
+
+
+def widget_text(widget: Any) -> str:
+    """What a widget shows on screen right now, as plain text with whitespace runs collapsed."""
+    return " ".join(
+        " ".join(strip.text.split()) for strip in widget.render_lines(widget.outer_size.region)
+    ).strip()
