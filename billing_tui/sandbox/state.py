@@ -36,6 +36,8 @@ PREFIXES: dict[str, str] = {
     "billing_portal.configuration": "bpc",
     "billing_portal.session": "bps",
     "account": "acct",
+    "invoiceitem": "ii",
+    "balance_transaction": "txn",
 }
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -97,6 +99,8 @@ class SandboxState:
         }
         #: Scenario expectations, by scenario name (filled by the catalog loader).
         self.scenarios: dict[str, Any] = {}
+        #: Bumped by :meth:`add` per kind, so readers can cache views of a bucket.
+        self.revisions: dict[str, int] = {}
         self._counter = itertools.count(1)
 
     def now(self) -> int:
@@ -115,6 +119,7 @@ class SandboxState:
         if kind not in self.objects:
             self.objects[kind] = {}
         self.objects[kind][obj["id"]] = obj
+        self.revisions[kind] = self.revisions.get(kind, 0) + 1
         return obj
 
     def get(self, kind: str, obj_id: str) -> JSON | None:
