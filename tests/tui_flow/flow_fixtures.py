@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -252,3 +253,73 @@ def widget_text(widget: Any) -> str:
     return " ".join(
         " ".join(strip.text.split()) for strip in widget.render_lines(widget.outer_size.region)
     ).strip()
+
+
+@dataclass(frozen=True)
+class FixedAction:
+    kind: str
+    status: str
+    idempotency_key: str
+
+
+@dataclass(frozen=True)
+class FixedCase:
+    id: str
+    opened_at: datetime
+    status: str
+    masked_email: str
+    customer_ids: tuple[str, ...]
+    queries: tuple[str, ...]
+    bucket: str | None
+    actions: tuple[FixedAction, ...] = ()
+
+
+FIXED_CASES = (
+    FixedCase(
+        "case-202611-01-0000000a",
+        datetime(2026, 11, 26, 9, 30, tzinfo=UTC),
+        "open",
+        "d***@example.com",
+        ("cus_A",),
+        ("dana.whitfield@example.com",),
+        "duplicate_personal",
+        (
+            FixedAction("cancel_subscription", "succeeded", "idem_1"),
+            FixedAction("refund", "in_flight", "idem_2"),
+        ),
+    ),
+    FixedCase(
+        "case-202611-01-0000000b",
+        datetime(2026, 11, 25, 16, 5, tzinfo=UTC),
+        "resolved",
+        "m***@example.com",
+        ("cus_B",),
+        ("marcus.oyelaran@example.com",),
+        "failed_payment",
+        (FixedAction("portal_session", "succeeded", "idem_3"),),
+    ),
+    FixedCase(
+        "case-202611-01-0000000c",
+        datetime(2026, 11, 24, 11, 0, tzinfo=UTC),
+        "open",
+        "o***@example.com",
+        ("cus_C",),
+        ("ops.northwind@example.com",),
+        None,
+    ),
+)
+
+
+@dataclass
+class FixedCaseLog:
+    def in_flight(self) -> list[tuple[FixedCase, FixedAction]]:
+        case = FIXED_CASES[0]
+        return [(case, case.actions[1])]
+
+
+@dataclass
+class FixedCasesSession:
+    caselog: FixedCaseLog = field(default_factory=FixedCaseLog)
+
+    def cases(self, status: str | None = None) -> list[FixedCase]:
+        return [c for c in FIXED_CASES if status is None or c.status == status]

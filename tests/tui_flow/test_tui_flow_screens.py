@@ -6,18 +6,21 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from textual.widgets import Input, Static
+from textual.widgets import Input, Select, Static
 
 from billing_tui.actions import Plan
 from billing_tui.classify import Bucket, Classification
 from screens.actions import ActionScreen, PlanState
+from screens.cases import CasesScreen
 from screens.confirm import ConfirmScreen
 from screens.handoff import SECTION_TITLES, HandoffScreen
 from screens.wizard import WizardScreen
 from tests.tui_flow.flow_fixtures import (
     CANCEL_PLAN,
+    FIXED_CASES,
     FOLLOW_UP,
     REFUND_PLAN,
+    FixedCasesSession,
     FixedHandoffSession,
     FixedInfo,
     FixedOutcome,
@@ -314,3 +317,28 @@ async def test_edited_follow_up_is_copied_saved_and_resolved() -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert app.results == [None]
+
+
+# ---------------------------------------------------------------------------- cases
+
+
+async def test_cases_filter_search_and_open() -> None:
+    app = Host(CasesScreen(FixedCasesSession()))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CasesScreen)
+        assert [r.id[-1] for r in screen.shown] == ["a", "b", "c"]
+        banner = widget_text(screen.query_one("#cases-banner"))
+        assert "1 action(s) were in flight" in banner
+        assert "refund" in banner
+        screen.query_one("#cases-status", Select).value = "open"
+        await pilot.pause()
+        assert [r.id[-1] for r in screen.shown] == ["a", "c"]
+        await pilot.press("slash", *"northwind")
+        await pilot.pause()
+        assert [r.id[-1] for r in screen.shown] == ["c"]
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        assert [r.id for r in app.results] == [FIXED_CASES[2].id]

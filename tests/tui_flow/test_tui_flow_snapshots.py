@@ -10,11 +10,13 @@ from textual.pilot import Pilot
 
 from billing_tui.classify import Bucket
 from screens.actions import ActionScreen
+from screens.cases import CasesScreen
 from screens.confirm import ConfirmScreen
 from screens.handoff import HandoffScreen
 from screens.wizard import WizardScreen
 from tests.tui_flow.flow_fixtures import (
     REFUND_PLAN,
+    FixedCasesSession,
     FixedHandoffSession,
     FixedInfo,
     FixedSession,
@@ -91,3 +93,9 @@ def test_fixed_data_is_what_the_snapshots_show() -> None:
     """The snapshots above depend on this fixed suggestion."""
     assert fixed_classification().suggested == Bucket.DUPLICATE_PERSONAL
     assert FixedInfo("live").live
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_cases(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    app = Host(CasesScreen(FixedCasesSession(), reconciled=("case-…0a refund: succeeded",)))
+    assert snap_compare(app, terminal_size=size, run_before=settle)
