@@ -1,0 +1,202 @@
+"""Which Stripe the session talks to: the embedded sandbox (``--demo``), a Stripe-compatible
+server (``--api-base URL``), or real Stripe with the stored key.
+
+``connect(options) -> Connection``; :class:`ConnectionInfo` is what the UI shows (mode, a masked
+key hint, where the key came from). The key itself is only ever handed to ``StripeClient``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import stripe
+
+from billing_tui.commands.common import api_base as _api_base_option
+from billing_tui.commands.common import opt
+from billing_tui.gateway.client import build_client, close_client
+from billing_tui.settings import DEFAULT_SETTINGS, Settings
+
+Mode = Literal["demo", "test", "live"]
+
+#: Used against ``--api-base`` when no key is configured (the loopback sandbox accepts any
+#: well-formed test key); never valid on real Stripe.
+PLACEHOLDER_KEY = "sk_test_billingtuiplaceholder"
+DEMO_KEY = "sk_test_demo"
+_LIVE_PREFIXES = ("sk_live_", "rk_live_")
+
+
+class ConnectionFailed(Exception):
+    """The connection could not be set up (no key, a bad option): the message says why."""
+
+
+def parse_now(text: str) -> datetime:
+    """``2026-11-26T12:00:00Z`` (or any ISO 8601 with an offset) → an aware datetime."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConnectionFailed(
+            f"--now {text!r} is not an ISO 8601 time (e.g. 2026-11-26T12:00:00Z)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def mask_key(key: str) -> str:
+    """``sk_live_…abcd``: the key's kind and its last 4 characters, nothing more."""
+    try:
+        credentials: Any = importlib.import_module("billing_tui.credentials")
+        return str(credentials.mask(key))
+    except (ImportError, AttributeError):
+        pass
+    parts = key.split("_")
+    prefix = "_".join(parts[:2]) + "_" if len(parts) >= 3 else ""
+    return f"{prefix}…{key[-4:]}"
+
+
+def key_mode(key: str) -> Mode:
+    return "live" if key.startswith(_LIVE_PREFIXES) else "test"
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    demo: bool = False
+    scenarios: tuple[str, ...] = ("all",)
+    population: int = 0
+    now: datetime | None = None
+    profile: str | None = None
+    api_base: str | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> ConnectionOptions:
+        """From the shared connection options (``--scenarios`` implies ``--demo``)."""
+        scenarios: Any = opt(args, "scenarios")
+        now = opt(args, "now")
+        population = opt(args, "population", 0)
+        profile = opt(args, "profile")
+        return cls(
+            demo=bool(opt(args, "demo", False)) or bool(scenarios),
+            scenarios=tuple(str(s) for s in scenarios) if scenarios else ("all",),
+            population=int(population) if isinstance(population, int | str) else 0,
+            now=parse_now(str(now)) if now else None,
+            profile=str(profile) if profile else None,
+            api_base=_api_base_option(args),
+        )
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    mode: Mode
+    key_hint: str
+    key_source: str
+    api_base: str | None = None
+    account_name: str | None = None
+    profile: str | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.mode == "live"
+
+    def describe(self) -> str:
+        """One line for a status bar: ``LIVE · sk_live_…abcd (keyring) · Acme``."""
+        parts = [self.mode.upper(), f"{self.key_hint} ({self.key_source})"]
+        if self.api_base:
+            parts.append(self.api_base)
+        if self.account_name:
+            parts.append(self.account_name)
+        return " · ".join(parts)
+
+
+@dataclass
+class Connection:
+    client: stripe.StripeClient
+    info: ConnectionInfo
+    sandbox: Any | None = None  # billing_tui.sandbox.Sandbox in demo mode
+
+    def __repr__(self) -> str:  # the client holds the key: never show it
+        return f"Connection(info={self.info!r}, sandbox={self.sandbox is not None})"
+
+    def now(self) -> datetime:
+        """The clock the session reasons with: the sandbox clock in the demo, else real time."""
+        if self.sandbox is not None:
+            current: datetime = self.sandbox.state.clock.current()
+            return current
+        return datetime.now(UTC)
+
+    async def aclose(self) -> None:
+        await close_client(self.client)
+
+
+def _resolve_key(profile: str | None) -> tuple[str, str, str | None]:
+    """``(key, source, profile)`` from the credentials module; raises ConnectionFailed."""
+    try:
+        credentials: Any = importlib.import_module("billing_tui.credentials")
+    except ImportError:
+        raise ConnectionFailed(
+            "No credentials support in this build: use --demo or --api-base."
+        ) from None
+    error_type: type[Exception] = getattr(credentials, "CredentialsError", Exception)
+    try:
+        resolved = credentials.resolve_key(profile)
+    except error_type as exc:
+        raise ConnectionFailed(str(exc)) from None
+    if resolved is None:
+        raise ConnectionFailed(
+            "No Stripe key is configured: run `billing-tui login`, set STRIPE_API_KEY, or use "
+            "--demo."
+        )
+    secret = resolved.key
+    key = secret.reveal() if hasattr(secret, "reveal") else str(secret)
+    return key, str(resolved.source), getattr(resolved, "profile", profile)
+
+
+def _account_name(sandbox: Any) -> str | None:
+    account = getattr(getattr(sandbox, "state", None), "account", None) or {}
+    profile = account.get("business_profile") or {}
+    name = profile.get("name")
+    return str(name) if name else None
+
+
+def connect(options: ConnectionOptions, settings: Settings = DEFAULT_SETTINGS) -> Connection:
+    """Build the session's one ``StripeClient`` for the chosen backend."""
+    if options.demo:
+        sandbox_module: Any = importlib.import_module("billing_tui.sandbox")
+        sandbox = sandbox_module.Sandbox.demo(
+            scenarios=options.scenarios, population=options.population, now=options.now
+        )
+        client = build_client(DEMO_KEY, settings=settings, http_client=sandbox.http_client())
+        info = ConnectionInfo(
+            mode="demo",
+            key_hint="sandbox",
+            key_source="built-in sandbox",
+            account_name=_account_name(sandbox),
+        )
+        return Connection(client, info, sandbox)
+    if options.api_base:
+        try:
+            key, source, profile = _resolve_key(options.profile)
+        except ConnectionFailed:
+            key, source, profile = (
+                PLACEHOLDER_KEY,
+                "placeholder test key (no key configured)",
+                None,
+            )
+        client = build_client(key, settings=settings, api_base=options.api_base)
+        info = ConnectionInfo(
+            mode=key_mode(key),
+            key_hint=mask_key(key),
+            key_source=source,
+            api_base=options.api_base,
+            profile=profile,
+        )
+        return Connection(client, info)
+    key, source, profile = _resolve_key(options.profile)
+    client = build_client(key, settings=settings)
+    info = ConnectionInfo(
+        mode=key_mode(key), key_hint=mask_key(key), key_source=source, profile=profile
+    )
+    return Connection(client, info)

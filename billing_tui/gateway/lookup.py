@@ -1,0 +1,119 @@
+"""``lookup(text)``: resolution and snapshot pipelined, so one case loads in the fewest rounds.
+
+``resolve()`` then ``snapshot()`` costs: the resolution's rounds (an id needs one to find the
+customer and one to find other customers sharing its email) plus the snapshot's round. Most of
+the snapshot only needs the customer id, so ``lookup`` overlaps them:
+
+- email: [exact list ∥ search] → [snapshot of every match]: 2 rounds;
+- ``cus_``: [snapshot of it (its customer record included)] → [others with its email]: 2 rounds
+  (a third only when others exist: their snapshot);
+- ``sub_``/``in_``/``ch_``/``pi_``/``re_``/``dp_``, a single GitHub/name match: [find the
+  customer] → [its snapshot ∥ others with its email]: 2 rounds (+1 when others exist).
+
+Several unrelated matches of a name search are not loaded: the operator picks one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from billing_tui.gateway import convert
+from billing_tui.gateway.client import Operation
+from billing_tui.gateway.resolve import (
+    _ID_NOUN,
+    SEARCH_LAG_NOTE,
+    ResolveMixin,
+    _add_same_email,
+    classify_text,
+    email_not_found,
+)
+from billing_tui.gateway.results import Candidate, Resolution
+from billing_tui.gateway.snapshot import SnapshotMixin, _Raw
+from billing_tui.identify import IdentifierKind, github_username
+from billing_tui.model import CustomerSnapshot, RequestStats
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A resolution and, unless the operator must choose between unrelated matches, the
+    snapshot of every candidate. ``stats`` cover the whole pipeline."""
+
+    resolution: Resolution
+    snapshot: CustomerSnapshot | None
+    stats: RequestStats
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.snapshot is None
+
+
+class LookupMixin(ResolveMixin, SnapshotMixin):
+    async def lookup(self, text: str) -> Lookup:
+        query, kind = classify_text(text)
+        op = self._op()
+        notes: list[str] = []
+        raw = _Raw()
+        object_id: str | None = None
+        candidates: list[Candidate]
+        if kind is IdentifierKind.EMAIL:
+            candidates = await self._by_email(op, query, notes, strict=True)
+            notes.append(SEARCH_LAG_NOTE)
+            if not candidates:
+                raise email_not_found(query)
+            await self._round_one(op, tuple(c.customer.id for c in candidates), raw)
+        elif kind is IdentifierKind.CUSTOMER:
+            await self._round_one(op, (query,), raw)
+            cust = convert.customer(raw.customers[query])
+            if cust.deleted:
+                notes.append(f"Customer {cust.id} is deleted in Stripe.")
+            candidates = [Candidate(cust, "customer id")]
+            if cust.email:
+                others = await self._by_email(op, cust.email, notes, strict=False)
+                candidates = _add_same_email(candidates, others, notes)
+                await self._load_more(op, candidates, raw)
+        else:
+            if kind in _ID_NOUN:
+                cust = await self._customer_of(op, kind, query)
+                object_id = query
+                candidates = [Candidate(cust, f"owner of {_ID_NOUN[kind]} {query}")]
+            elif kind is IdentifierKind.GITHUB:
+                candidates = await self._by_github(op, github_username(query), notes)
+            else:
+                candidates = await self._by_name(op, query, notes)
+            if len(candidates) == 1:
+                await self._snapshot_with_same_email(op, candidates, notes, raw)
+            else:
+                resolution = Resolution(
+                    query, kind, tuple(candidates), tuple(notes), op.stats(), object_id
+                )
+                return Lookup(resolution, None, op.stats())
+        await self._round_two(op, raw)
+        ids = tuple(c.customer.id for c in candidates)
+        snapshot = self._build(op, ids, raw)
+        stats = op.stats()
+        resolution = Resolution(query, kind, tuple(candidates), tuple(notes), stats, object_id)
+        return Lookup(resolution, snapshot, stats)
+
+    async def _snapshot_with_same_email(
+        self, op: Operation, candidates: list[Candidate], notes: list[str], raw: _Raw
+    ) -> None:
+        """One round: the single candidate's snapshot and the search for others sharing its
+        email; then the others' snapshots (only if there are any). Extends ``candidates``."""
+        first = candidates[0].customer
+        tasks = self._snapshot_tasks(op, (first.id,))
+        if first.email:
+            tasks.update(self._email_tasks(op, first.email, prefix="email:"))
+        results = await op.round(tasks)
+        email_results = {k: v for k, v in results.items() if k.startswith("email:")}
+        self._absorb({k: v for k, v in results.items() if not k.startswith("email:")}, raw)
+        if first.email:
+            others = self._email_candidates(
+                email_results, first.email, notes, strict=False, prefix="email:"
+            )
+            candidates[:] = _add_same_email(candidates, others, notes)
+            await self._load_more(op, candidates, raw)
+
+    async def _load_more(self, op: Operation, candidates: list[Candidate], raw: _Raw) -> None:
+        extra = tuple(c.customer.id for c in candidates if c.customer.id not in raw.customers)
+        if extra:
+            await self._round_one(op, extra, raw, shared=False)

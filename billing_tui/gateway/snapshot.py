@@ -1,0 +1,268 @@
+"""The customer snapshot: everything about one case, loaded in one round of parallel requests.
+
+Round 1 (always), concurrently, per customer: the customer, its subscriptions (``status=all``;
+prices are embedded on items), invoices with their ``payments`` included, charges with their
+refunds expanded, payment methods; once per snapshot: the most recent page of the account's
+disputes (disputes have no customer filter) and — when not cached yet — the billing-portal
+configurations and the first page of products (for names; a price only carries the product id,
+and ``data.items.data.price.product`` is deeper than Stripe's 4-level expand limit).
+
+Round 2 (only when needed): disputes of disputed charges that the first page did not cover,
+names of products not seen yet, and invoice payments when a server ignored the ``payments``
+include. Lists page only while ``has_more``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from billing_tui.gateway import convert
+from billing_tui.gateway.base import GatewayBase
+from billing_tui.gateway.client import Operation
+from billing_tui.gateway.errors import AuthFailed, GatewayError
+from billing_tui.model import (
+    Charge,
+    Customer,
+    CustomerSnapshot,
+    Dispute,
+    Invoice,
+    PartFailure,
+    PaymentMethod,
+    PortalConfiguration,
+    Subscription,
+)
+
+
+@dataclass
+class _Raw:
+    """What round 1 and 2 brought back, before conversion."""
+
+    customers: dict[str, Any] = field(default_factory=dict)
+    subscriptions: list[Any] = field(default_factory=list)
+    invoices: list[Any] = field(default_factory=list)
+    invoice_payments: dict[str, list[Any]] = field(default_factory=dict)
+    charges: list[Any] = field(default_factory=list)
+    disputes: dict[str, Any] = field(default_factory=dict)
+    payment_methods: dict[str, Any] = field(default_factory=dict)
+    failures: list[PartFailure] = field(default_factory=list)
+
+
+class SnapshotMixin(GatewayBase):
+    async def snapshot(self, customer_ids: Sequence[str]) -> CustomerSnapshot:
+        """Load everything about ``customer_ids`` (one or several records of one person).
+
+        A part that fails becomes a :class:`PartFailure` in the snapshot (never an empty list
+        pretending success). A revoked key, the network being down on every part, or an
+        unknown customer raise instead: there is nothing to show.
+        """
+        ids = tuple(dict.fromkeys(i for i in customer_ids if i))
+        if not ids:
+            raise ValueError("snapshot() needs at least one customer id")
+        op = self._op()
+        raw = _Raw()
+        await self._round_one(op, ids, raw)
+        await self._round_two(op, raw)
+        return self._build(op, ids, raw)
+
+    # ------------------------------------------------------------------ round 1
+
+    async def _round_one(
+        self, op: Operation, ids: tuple[str, ...], raw: _Raw, *, shared: bool = True
+    ) -> None:
+        results = await op.round(self._snapshot_tasks(op, ids, shared=shared))
+        self._absorb(results, raw)
+
+    def _snapshot_tasks(
+        self, op: Operation, ids: Sequence[str], *, shared: bool = True
+    ) -> dict[str, Any]:
+        """Round-1 requests for ``ids``; ``shared`` adds the account-wide parts (disputes page,
+        portal configurations and products when not cached)."""
+        v1 = self.v1
+        tasks: dict[str, Any] = {}
+        for cid in ids:
+            tasks[f"customer:{cid}"] = op.call(
+                v1.customers.retrieve_async, cid, not_found=f"No such customer: {cid}"
+            )
+            tasks[f"subscriptions:{cid}"] = op.list_fast(
+                v1.subscriptions.list_async, {"customer": cid, "status": "all"}
+            )
+            tasks[f"invoices:{cid}"] = op.list_fast(
+                v1.invoices.list_async, {"customer": cid, "expand": ["data.payments"]}
+            )
+            tasks[f"charges:{cid}"] = op.list_fast(
+                v1.charges.list_async, {"customer": cid, "expand": ["data.refunds"]}
+            )
+            tasks[f"payment_methods:{cid}"] = op.list_all(
+                v1.customers.payment_methods.list_async, {}, cid
+            )
+        if shared:
+            tasks["disputes"] = op.list_all(v1.disputes.list_async, {}, max_pages=1)
+            if self._portal_configs is None or not self._portal_cache_enabled:
+                tasks["portal"] = op.list_all(v1.billing_portal.configurations.list_async, {})
+            if not self._products_listed:
+                tasks["products"] = op.list_all(v1.products.list_async, {}, max_pages=1)
+        return tasks
+
+    def _absorb(self, results: Mapping[str, Any], raw: _Raw) -> None:
+        """Take round-1 results into ``raw``. A failed part becomes a PartFailure; a revoked
+        key, or a customer record that cannot be read, raises (there is nothing to show)."""
+        errors = [r for r in results.values() if isinstance(r, GatewayError)]
+        for err in errors:
+            if isinstance(err, AuthFailed):
+                raise err
+        if errors and len(errors) == len(results):
+            raise errors[0]
+        for name, result in results.items():
+            part, _, cid = name.partition(":")
+            if isinstance(result, GatewayError):
+                if part == "customer":
+                    raise result
+                raw.failures.append(PartFailure(part, str(result), cid or None))
+                continue
+            if part == "customer":
+                raw.customers[cid] = result
+            elif part == "subscriptions":
+                raw.subscriptions.extend(result[0])
+            elif part == "invoices":
+                raw.invoices.extend(result[0])
+            elif part == "charges":
+                raw.charges.extend(result[0])
+            elif part == "payment_methods":
+                for pm in result[0]:
+                    raw.payment_methods[str(pm.id)] = pm
+            elif part == "disputes":
+                for dp in result[0]:
+                    raw.disputes[str(dp.id)] = dp
+            elif part == "portal":
+                self._portal_configs = tuple(convert.portal_configuration(c) for c in result[0])
+            elif part == "products":
+                self._remember_products(result[0])
+                self._products_listed = True
+
+    def _remember_products(self, products: list[Any]) -> None:
+        for product in products:
+            self._product_names[str(product.id)] = str(getattr(product, "name", "") or product.id)
+
+    # ------------------------------------------------------------------ round 2
+
+    async def _round_two(self, op: Operation, raw: _Raw) -> None:
+        v1 = self.v1
+        tasks: dict[str, Any] = {}
+        charge_ids = {str(c.id) for c in raw.charges}
+        # Our charges' disputes: the account-wide first page is filtered to our charges;
+        # a disputed charge whose dispute it did not cover is asked for by charge.
+        raw.disputes = {
+            k: d for k, d in raw.disputes.items() if convert.ref_id(d.charge) in charge_ids
+        }
+        if not any(f.part == "disputes" for f in raw.failures):
+            covered = {convert.ref_id(d.charge) for d in raw.disputes.values()}
+            for charge in raw.charges:
+                if getattr(charge, "disputed", False) and charge.id not in covered:
+                    tasks[f"disputes:{charge.id}"] = op.list_all(
+                        v1.disputes.list_async, {"charge": charge.id}
+                    )
+        # Names of products the cache has not seen (new products, or a long catalog).
+        if not any(f.part == "products" for f in raw.failures):
+            missing_set: set[str] = set()
+            for sub in raw.subscriptions:
+                for item in (convert.as_dict(sub).get("items") or {}).get("data") or []:
+                    product = (item.get("price") or {}).get("product")
+                    if isinstance(product, str) and product not in self._product_names:
+                        missing_set.add(product)
+            missing = sorted(missing_set)
+            for start in range(0, len(missing), 100):
+                chunk = missing[start : start + 100]
+                tasks[f"products:{start}"] = op.list_all(v1.products.list_async, {"ids": chunk})
+        # Invoice payments, only if the server ignored the ``payments`` include.
+        for inv in raw.invoices:
+            if not convert.invoice_has_payments(inv) and inv.status in ("paid", "open"):
+                tasks[f"invoice_payments:{inv.id}"] = op.list_all(
+                    v1.invoice_payments.list_async, {"invoice": inv.id}
+                )
+        if not tasks:
+            return
+        results = await op.round(tasks)
+        for name, result in results.items():
+            part, _, key = name.partition(":")
+            if isinstance(result, GatewayError):
+                if isinstance(result, AuthFailed):
+                    raise result
+                if not any(f.part == part for f in raw.failures):
+                    raw.failures.append(PartFailure(part, str(result)))
+                continue
+            if part == "disputes":
+                for dp in result[0]:
+                    raw.disputes[str(dp.id)] = dp
+            elif part == "products":
+                self._remember_products(result[0])
+            elif part == "invoice_payments":
+                raw.invoice_payments[key] = result[0]
+
+    # ------------------------------------------------------------------ build
+
+    def _build(self, op: Operation, ids: tuple[str, ...], raw: _Raw) -> CustomerSnapshot:
+        names = self._product_names
+        customers: list[Customer] = [
+            convert.customer(raw.customers[cid]) for cid in ids if cid in raw.customers
+        ]
+        subs: list[Subscription] = sorted(
+            (convert.subscription(s, names) for s in _dedupe(raw.subscriptions)),
+            key=lambda s: s.created,
+            reverse=True,
+        )
+        invoices: list[Invoice] = sorted(
+            (
+                convert.invoice(i, raw.invoice_payments.get(str(i.id)))
+                for i in _dedupe(raw.invoices)
+            ),
+            key=lambda i: i.created,
+            reverse=True,
+        )
+        charges: list[Charge] = sorted(
+            (convert.charge(c) for c in _dedupe(raw.charges)),
+            key=lambda c: c.created,
+            reverse=True,
+        )
+        disputes: list[Dispute] = sorted(
+            (convert.dispute(d) for d in raw.disputes.values()),
+            key=lambda d: d.created,
+            reverse=True,
+        )
+        methods: list[PaymentMethod] = [
+            convert.payment_method(p) for p in raw.payment_methods.values()
+        ]
+        portal_known = self._portal_configs is not None and not any(
+            f.part == "portal" for f in raw.failures
+        )
+        portal: PortalConfiguration | None = None
+        if portal_known and self._portal_configs is not None:
+            primary = customers[0] if customers else None
+            portal = convert.applicable_portal(
+                list(self._portal_configs),
+                primary.metadata if primary else None,
+                self._settings.portal_configuration_metadata_key,
+            )
+        return CustomerSnapshot(
+            customers=tuple(customers),
+            subscriptions=tuple(subs),
+            invoices=tuple(invoices),
+            charges=tuple(charges),
+            disputes=tuple(disputes),
+            payment_methods=tuple(methods),
+            portal=portal,
+            portal_known=portal_known,
+            failures=tuple(raw.failures),
+            loaded_at=datetime.now(UTC),
+            livemode=any(c.livemode for c in customers),
+            stats=op.stats(),
+        )
+
+
+def _dedupe(objs: list[Any]) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for obj in objs:
+        seen.setdefault(str(obj.id), obj)
+    return list(seen.values())

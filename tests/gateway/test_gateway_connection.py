@@ -1,0 +1,80 @@
+"""Connection options and the non-demo connection paths (no network is used)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+
+import pytest
+
+from billing_tui.commands.common import add_connection_options
+from billing_tui.connection import (
+    PLACEHOLDER_KEY,
+    ConnectionFailed,
+    ConnectionOptions,
+    connect,
+    key_mode,
+    mask_key,
+    parse_now,
+)
+
+
+def _args(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_connection_options(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_options_from_args() -> None:
+    opts = ConnectionOptions.from_args(
+        _args("--demo", "--now", "2026-11-26T12:00:00Z", "--population", "5")
+    )
+    assert opts.demo
+    assert opts.now == datetime(2026, 11, 26, 12, tzinfo=UTC)
+    assert opts.population == 5
+    assert opts.scenarios == ("all",)
+    assert opts.api_base is None
+
+
+def test_scenarios_imply_demo() -> None:
+    opts = ConnectionOptions.from_args(_args("--scenarios", "duplicate-checkout", "x.json"))
+    assert opts.demo
+    assert opts.scenarios == ("duplicate-checkout", "x.json")
+
+
+def test_api_base_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BILLING_TUI_API_BASE", "http://127.0.0.1:12111")
+    assert ConnectionOptions.from_args(_args()).api_base == "http://127.0.0.1:12111"
+
+
+def test_bad_now_is_a_clear_error() -> None:
+    with pytest.raises(ConnectionFailed, match="ISO 8601"):
+        parse_now("yesterday")
+
+
+def test_key_mode_and_mask_never_show_the_key() -> None:
+    live = "rk_live_" + "Zz9" * 8
+    assert key_mode(live) == "live"
+    assert key_mode("sk_test_abc123") == "test"
+    masked = mask_key(live)
+    assert live not in masked
+    assert masked.endswith(live[-4:])
+    assert masked.startswith("rk_live_")
+
+
+async def test_api_base_without_a_key_uses_the_placeholder_and_says_so() -> None:
+    conn = connect(ConnectionOptions(api_base="http://127.0.0.1:9"))
+    try:
+        assert conn.info.api_base == "http://127.0.0.1:9"
+        assert conn.info.mode == "test"
+        assert "placeholder" in conn.info.key_source
+        assert conn.info.key_hint == mask_key(PLACEHOLDER_KEY)
+        assert PLACEHOLDER_KEY not in repr(conn)
+    finally:
+        await conn.aclose()
+
+
+def test_real_stripe_without_a_key_refuses_with_a_message() -> None:
+    with pytest.raises(ConnectionFailed) as err:
+        connect(ConnectionOptions())
+    assert str(err.value)
