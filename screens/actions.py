@@ -8,7 +8,7 @@ or running and after it succeeded, and the session's idempotency keys guard unde
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -19,28 +19,13 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from billing_tui.actions import Plan
+from billing_tui.actions import ActionOutcome, Plan
 from billing_tui.classify import Classification
 from screens.confirm import ConfirmScreen
 from widgets.diff import PlanDiff
 
-
-class _ConnectionInfo(Protocol):
-    @property
-    def live(self) -> bool: ...
-
-
-class ActingSession(Protocol):
-    """The part of the Session the action pane uses."""
-
-    @property
-    def info(self) -> _ConnectionInfo: ...
-
-    def plans(self, view: Any, classification: Any) -> tuple[Plan, ...]: ...
-
-    async def execute(
-        self, case_id: str, view: Any, plan: Plan, confirmation: str | None = None
-    ) -> Any: ...
+if TYPE_CHECKING:
+    from billing_tui.session import CaseView, Session
 
 
 class PlanState(StrEnum):
@@ -50,11 +35,11 @@ class PlanState(StrEnum):
     RUNNING = "running…"
     SUCCEEDED = "done"
     FAILED = "failed"
-    SKIPPED = "skipped"
+    NOT_RUN = "not run"
 
 
 #: States in which the plan must not be started again.
-_FINAL = frozenset({PlanState.SUCCEEDED, PlanState.SKIPPED})
+_FINAL = frozenset({PlanState.SUCCEEDED})
 
 UNCLASSIFIED = "classify the case first (the wizard)"
 
@@ -125,9 +110,9 @@ class ActionScreen(Screen[bool]):
 
     def __init__(
         self,
-        session: ActingSession,
+        session: Session,
         case_id: str,
-        view: Any,
+        view: CaseView,
         classification: Classification | None,
     ) -> None:
         super().__init__()
@@ -136,13 +121,16 @@ class ActionScreen(Screen[bool]):
         self.view = view
         self.classification = classification
         self.live = bool(session.info.live)
-        self.plans: tuple[Plan, ...] = session.plans(view, classification)
+        # Unclassified: plan from the unconfirmed suggestion, so every money mover is blocked
+        # with the classifier's own reason and the safe, non-money steps stay available.
+        basis = classification if classification is not None else session.suggest(view)
+        self.plans: tuple[Plan, ...] = session.plans(view, basis)
         self.states: list[PlanState] = [
             PlanState.READY if self._block_reason(plan) is None else PlanState.BLOCKED
             for plan in self.plans
         ]
         self.outcomes: list[str] = ["" for _ in self.plans]
-        self.outcome_objects: list[Any] = [None for _ in self.plans]
+        self.outcome_objects: list[ActionOutcome | None] = [None for _ in self.plans]
         self.busy = False
         self.ran = False
 
@@ -331,21 +319,21 @@ class ActionScreen(Screen[bool]):
             self.busy = False
 
 
-def describe_outcome(outcome: Any) -> tuple[PlanState, str]:
-    """The plan state and a one-line summary for an ``ActionOutcome``."""
-    status = str(getattr(outcome, "status", "failed"))
-    message = str(getattr(outcome, "message", "") or "")
-    ids = tuple(getattr(outcome, "stripe_ids", ()) or ())
-    request_id = getattr(outcome, "request_id", None)
+def describe_outcome(outcome: ActionOutcome) -> tuple[PlanState, str]:
+    """The plan state and a one-line summary of an outcome (ids, request, portal URL)."""
     state = {
         "succeeded": PlanState.SUCCEEDED,
-        "skipped": PlanState.SKIPPED,
-    }.get(status, PlanState.FAILED)
-    parts = [{"succeeded": "Succeeded", "skipped": "Skipped"}.get(status, "Failed")]
-    if message:
-        parts.append(message)
-    if ids:
-        parts.append("Stripe ids: " + ", ".join(str(i) for i in ids))
-    if request_id:
-        parts.append(f"request {request_id}")
+        "skipped": PlanState.NOT_RUN,
+    }.get(outcome.status, PlanState.FAILED)
+    parts = [{"succeeded": "Succeeded", "skipped": "Not run"}.get(outcome.status, "Failed")]
+    if outcome.replayed:
+        parts.append("already done earlier in this case (recorded result, nothing sent again)")
+    if outcome.message:
+        parts.append(outcome.message)
+    if outcome.stripe_ids:
+        parts.append("Stripe ids: " + ", ".join(outcome.stripe_ids))
+    if outcome.url:
+        parts.append(f"link: {outcome.url}")
+    if outcome.request_id:
+        parts.append(f"request {outcome.request_id}")
     return state, ". ".join(parts)

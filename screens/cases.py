@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -20,65 +19,17 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
+from billing_tui.caselog import ActionRecord, CaseRecord
 from billing_tui.classify import Bucket
 
-
-class _Action(Protocol):
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def idempotency_key(self) -> str: ...
-
-
-class CaseLike(Protocol):
-    """The parts of ``billing_tui.caselog.CaseRecord`` the screen shows."""
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def opened_at(self) -> datetime: ...
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def masked_email(self) -> str: ...
-
-    @property
-    def customer_ids(self) -> tuple[str, ...]: ...
-
-    @property
-    def queries(self) -> tuple[str, ...]: ...
-
-    @property
-    def bucket(self) -> str | None: ...
-
-    @property
-    def actions(self) -> Sequence[_Action]: ...
-
-
-class _CaseLog(Protocol):
-    def in_flight(self) -> Sequence[tuple[Any, Any]]: ...
-
-
-class CaseListingSession(Protocol):
-    """The part of the Session the cases screen uses."""
-
-    @property
-    def caselog(self) -> _CaseLog: ...
-
-    def cases(self, status: str | None = None) -> Sequence[Any]: ...
+if TYPE_CHECKING:
+    from billing_tui.session import Session
 
 
 ALL = "all"
 
 
-def case_matches(record: CaseLike, status: str, bucket: str, needle: str) -> bool:
+def case_matches(record: CaseRecord, status: str, bucket: str, needle: str) -> bool:
     """Whether ``record`` passes the status and bucket filters and contains the search text."""
     if status != ALL and record.status != status:
         return False
@@ -99,7 +50,7 @@ def case_matches(record: CaseLike, status: str, bucket: str, needle: str) -> boo
     return needle.lower() in haystack
 
 
-def actions_summary(record: CaseLike) -> str:
+def actions_summary(record: CaseRecord) -> str:
     if not record.actions:
         return "—"
     pending = sum(1 for a in record.actions if a.status in {"planned", "in_flight"})
@@ -113,7 +64,7 @@ def actions_summary(record: CaseLike) -> str:
     return ", ".join(parts)
 
 
-class CasesScreen(Screen[Any]):
+class CasesScreen(Screen[CaseRecord | None]):
     """Browse the case log; Enter dismisses with the selected case record, escape with None."""
 
     DEFAULT_CSS = """
@@ -165,14 +116,12 @@ class CasesScreen(Screen[Any]):
         Binding("escape", "leave", "Back", id="cases-back", tooltip="Close the case log"),
     ]
 
-    def __init__(
-        self, session: CaseListingSession, *, reconciled: Sequence[str] | None = None
-    ) -> None:
+    def __init__(self, session: Session, *, reconciled: Sequence[str] | None = None) -> None:
         super().__init__()
         self.session = session
         self.reconciled = tuple(reconciled or ())
-        self.records: list[Any] = []
-        self.shown: list[Any] = []
+        self.records: list[CaseRecord] = []
+        self.shown: list[CaseRecord] = []
 
     def compose(self) -> ComposeResult:
         yield Static("Case log", id="cases-title")
@@ -220,7 +169,7 @@ class CasesScreen(Screen[Any]):
         self._show_banner(in_flight)
         self._refilter()
 
-    def _show_banner(self, in_flight: Sequence[tuple[Any, Any]]) -> None:
+    def _show_banner(self, in_flight: Sequence[tuple[CaseRecord, ActionRecord]]) -> None:
         lines: list[str] = []
         if in_flight:
             lines.append(

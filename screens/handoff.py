@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-from collections.abc import Sequence
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -19,6 +19,11 @@ from textual.containers import VerticalScroll
 from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
+
+from billing_tui.handoff import Handoff
+
+if TYPE_CHECKING:
+    from billing_tui.session import CaseView, Session
 
 SECTION_TITLES = (
     "CUSTOMER",
@@ -30,57 +35,25 @@ SECTION_TITLES = (
 )
 
 
-class _Gap(Protocol):
-    @property
-    def title(self) -> str: ...
-
-    @property
-    def body(self) -> str: ...
-
-
-class HandoffDoc(Protocol):
-    """The parts of ``billing_tui.handoff.Handoff`` the screen shows."""
-
-    @property
-    def sections(self) -> tuple[tuple[str, str], ...]: ...
-
-    @property
-    def follow_up(self) -> str: ...
-
-    @property
-    def product_gaps(self) -> Sequence[_Gap]: ...
-
-
-class HandingOffSession(Protocol):
-    """The part of the Session the handoff screen uses."""
-
-    def handoff(self, case_id: str, view: Any) -> HandoffDoc: ...
-
-    def save_follow_up(self, case_id: str, text: str) -> Any: ...
-
-    def resolve_case(self, case_id: str) -> Any: ...
-
-
-def copy_text(app: App[Any], text: str) -> str:
-    """Copy ``text`` to every clipboard that works; returns where it went (for the toast)."""
+def copy_text(app: App[Any], text: str, what: str) -> str:
+    """Copy ``text`` to every clipboard that works; returns the toast saying where it went."""
     try:
         clipboard = importlib.import_module("widgets.clipboard")
     except ImportError:
         app.copy_to_clipboard(text)
-        return "Sent to the terminal clipboard (OSC 52)"
-    return str(clipboard.copy_to_clipboards(app, text))
+        return f"{what}: sent to the terminal clipboard (OSC 52); if pasting fails, select it."
+    return str(clipboard.copy_to_clipboards(app, text, what=what))
 
 
-def handoff_text(doc: HandoffDoc, follow_up: str) -> str:
-    """The whole handoff as plain text, with the operator's edited follow-up."""
-    blocks: list[str] = []
-    for title, body in doc.sections:
-        text = follow_up if title == "FOLLOW-UP" else body
-        blocks.append(f"{title}\n{text.rstrip()}")
-    return "\n\n".join(blocks) + "\n"
+def with_follow_up(doc: Handoff, follow_up: str) -> Handoff:
+    """The handoff with the operator's edited follow-up in its FOLLOW-UP section."""
+    sections = tuple(
+        (title, follow_up if title == "FOLLOW-UP" else body) for title, body in doc.sections
+    )
+    return replace(doc, sections=sections, follow_up=follow_up)
 
 
-def gap_text(doc: HandoffDoc) -> str:
+def gap_text(doc: Handoff) -> str:
     """The product-gap backlog item(s), ready to paste into a tracker."""
     return "\n\n".join(f"{gap.title}\n\n{gap.body.rstrip()}" for gap in doc.product_gaps)
 
@@ -169,12 +142,12 @@ class HandoffScreen(Screen[None]):
         ),
     ]
 
-    def __init__(self, session: HandingOffSession, case_id: str, view: Any) -> None:
+    def __init__(self, session: Session, case_id: str, view: CaseView) -> None:
         super().__init__()
         self.session = session
         self.case_id = case_id
         self.view = view
-        self.doc: HandoffDoc | None = None
+        self.doc: Handoff | None = None
         self.saved_follow_up: str | None = None
         self.resolved = False
 
@@ -249,18 +222,17 @@ class HandoffScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
 
     def _copy(self, text: str, what: str) -> None:
-        where = copy_text(self.app, text)
-        self.notify(f"{where}. The text stays on screen to select by hand.", title=what)
+        self.notify(copy_text(self.app, text, what), title="Copied")
 
     def action_copy_follow_up(self) -> None:
         if self.doc is None:
             return
-        self._copy(self.follow_up, "Follow-up copied")
+        self._copy(self.follow_up, "Follow-up")
 
     def action_copy_all(self) -> None:
         if self.doc is None:
             return
-        self._copy(handoff_text(self.doc, self.follow_up), "Handoff copied")
+        self._copy(with_follow_up(self.doc, self.follow_up).text(), "Handoff")
 
     def action_copy_gap(self) -> None:
         if self.doc is None:
@@ -268,7 +240,7 @@ class HandoffScreen(Screen[None]):
         if not self.doc.product_gaps:
             self.notify("No product gap on this case.", severity="warning")
             return
-        self._copy(gap_text(self.doc), "Product gap copied")
+        self._copy(gap_text(self.doc), "Product gap")
 
     def action_edit(self) -> None:
         areas = self.query("#follow-up")

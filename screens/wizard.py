@@ -9,7 +9,7 @@ confirmed :class:`Classification`; escape dismisses ``None``.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.table import Table
@@ -34,11 +34,8 @@ from textual.widgets import (
 from billing_tui.classify import Answers, Bucket, Classification, ContractCheck, Question
 from widgets.evidence import EvidencePanel, suggestion_line
 
-
-class SuggestingSession(Protocol):
-    """The part of the Session the wizard uses."""
-
-    def suggest(self, view: Any, answers: Answers = ...) -> Classification: ...
+if TYPE_CHECKING:
+    from billing_tui.session import CaseView, Session
 
 
 STEP_TITLES = {
@@ -160,7 +157,7 @@ class WizardScreen(Screen[Classification | None]):
     step: reactive[int] = reactive(0, bindings=True, init=False)
     """Index into :attr:`steps`."""
 
-    def __init__(self, session: SuggestingSession, case_id: str, view: Any) -> None:
+    def __init__(self, session: Session, case_id: str, view: CaseView) -> None:
         super().__init__()
         self.session = session
         self.case_id = case_id
@@ -264,9 +261,15 @@ class WizardScreen(Screen[Classification | None]):
         value = event.pressed.name
         if question_id is None or value is None:
             return
-        self.answers = self.answers.with_answer(question_id, value)
+        answers = self.answers.with_answer(question_id, value)
+        try:
+            suggestion = self.session.suggest(self.view, answers)
+        except ValueError as error:
+            self._refuse(f"That answer was not accepted: {error}")
+            return
+        self.answers = answers
         before = self.classification
-        self.classification = self.session.suggest(self.view, self.answers)
+        self.classification = suggestion
         self._suggestion_updated(before)
         if tuple(q.id for q in self.classification.questions) != self._question_ids:
             await self._rebuild_questions()

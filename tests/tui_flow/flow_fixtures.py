@@ -20,6 +20,7 @@ from billing_tui.classify import (
     Evidence,
     Question,
 )
+from billing_tui.handoff import Handoff, ProductGap
 from billing_tui.model import Money
 
 TEAM_QUESTION = Question(
@@ -160,6 +161,9 @@ class FixedOutcome:
     stripe_ids: tuple[str, ...] = ()
     request_id: str | None = "req_fixed"
     idempotency_key: str = "idem_fixed"
+    action_id: str | None = None
+    url: str | None = None
+    replayed: bool = False
 
 
 @dataclass
@@ -199,25 +203,12 @@ class Host(App[None]):
         self.push_screen(self.screen_under_test, self.results.append)
 
 
-@dataclass(frozen=True)
-class FixedGap:
-    title: str
-    body: str
-
-
-@dataclass(frozen=True)
-class FixedHandoff:
-    sections: tuple[tuple[str, str], ...]
-    follow_up: str
-    product_gaps: tuple[FixedGap, ...] = ()
-
-
 FOLLOW_UP = (
     "Hi Jane, you were charged twice for Pro Monthly because checkout ran twice. "
     "I cancelled the extra subscription and refunded $19.00; it reaches your card in 5-10 days."
 )
 
-FIXED_HANDOFF = FixedHandoff(
+FIXED_HANDOFF = Handoff(
     sections=(
         ("CUSTOMER", "cus_A · j***@example.com · Jane Doe"),
         ("BILLING STATE", "2 live Pro Monthly subscriptions (sub_A, sub_B), created 92 s apart"),
@@ -228,8 +219,9 @@ FIXED_HANDOFF = FixedHandoff(
     ),
     follow_up=FOLLOW_UP,
     product_gaps=(
-        FixedGap("Block duplicate checkout", "Checkout created two subscriptions 92 s apart."),
+        ProductGap("Block duplicate checkout", "Checkout created two subscriptions 92 s apart."),
     ),
+    locale="en",
 )
 
 
@@ -238,7 +230,7 @@ class FixedHandoffSession:
     saved: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
 
-    def handoff(self, case_id: str, view: Any) -> FixedHandoff:
+    def handoff(self, case_id: str, view: Any) -> Handoff:
         return FIXED_HANDOFF
 
     def save_follow_up(self, case_id: str, text: str) -> None:
