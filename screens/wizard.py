@@ -142,7 +142,7 @@ class WizardScreen(Screen[Classification | None]):
             "finish",
             "Finish",
             id="wizard-finish",
-            tooltip="Confirm the chosen bucket (and contract shape) and close the wizard",
+            tooltip="Go to the decision; there, confirm the bucket (and contract) and close",
             priority=True,
         ),
         Binding(
@@ -352,8 +352,6 @@ class WizardScreen(Screen[Classification | None]):
             return None if self.step == 0 else True
         if action == "next":
             return None if self.step >= len(self.steps) - 1 else True
-        if action == "finish":
-            return True if self.current_step == "decide" else None
         return True
 
     def watch_step(self) -> None:
@@ -366,7 +364,6 @@ class WizardScreen(Screen[Classification | None]):
         last = len(self.steps) - 1
         self.query_one("#nav-back", Button).disabled = self.step == 0
         self.query_one("#nav-next", Button).disabled = self.step >= last
-        self.query_one("#nav-finish", Button).disabled = self.current_step != "decide"
 
     def _focus_step(self) -> None:
         name = self.current_step
