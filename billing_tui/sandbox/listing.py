@@ -149,7 +149,8 @@ class ListSpec:
     kind: str
     label: str
     filters: Mapping[str, Filter]
-    #: Params whose value can be looked up through ``Query.by(kind, field)``: param -> field.
+    #: Params whose value can be looked up through ``Query.by(kind, field)``: param (or
+    #: ``param[key]`` for a hash param) -> field.
     indexed: Mapping[str, str] = field(default_factory=dict)
     #: Applied when the param isn't given (subscriptions hide canceled ones by default).
     defaults: Mapping[str, Predicate] = field(default_factory=dict)
@@ -223,7 +224,7 @@ SPECS: dict[str, ListSpec] = {
             "status": enum("status", ("canceled", "open", "paid")),
             **CREATED,
         },
-        indexed={"invoice": "invoice"},
+        indexed={"invoice": "invoice", "payment[payment_intent]": "payment_intent"},
     ),
     "payment_intents": ListSpec(
         "payment_intent",
@@ -305,7 +306,10 @@ def build_list(
     if source is None:
         candidates: list[JSON] | None = None
         for name, fld in spec.indexed.items():
-            value = params.get(name)
+            outer, _, inner = name.partition("[")
+            value = params.get(outer)
+            if inner and isinstance(value, dict):
+                value = value.get(inner.rstrip("]"))
             if isinstance(value, str):
                 candidates = query.by(spec.kind, fld, value)
                 break

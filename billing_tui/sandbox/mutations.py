@@ -1095,11 +1095,10 @@ def create_portal_session(ctx: Context) -> JSON:
                 f"{dashboard}settings/billing/portal.",
             )
     return_url = params.get("return_url") or config.get("default_return_url")
-    if not return_url:
-        raise missing_param("return_url")
-    return_url = as_str(return_url, "return_url")
-    if not return_url.startswith(("http://", "https://")):
-        raise bad_param("return_url", "Not a valid URL", "url_invalid")
+    if return_url is not None:
+        return_url = as_str(return_url, "return_url")
+        if not return_url.startswith(("http://", "https://")):
+            raise bad_param("return_url", "Not a valid URL", "url_invalid")
     flow = (
         _portal_flow(ctx, params["flow_data"], customer, config) if "flow_data" in params else None
     )

@@ -140,7 +140,7 @@ class Query:
     def invoice_lines(self, invoice: JSON) -> list[JSON]:
         lines: list[JSON] = list(dig(invoice, "lines.data") or [])
         seen = {line.get("id") for line in lines}
-        for extra in self.state.objects.get("line_item", {}).values():
-            if extra.get("invoice") == invoice["id"] and extra.get("id") not in seen:
+        for extra in reversed(self.by("line_item", "invoice", invoice["id"])):
+            if extra.get("id") not in seen:
                 lines.append(extra)
         return lines

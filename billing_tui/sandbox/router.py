@@ -32,7 +32,7 @@ PERMISSIONS = {
     "subscriptions": "subscription",
     "subscription_items": "subscription",
     "invoices": "invoice",
-    "invoice_payments": "invoice_payment",
+    "invoice_payments": "invoice",  # Stripe groups invoice payments under Invoices
     "payment_intents": "payment_intent",
     "charges": "charge",
     "refunds": "refund",
