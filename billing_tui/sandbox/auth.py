@@ -65,7 +65,7 @@ def authenticate(state: SandboxState, headers: Mapping[str, str]) -> Principal:
     kind, mode = match.group(1), match.group(2)
     if key in policy.declared:
         permissions = policy.declared[key]
-    elif policy.exclusive or kind != "sk" or mode != "test" or not _WELL_FORMED.match(key):
+    elif policy.strict or kind != "sk" or mode != "test" or not _WELL_FORMED.match(key):
         # Live and restricted keys exist only when a scenario declares them.
         raise invalid
     else:

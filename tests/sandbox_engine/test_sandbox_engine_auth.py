@@ -41,7 +41,7 @@ def test_declared_keys_add_live_and_restricted_keys(
         sandbox.stripe_client("sk_live_oldKey000000001").v1.customers.list()
     assert "sk_live_oldKey000000001" not in str(revoked.value)
     assert str(revoked.value).endswith("sk_live_****0001")
-    sandbox.state.keys.exclusive = True
+    sandbox.state.keys.strict = True
     with pytest.raises(stripe.AuthenticationError):
         sandbox.stripe_client("sk_test_engine1234").v1.customers.list()
 

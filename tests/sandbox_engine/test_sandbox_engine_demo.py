@@ -86,11 +86,9 @@ def test_scenario_identifiers_are_found_by_list_or_search(
     assert len(github.data) == 1
 
 
-def test_restricted_and_live_keys_declared_by_the_catalog(
-    everything: tuple[Sandbox, stripe.StripeClient],
-) -> None:
-    sandbox, _ = everything
-    readonly = sandbox.stripe_client("rk_test_sandbox_readonly_0001")
+def test_restricted_and_live_keys_declared_by_the_catalog() -> None:
+    sandbox, _ = demo("restricted-key")
+    readonly = sandbox.stripe_client("rk_test_sandboxreadonly01")
     customer = readonly.v1.customers.list({"email": "ilse.janssens@example.com"}).data[0]
     for service in ("subscriptions", "invoices", "charges", "payment_methods", "refunds"):
         getattr(readonly.v1, service).list(
@@ -103,8 +101,8 @@ def test_restricted_and_live_keys_declared_by_the_catalog(
         readonly.v1.refunds.create({"charge": charge.id})
     assert "'rak_refund_write'" in str(info.value)
     with pytest.raises(stripe.AuthenticationError):
-        sandbox.stripe_client("sk_test_sandbox_revoked_0001").v1.customers.list()
-    live = sandbox.stripe_client("sk_live_sandbox_demo_key_0001")
+        sandbox.stripe_client("sk_test_sandboxrevoked01").v1.customers.list()
+    live = sandbox.stripe_client("sk_live_sandboxdemo01")
     assert live.v1.customers.retrieve(customer.id).livemode is True
     assert sandbox.stripe_client().v1.customers.retrieve(customer.id).livemode is False
 
