@@ -77,6 +77,12 @@ def _build() -> list[Route]:
             "payment_method",
         ),
         _route(
+            "GET",
+            "customers/{id}/payment_methods/{id}",
+            endpoints.customer_payment_method,
+            "payment_method",
+        ),
+        _route(
             "GET", "customers/{id}/subscriptions", endpoints.customer_subscriptions, "subscription"
         ),
         _route("GET", "charges/{id}/refunds", endpoints.charge_refunds, "refund"),

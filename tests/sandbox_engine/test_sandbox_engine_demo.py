@@ -170,3 +170,14 @@ def test_portal_cancel_flow_respects_the_customer_s_configuration() -> None:
         {"customer": "cus_cannotcancel1", "configuration": "bpc_cannotcancel"}
     )
     assert session.url.startswith("https://billing.stripe.com/p/session/test_")
+
+
+def test_generated_population_sweeps_by_created_range() -> None:
+    sandbox = Sandbox.demo(scenarios=["healthy"], population=120, now=DEFAULT_TEST_NOW)
+    client = sandbox.stripe_client()
+    stamps = sorted(c["created"] for c in sandbox.state.objects["customer"].values())
+    middle = stamps[len(stamps) // 2]
+    older = client.v1.customers.list({"created": {"lt": middle}, "limit": 25})
+    newer = client.v1.customers.list({"created": {"gte": middle}, "limit": 25})
+    ids = [c.id for c in older.auto_paging_iter()] + [c.id for c in newer.auto_paging_iter()]
+    assert sorted(ids) == sorted(sandbox.state.objects["customer"])

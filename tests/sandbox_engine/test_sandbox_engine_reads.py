@@ -239,6 +239,16 @@ def test_request_log_counts_round_trips(
     ]
 
 
+def test_customer_payment_method_retrieve_checks_the_owner(
+    client: stripe.StripeClient, acme: dict[str, JSON]
+) -> None:
+    pm = client.v1.customers.payment_methods.retrieve(acme["jane"]["id"], acme["pm"]["id"])
+    assert pm.card.last4 == "4242"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.payment_methods.retrieve(acme["other"]["id"], acme["pm"]["id"])
+    assert info.value.http_status == 404
+
+
 def test_products_list_by_ids(world: World, client: stripe.StripeClient) -> None:
     a, b, _ = world.product("A"), world.product("B"), world.product("C")
     found = client.v1.products.list({"ids": [a["id"], b["id"]]})
