@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -190,6 +192,20 @@ def test_parallel_partial_refunds_never_overdraw_the_charge(
     assert sorted(o for o in outcomes if o != "ok") == ["charge_already_refunded"] * 2
     assert acme["ch"]["amount_refunded"] == 2000
     assert acme["ch"]["refunded"] is True
+
+
+def test_latency_applies_to_every_answer(sandbox: Sandbox, acme: dict[str, JSON]) -> None:
+    with SandboxServer(sandbox, latency_ms=150) as server:
+        client = loopback_client(server)
+        client.v1.customers.list()  # connect once
+        for call in (
+            lambda: client.v1.customers.retrieve(acme["jane"]["id"]),
+            lambda: client.v1.customers.retrieve("cus_missing"),
+        ):
+            started = time.perf_counter()
+            with contextlib.suppress(stripe.InvalidRequestError):
+                call()
+            assert time.perf_counter() - started >= 0.15
 
 
 def test_refuses_non_loopback_hosts(sandbox: Sandbox) -> None:
