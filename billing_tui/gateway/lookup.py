@@ -10,7 +10,8 @@ the snapshot only needs the customer id, so ``lookup`` overlaps them:
 - ``sub_``/``in_``/``ch_``/``pi_``/``re_``/``dp_``, a single GitHub/name match: [find the
   customer] → [its snapshot ∥ others with its email]: 2 rounds (+1 when others exist).
 
-Several unrelated matches of a name search are not loaded: the operator picks one.
+Several unrelated matches of a name search are not loaded: the operator picks one (matches
+that all share one email are one person's duplicate records, and are loaded together).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from billing_tui.gateway.resolve import (
     classify_text,
     email_not_found,
 )
-from billing_tui.gateway.results import Candidate, Resolution
+from billing_tui.gateway.results import Candidate, Resolution, normalise_email
 from billing_tui.gateway.snapshot import SnapshotMixin, _Raw
 from billing_tui.identify import IdentifierKind, github_username
 from billing_tui.model import CustomerSnapshot, RequestStats
@@ -82,6 +83,10 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
                 candidates = await self._by_name(op, query, notes)
             if len(candidates) == 1:
                 await self._snapshot_with_same_email(op, candidates, notes, raw)
+            elif _one_person(candidates):
+                # e.g. "Sam Lee" matching two records of one email: a duplicate customer,
+                # shown together, not a choice between people.
+                await self._round_one(op, tuple(c.customer.id for c in candidates), raw)
             else:
                 resolution = Resolution(
                     query, kind, tuple(candidates), tuple(notes), op.stats(), object_id
@@ -117,3 +122,9 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
         extra = tuple(c.customer.id for c in candidates if c.customer.id not in raw.customers)
         if extra:
             await self._round_one(op, extra, raw, shared=False)
+
+
+def _one_person(candidates: list[Candidate]) -> bool:
+    """Several matches that all share one (case-insensitive) email."""
+    emails = {normalise_email(c.customer.email) for c in candidates}
+    return len(emails) == 1 and None not in emails
