@@ -1,11 +1,64 @@
-"""Classification: one bucket per case, with evidence, before any money moves."""
+"""Classification: one bucket per case, with evidence, before any money moves.
+
+:func:`suggest` turns a snapshot, its anomalies and the operator's answers to the wizard's
+questions into a :class:`Classification`: the most likely bucket, a confidence, plain-sentence
+evidence for and against every bucket, the questions that tell buckets apart, and — for annual
+plans, team plans and prorated states — the contract shape the operator must confirm.
+
+Rules (a weighted vote; every vote is an :class:`Evidence` sentence the operator sees):
+
+========================================  =====================  ======
+signal                                    bucket                 weight
+========================================  =====================  ======
+``duplicate_subscription``                duplicate_personal     3
+``cross_customer_duplicate``              duplicate_personal     3
+``double_charge`` (no team evidence)      duplicate_personal     2.5
+``double_charge`` (with team evidence)    team_intent            2.5
+``team_purchase_pattern``                 team_intent            2.5
+``payment_failed``                        failed_payment         3
+``incomplete_checkout``                   failed_payment         2
+``trial_ending_without_payment_method``   failed_payment         2
+``no_payment_method``                     failed_payment         2
+``card_expired`` (with a live sub)        failed_payment         2
+``disputed_charge``                       product_failure        3
+plan switch (monthly → annual: a live     missing_self_serve     2
+monthly + annual, or a recently canceled
+monthly replaced by an annual, or a
+prorated price change)
+``portal_missing``                        missing_self_serve     1.5
+``portal_cancel_disabled``                missing_self_serve     1.5
+complaint answer (``q_complaint``)        the bucket it names    1.75
+``q_cancel = no``                         missing_self_serve     2
+========================================  =====================  ======
+
+* Anomalies decide when they point somewhere: every billing anomaly outweighs the ticket's
+  complaint (1.75). Portal findings are account-wide context, so they weigh less than the
+  complaint: a customer reporting an outage on an account whose portal cannot cancel is still a
+  product failure.
+* ``q_team`` / ``q_people`` flip duplicate vs team: a "yes" (the customer meant several seats, the
+  subscriptions serve different people) moves the weight of the duplicate signals to
+  ``team_intent``; a "no" moves the team signals' weight to ``duplicate_personal``.
+* ``q_cancel = yes`` (the customer can reach a cancel button) cancels the portal findings' votes.
+* Info-level context (a card expiring before renewal, a charge already refunded on a duplicate)
+  is shown as evidence with no weight. ``proration_activity`` alone votes for nothing: it only
+  requires the contract-shape check.
+* The suggestion is the bucket with the highest total (ties: the order of :class:`Bucket`);
+  ``None`` when no bucket has a positive total (a healthy customer whose ticket is not
+  answered yet). Confidence = share of the winning total × ``total / (total + 1)``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
+
+from billing_tui import anomalies as an
+from billing_tui.anomalies import Anomaly
+from billing_tui.model import Charge, CustomerSnapshot, Money, Subscription, SubscriptionStatus
+from billing_tui.settings import DEFAULT_SETTINGS, Settings
 
 
 class Bucket(StrEnum):
@@ -127,3 +180,719 @@ class Classification:
 
     def evidence_for(self, bucket: Bucket) -> tuple[Evidence, ...]:
         return tuple(e for e in self.evidence if e.bucket == bucket)
+
+
+# --------------------------------------------------------------------------- questions
+
+Q_COMPLAINT = "q_complaint"
+Q_TEAM = "q_team"
+Q_PEOPLE = "q_people"
+Q_CANCEL = "q_cancel"
+
+_YES_NO = (("yes", "Yes"), ("no", "No"))
+
+#: Every question the wizard may ask, in the order it asks them.
+QUESTIONS: tuple[Question, ...] = (
+    Question(
+        Q_COMPLAINT,
+        "What does the customer report?",
+        (
+            ("charged_twice", "Charged twice / paying twice for the same thing"),
+            ("bought_for_team", "Bought seats or subscriptions for other people"),
+            ("payment_failed", "A payment failed or the card was declined"),
+            ("cannot_cancel", "Cannot cancel or change the plan themselves"),
+            ("product_broken", "The product did not work (outage, missing feature)"),
+            ("other", "Something else"),
+        ),
+        help="From the ticket: decides the bucket when the billing data does not.",
+    ),
+    Question(
+        Q_TEAM,
+        "Did the customer mean to buy several seats / for other people?",
+        _YES_NO,
+        help="Yes turns a duplicate pattern into a team purchase; no does the reverse.",
+    ),
+    Question(
+        Q_PEOPLE,
+        "Do the subscriptions serve different people?",
+        _YES_NO,
+        help="Different people (teammates, family) means the extra subscription is wanted.",
+    ),
+    Question(
+        Q_CANCEL,
+        "Can the customer reach a cancel button themselves?",
+        _YES_NO,
+        help="No means the fix is self-serve (a portal link), not money.",
+    ),
+)
+
+_BY_ID = {q.id: q for q in QUESTIONS}
+
+_COMPLAINT_BUCKET: Mapping[str, Bucket] = MappingProxyType(
+    {
+        "charged_twice": Bucket.DUPLICATE_PERSONAL,
+        "bought_for_team": Bucket.TEAM_INTENT,
+        "payment_failed": Bucket.FAILED_PAYMENT,
+        "cannot_cancel": Bucket.MISSING_SELF_SERVE,
+        "product_broken": Bucket.PRODUCT_FAILURE,
+    }
+)
+
+_DUPLICATE_CODES = frozenset(
+    {an.DUPLICATE_SUBSCRIPTION, an.CROSS_CUSTOMER_DUPLICATE, an.DOUBLE_CHARGE}
+)
+_PORTAL_CODES = frozenset(
+    {
+        an.PORTAL_MISSING,
+        an.PORTAL_CANCEL_DISABLED,
+        an.PORTAL_PAYMENT_UPDATE_DISABLED,
+        an.PORTAL_INVOICE_HISTORY_DISABLED,
+    }
+)
+
+W_STRONG = 3.0
+W_DOUBLE_CHARGE = 2.5
+W_TEAM = 2.5
+W_MEDIUM = 2.0
+W_PORTAL = 1.5
+W_COMPLAINT = 1.75
+W_ANSWER = 2.0
+
+
+def question(question_id: str) -> Question:
+    """The question with this id (``KeyError`` names the known ids)."""
+    try:
+        return _BY_ID[question_id]
+    except KeyError:
+        raise KeyError(f"unknown question {question_id!r}; known: {', '.join(_BY_ID)}") from None
+
+
+def validate_answers(answers: Answers) -> None:
+    """Raise ``ValueError`` naming the question and the allowed values for a bad answer."""
+    for qid, value in answers.values.items():
+        q = _BY_ID.get(qid)
+        if q is None:
+            continue  # the wizard may keep notes of its own next to the answers
+        allowed = [v for v, _ in q.options]
+        if value not in allowed:
+            raise ValueError(f"{qid}: {value!r} is not one of {', '.join(allowed)}")
+
+
+def questions(snapshot: CustomerSnapshot, anomalies: Sequence[Anomaly]) -> tuple[Question, ...]:
+    """The questions that still tell buckets apart for this case."""
+    codes = an.codes(anomalies)
+    live = snapshot.live_subscriptions
+    shared_product = _subs_sharing_a_product(live)
+    relevant = {Q_COMPLAINT}
+    if (
+        codes & (_DUPLICATE_CODES | {an.TEAM_PURCHASE_PATTERN, an.MIXED_INTERVAL})
+        or len(live) >= 2
+        or any(an.max_quantity(s) > 1 for s in live)
+    ):
+        relevant.add(Q_TEAM)
+    if shared_product or an.CROSS_CUSTOMER_DUPLICATE in codes:
+        relevant.add(Q_PEOPLE)
+    if live or codes & _PORTAL_CODES or not snapshot.portal_known:
+        relevant.add(Q_CANCEL)
+    return tuple(q for q in QUESTIONS if q.id in relevant)
+
+
+questions_for = questions
+
+
+def _subs_sharing_a_product(subs: Sequence[Subscription]) -> bool:
+    seen: set[str] = set()
+    for sub in subs:
+        if seen & sub.product_ids:
+            return True
+        seen |= sub.product_ids
+    return False
+
+
+# --------------------------------------------------------------------------- the vote
+
+
+@dataclass(frozen=True)
+class _Vote:
+    bucket: Bucket
+    weight: float
+    sentence: str
+    refs: tuple[str, ...] = ()
+    supports: bool = True
+    family: str = ""  # "dup" / "team" / "portal" / "answer": what an answer may move or cancel
+
+
+@dataclass(frozen=True)
+class PlanSwitch:
+    """A customer moved from one plan interval to another (usually monthly → annual)."""
+
+    new: Subscription
+    old: Subscription | None  # None: the price changed in place on ``new``
+    sentence: str
+    charge_ids: tuple[str, ...] = ()  # the last monthly and first annual charges, when close
+
+    @property
+    def refs(self) -> tuple[str, ...]:
+        subs = (self.old.id, self.new.id) if self.old is not None else (self.new.id,)
+        return subs + self.charge_ids
+
+
+def _switch_charges(
+    snapshot: CustomerSnapshot, old: Subscription, new: Subscription
+) -> tuple[str, tuple[str, ...]]:
+    """``"; ch_a ($19.00) … ch_b (…) …"`` when the two plans were each charged within a week."""
+
+    def paid(sub: Subscription) -> list[Charge]:
+        return sorted(
+            (
+                c
+                for inv in snapshot.invoices_of(sub.id)
+                for c in snapshot.charges_of_invoice(inv)
+                if c.status == "succeeded"
+            ),
+            key=lambda c: (c.created, c.id),
+        )
+
+    old_paid, new_paid = paid(old), paid(new)
+    if not old_paid or not new_paid:
+        return "", ()
+    last, first = old_paid[-1], new_paid[0]
+    if abs((first.created - last.created).total_seconds()) > 7 * 86400:
+        return "", ()
+    text = (
+        f"; the charges {last.id} ({last.amount.format()}) and {first.id} "
+        f"({first.amount.format()}) are the last monthly payment and the first annual one"
+    )
+    return text, (last.id, first.id)
+
+
+def plan_switches(
+    snapshot: CustomerSnapshot, settings: Settings = DEFAULT_SETTINGS, now: datetime | None = None
+) -> tuple[PlanSwitch, ...]:
+    """Monthly → annual moves: both live, a recently canceled monthly replaced, or in place."""
+    when = now or snapshot.loaded_at
+    since = when - timedelta(days=settings.proration_lookback_days)
+    subs = sorted(snapshot.subscriptions, key=lambda s: (s.created, s.id))
+    found: list[PlanSwitch] = []
+    for new in subs:
+        if not new.is_live or "year" not in new.intervals:
+            continue
+        annual_products = {i.price.product_id for i in new.items if i.price.interval == "year"}
+        olds = [
+            s
+            for s in subs
+            if s.id != new.id
+            and s.customer_id == new.customer_id
+            and s.created <= new.created
+            and any(
+                i.price.interval == "month" and i.price.product_id in annual_products
+                for i in s.items
+            )
+        ]
+        for old in olds:
+            ended = old.canceled_at or old.ended_at
+            if old.is_live:
+                how = "are both live"
+            elif old.status == SubscriptionStatus.CANCELED and ended is not None and ended >= since:
+                how = f"were swapped: the monthly was canceled {_relative(ended, new.created)}"
+            else:
+                continue
+            charges_text, charge_ids = _switch_charges(snapshot, old, new)
+            found.append(
+                PlanSwitch(
+                    new,
+                    old,
+                    f"{an.subscription_name(old)} ({old.id}) and {an.subscription_name(new)} "
+                    f"({new.id}) {how} — a move to annual billing, not a second "
+                    f"checkout{charges_text}",
+                    charge_ids,
+                )
+            )
+        if any(s.old is not None and s.new.id == new.id for s in found):
+            continue
+        for invoice in an.proration_invoices(snapshot, settings, when):
+            lines = [
+                line
+                for line in invoice.lines
+                if line.proration
+                and (line.subscription_id or invoice.subscription_id) == new.id
+                and line.price_id is not None
+                and line.price_id not in new.price_ids
+            ]
+            if lines:
+                found.append(
+                    PlanSwitch(
+                        new,
+                        None,
+                        f"{new.id} changed price to {an.subscription_name(new)} on "
+                        f"{invoice.created.date().isoformat()} ({invoice.id} prorates the unused "
+                        "time): a plan switch, not a second purchase",
+                    )
+                )
+                break
+    return tuple(found)
+
+
+def _relative(when: datetime, anchor: datetime) -> str:
+    seconds = (when - anchor).total_seconds()
+    if abs(seconds) < 3600:
+        return "as the annual started"
+    side = "after" if seconds > 0 else "before"
+    return f"{an.human_gap(seconds)} {side} the annual started"
+
+
+def _votes(
+    snapshot: CustomerSnapshot,
+    anomalies: Sequence[Anomaly],
+    answers: Answers,
+    settings: Settings,
+    now: datetime,
+) -> list[_Vote]:
+    codes = an.codes(anomalies)
+    votes: list[_Vote] = []
+    team_evidence = an.TEAM_PURCHASE_PATTERN in codes
+    for anomaly in anomalies:
+        code, refs, detail = anomaly.code, anomaly.refs, anomaly.detail
+        if code in (an.DUPLICATE_SUBSCRIPTION, an.CROSS_CUSTOMER_DUPLICATE):
+            votes.append(_Vote(Bucket.DUPLICATE_PERSONAL, W_STRONG, detail, refs, family="dup"))
+            votes.append(
+                _Vote(
+                    Bucket.TEAM_INTENT,
+                    0.0,
+                    "The repeated subscriptions have one seat each and name no different people",
+                    refs,
+                    supports=False,
+                )
+            )
+        elif code == an.DOUBLE_CHARGE:
+            if team_evidence:
+                votes.append(
+                    _Vote(
+                        Bucket.TEAM_INTENT,
+                        W_DOUBLE_CHARGE,
+                        f"{detail}; with seats bought for a team these look like separate "
+                        "purchases",
+                        refs,
+                        family="team",
+                    )
+                )
+            else:
+                votes.append(
+                    _Vote(Bucket.DUPLICATE_PERSONAL, W_DOUBLE_CHARGE, detail, refs, family="dup")
+                )
+        elif code == an.TEAM_PURCHASE_PATTERN:
+            votes.append(_Vote(Bucket.TEAM_INTENT, W_TEAM, detail, refs, family="team"))
+            votes.append(
+                _Vote(
+                    Bucket.DUPLICATE_PERSONAL,
+                    0.0,
+                    f"{detail}: that looks deliberate, not like a double checkout",
+                    refs,
+                    supports=False,
+                )
+            )
+        elif code == an.PAYMENT_FAILED:
+            votes.append(_Vote(Bucket.FAILED_PAYMENT, W_STRONG, detail, refs))
+        elif code in (
+            an.INCOMPLETE_CHECKOUT,
+            an.TRIAL_ENDING_WITHOUT_PAYMENT_METHOD,
+            an.NO_PAYMENT_METHOD,
+        ):
+            votes.append(_Vote(Bucket.FAILED_PAYMENT, W_MEDIUM, detail, refs))
+        elif code == an.CARD_EXPIRED:
+            owners = {
+                c.id
+                for c in snapshot.customers
+                if (d := an.default_card(snapshot, c)) is not None and d[0] in refs
+            }
+            if any(s.customer_id in owners for s in snapshot.live_subscriptions):
+                votes.append(
+                    _Vote(
+                        Bucket.FAILED_PAYMENT,
+                        W_MEDIUM,
+                        f"{detail}, and a live subscription will charge it",
+                        refs,
+                    )
+                )
+            else:
+                votes.append(
+                    _Vote(Bucket.FAILED_PAYMENT, 0.0, f"{detail} (nothing bills it)", refs)
+                )
+        elif code == an.CARD_EXPIRES_BEFORE_RENEWAL:
+            votes.append(_Vote(Bucket.FAILED_PAYMENT, 0.0, f"{detail} (not failed yet)", refs))
+        elif code == an.DISPUTED_CHARGE:
+            votes.append(_Vote(Bucket.PRODUCT_FAILURE, W_STRONG, detail, refs))
+        elif code in (an.PORTAL_MISSING, an.PORTAL_CANCEL_DISABLED):
+            votes.append(_Vote(Bucket.MISSING_SELF_SERVE, W_PORTAL, detail, refs, family="portal"))
+        elif code == an.REFUNDED_CHARGE:
+            votes.extend(_refund_context(snapshot, anomaly, settings))
+
+    for switch in plan_switches(snapshot, settings, now):
+        votes.append(_Vote(Bucket.MISSING_SELF_SERVE, W_MEDIUM, switch.sentence, switch.refs))
+        votes.append(
+            _Vote(
+                Bucket.DUPLICATE_PERSONAL,
+                0.0,
+                f"{switch.sentence}; explain the charges, no refund",
+                switch.refs,
+                supports=False,
+            )
+        )
+
+    votes.extend(_answer_votes(snapshot, answers))
+    votes.extend(_unknowns(snapshot))
+    return _apply_flips(votes, answers)
+
+
+#: Which buckets lose evidence when a part of the snapshot could not be loaded.
+_PART_BUCKETS: Mapping[str, tuple[Bucket, ...]] = MappingProxyType(
+    {
+        "subscriptions": tuple(Bucket),
+        "invoices": (Bucket.FAILED_PAYMENT, Bucket.DUPLICATE_PERSONAL, Bucket.MISSING_SELF_SERVE),
+        "charges": (Bucket.DUPLICATE_PERSONAL, Bucket.PRODUCT_FAILURE),
+        "invoice_payments": (Bucket.DUPLICATE_PERSONAL, Bucket.FAILED_PAYMENT),
+        "refunds": (Bucket.DUPLICATE_PERSONAL,),
+        "products": (),  # only names: nothing is judged on them
+        "disputes": (Bucket.PRODUCT_FAILURE,),
+        "payment_methods": (Bucket.FAILED_PAYMENT,),
+        "portal": (Bucket.MISSING_SELF_SERVE,),
+    }
+)
+
+
+def _unknowns(snapshot: CustomerSnapshot) -> list[_Vote]:
+    """A part that failed to load is said, so "no evidence" is never read as "all clear"."""
+    votes: list[_Vote] = []
+    for failure in snapshot.failures:
+        for bucket in _PART_BUCKETS.get(failure.part, tuple(Bucket)):
+            votes.append(
+                _Vote(
+                    bucket,
+                    0.0,
+                    f"The {failure.part.replace('_', ' ')} could not be loaded "
+                    f"({failure.message}): evidence for this bucket may be missing",
+                    (failure.customer_id,) if failure.customer_id else (),
+                    supports=False,
+                )
+            )
+    return votes
+
+
+def _refund_context(
+    snapshot: CustomerSnapshot, anomaly: Anomaly, settings: Settings
+) -> list[_Vote]:
+    duplicated = {s.id for g in an.duplicate_groups(snapshot, settings) for s in g}
+    paid = an.charge_subscriptions(snapshot)
+    charge_id = anomaly.refs[0] if anomaly.refs else ""
+    if paid.get(charge_id) in duplicated:
+        return [
+            _Vote(
+                Bucket.DUPLICATE_PERSONAL,
+                0.0,
+                f"{anomaly.detail} — it paid one of the duplicates: do not refund it again",
+                anomaly.refs,
+            )
+        ]
+    return []
+
+
+def _answer_votes(snapshot: CustomerSnapshot, answers: Answers) -> list[_Vote]:
+    votes: list[_Vote] = []
+    complaint = answers.get(Q_COMPLAINT)
+    bucket = _COMPLAINT_BUCKET.get(complaint or "")
+    if complaint and bucket is not None:
+        label = dict(_BY_ID[Q_COMPLAINT].options)[complaint]
+        votes.append(
+            _Vote(bucket, W_COMPLAINT, f"The customer reports: {label.lower()}", family="answer")
+        )
+        if bucket == Bucket.PRODUCT_FAILURE:
+            healthy = [
+                s
+                for s in snapshot.live_subscriptions
+                if s.status == SubscriptionStatus.ACTIVE
+                and (
+                    (inv := snapshot.invoice(s.latest_invoice_id or "")) is None
+                    or inv.status == "paid"
+                )
+            ]
+            if healthy:
+                names = ", ".join(f"{an.subscription_name(s)} ({s.id})" for s in healthy)
+                votes.append(
+                    _Vote(
+                        Bucket.PRODUCT_FAILURE,
+                        0.0,
+                        f"{names} is active and paid: billing works, the complaint is about "
+                        "the product",
+                        tuple(s.id for s in healthy),
+                    )
+                )
+    cancel = answers.get(Q_CANCEL)
+    if cancel == "no":
+        votes.append(
+            _Vote(
+                Bucket.MISSING_SELF_SERVE,
+                W_ANSWER,
+                "The customer cannot reach a cancel button themselves",
+                family="answer",
+            )
+        )
+    elif cancel == "yes":
+        votes.append(
+            _Vote(
+                Bucket.MISSING_SELF_SERVE,
+                0.0,
+                "The customer can reach a cancel button, so self-serve is not what blocks them",
+                supports=False,
+            )
+        )
+    return votes
+
+
+def _team_vote(answers: Answers) -> int:
+    vote = 0
+    for qid in (Q_TEAM, Q_PEOPLE):
+        value = answers.get(qid)
+        vote += 1 if value == "yes" else -1 if value == "no" else 0
+    return vote
+
+
+def _apply_flips(votes: list[_Vote], answers: Answers) -> list[_Vote]:
+    team = _team_vote(answers)
+    flipped: list[_Vote] = []
+    for vote in votes:
+        if team > 0 and vote.family == "dup" and vote.weight > 0:
+            flipped.append(replace(vote, weight=0.0, supports=False))
+            flipped.append(
+                replace(
+                    vote,
+                    bucket=Bucket.TEAM_INTENT,
+                    sentence=f"{vote.sentence} — and the subscriptions are meant for several "
+                    "people, so this is the team's purchase",
+                    family="team",
+                )
+            )
+        elif team < 0 and vote.family == "team" and vote.weight > 0:
+            flipped.append(replace(vote, weight=0.0, supports=False))
+            flipped.append(
+                replace(
+                    vote,
+                    bucket=Bucket.DUPLICATE_PERSONAL,
+                    sentence=f"{vote.sentence} — but the customer did not mean several seats or "
+                    "other people, so the extra ones are a mistake",
+                    family="dup",
+                )
+            )
+        elif answers.get(Q_CANCEL) == "yes" and vote.family == "portal":
+            flipped.append(replace(vote, weight=0.0, supports=False))
+        else:
+            flipped.append(vote)
+    if answers.get(Q_TEAM) == "yes":
+        flipped.append(_Vote(Bucket.TEAM_INTENT, 0.0, "The customer meant to buy several seats"))
+    elif answers.get(Q_TEAM) == "no":
+        flipped.append(
+            _Vote(
+                Bucket.TEAM_INTENT,
+                0.0,
+                "The customer did not mean to buy several seats",
+                supports=False,
+            )
+        )
+    if answers.get(Q_PEOPLE) == "yes":
+        flipped.append(_Vote(Bucket.TEAM_INTENT, 0.0, "The subscriptions serve different people"))
+    elif answers.get(Q_PEOPLE) == "no":
+        flipped.append(
+            _Vote(Bucket.TEAM_INTENT, 0.0, "The subscriptions serve one person", supports=False)
+        )
+    return flipped
+
+
+def _defaults_against(
+    snapshot: CustomerSnapshot, anomalies: Sequence[Anomaly], answers: Answers, bucket: Bucket
+) -> _Vote:
+    """A sentence against ``bucket`` when no other evidence mentions it."""
+    if bucket == Bucket.DUPLICATE_PERSONAL:
+        text = "No two live subscriptions repeat one plan, and no charge repeats within minutes"
+    elif bucket == Bucket.TEAM_INTENT:
+        text = "No live subscription has several seats or names its seat holder"
+    elif bucket == Bucket.FAILED_PAYMENT:
+        text = "No failed, open or incomplete payment"
+        cards = [
+            c for cust in snapshot.customers if (c := an.default_card(snapshot, cust)) is not None
+        ]
+        if cards:
+            pm_id, card = cards[0]
+            return _Vote(
+                bucket,
+                0.0,
+                f"{text}; the default card {an.card_label(card)} is valid until {card.expiry}",
+                (pm_id,),
+                supports=False,
+            )
+    elif bucket == Bucket.MISSING_SELF_SERVE:
+        portal = snapshot.portal
+        if not snapshot.portal_known:
+            text = "The portal configuration could not be read: ask whether the customer can cancel"
+        elif portal is not None and portal.active and portal.cancel_enabled:
+            return _Vote(
+                bucket,
+                0.0,
+                f"The billing portal ({portal.id}) lets the customer cancel"
+                + (" and change their card" if portal.payment_method_update_enabled else ""),
+                (portal.id,),
+                supports=False,
+            )
+        else:
+            text = "Nothing shows the customer was blocked from self-serve"
+    else:
+        text = "No disputed charge"
+        text += (
+            ", and the ticket does not report a product failure"
+            if answers.get(Q_COMPLAINT)
+            else "; ask what the customer reports"
+        )
+    return _Vote(bucket, 0.0, text, supports=False)
+
+
+# --------------------------------------------------------------------------- contract check
+
+
+def _interval_text(sub: Subscription) -> str:
+    parts: list[str] = []
+    for item in sub.items:
+        price = item.price
+        if price.interval is None:
+            text = "one-off"
+        elif price.interval_count == 1:
+            text = price.interval
+        else:
+            text = f"{price.interval_count} {price.interval}s"
+        if text not in parts:
+            parts.append(text)
+    return ", ".join(parts) or "unknown"
+
+
+def _prorations_text(
+    snapshot: CustomerSnapshot, sub: Subscription, settings: Settings, now: datetime
+) -> str:
+    lines = []
+    invoices: list[str] = []
+    currency = sub.currency
+    for invoice in an.proration_invoices(snapshot, settings, now):
+        for line in invoice.lines:
+            if line.proration and (line.subscription_id or invoice.subscription_id) == sub.id:
+                lines.append(line)
+                currency = line.amount.currency
+                if invoice.id not in invoices:
+                    invoices.append(invoice.id)
+    if not lines:
+        return "none"
+    net = Money(sum(line.amount.amount for line in lines), currency)
+    count = f"{len(lines)} proration line{'s' if len(lines) != 1 else ''}"
+    return f"{count}, {net.format()} net ({', '.join(invoices)})"
+
+
+def contract_check(
+    snapshot: CustomerSnapshot,
+    anomalies: Sequence[Anomaly],
+    settings: Settings = DEFAULT_SETTINGS,
+    now: datetime | None = None,
+) -> ContractCheck | None:
+    """The contract shape to confirm, when a live plan is annual, a team plan, or prorated."""
+    when = now or snapshot.loaded_at
+    live = sorted(snapshot.live_subscriptions, key=lambda s: (s.created, s.id))
+    reasons: list[str] = []
+    for sub in live:
+        if "year" in sub.intervals:
+            reasons.append(f"{sub.id} is billed yearly")
+        seats = an.max_quantity(sub)
+        if seats > 1:
+            reasons.append(f"{sub.id} has {seats} seats")
+    for anomaly in anomalies:
+        if anomaly.code == an.PRORATION_ACTIVITY:
+            invoices = [r for r in anomaly.refs if r.startswith("in_")] or list(anomaly.refs)
+            reasons.append(f"recent proration on {', '.join(invoices)}")
+    if not reasons:
+        return None
+    lines = tuple(
+        ContractLine(
+            subscription_id=sub.id,
+            price=sub.label,
+            interval=_interval_text(sub),
+            quantity=an.max_quantity(sub),
+            period_start=_iso(sub.current_period_start),
+            period_end=_iso(sub.current_period_end),
+            pending_prorations=_prorations_text(snapshot, sub, settings, when),
+        )
+        for sub in live
+    )
+    return ContractCheck(reasons=tuple(reasons), lines=lines)
+
+
+def _iso(value: datetime | None) -> str:
+    return value.date().isoformat() if value is not None else "unknown"
+
+
+# --------------------------------------------------------------------------- suggest
+
+
+def suggest(
+    snapshot: CustomerSnapshot,
+    anomalies: Sequence[Anomaly],
+    answers: Answers = Answers(),
+    now: datetime | None = None,
+    *,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> Classification:
+    """The most likely bucket for the case, with evidence, questions and the contract check.
+
+    Raises ``ValueError`` when an answer is not one of its question's options.
+    """
+    validate_answers(answers)
+    when = now or snapshot.loaded_at
+    ordered = sorted(anomalies, key=an.sort_key)
+    votes = _votes(snapshot, ordered, answers, settings, when)
+    scores = {b: 0.0 for b in Bucket}
+    for vote in votes:
+        scores[vote.bucket] += vote.weight
+    for bucket in Bucket:
+        if not any(v.bucket == bucket for v in votes):
+            votes.append(_defaults_against(snapshot, ordered, answers, bucket))
+
+    order = list(Bucket)
+    best = max(order, key=lambda b: (scores[b], -order.index(b)))
+    total = sum(s for s in scores.values() if s > 0)
+    if scores[best] <= 0:
+        suggested: Bucket | None = None
+        confidence = 0.0
+    else:
+        suggested = best
+        confidence = round((scores[best] / total) * (scores[best] / (scores[best] + 1)), 2)
+
+    evidence = tuple(
+        Evidence(v.bucket, _sentence(v.sentence), v.supports, v.refs)
+        for v in sorted(votes, key=lambda v: (order.index(v.bucket), not v.supports, -v.weight))
+    )
+    return Classification(
+        suggested=suggested,
+        confidence=confidence,
+        evidence=_dedupe(evidence),
+        questions=questions(snapshot, ordered),
+        answers=answers,
+        contract=contract_check(snapshot, ordered, settings, when),
+    )
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text[:1].upper() + text[1:]
+
+
+def _dedupe(evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+    seen: set[tuple[Bucket, str, bool]] = set()
+    kept: list[Evidence] = []
+    for item in evidence:
+        key = (item.bucket, item.sentence, item.supports)
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return tuple(kept)

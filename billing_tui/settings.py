@@ -12,6 +12,9 @@ class Settings:
     github_metadata_key: str = "github"
     #: Customer metadata key naming the billing-portal configuration that applies to them.
     portal_configuration_metadata_key: str = "portal_configuration"
+    #: Where a billing-portal session returns to when its configuration has no
+    #: ``default_return_url`` (None: such a portal link cannot be created).
+    portal_return_url: str | None = None
     #: Subscription metadata keys that name the person a subscription is for.
     person_metadata_keys: tuple[str, ...] = ("for", "seat_holder", "user", "assignee")
 

@@ -1,19 +1,184 @@
-"""`billing-tui cases`: placeholder until its issue lands."""
+"""`billing-tui cases`: the local case log from the command line (list, show, handoff, export).
+
+Reads only the case log; no Stripe key or network is needed.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from datetime import date
 from typing import Any
+
+from billing_tui.classify import Bucket
+
+STATUSES = ("open", "resolved")
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
-        "cases", help="(not available yet)", description="Not available yet."
+        "cases",
+        help="list, show, hand off and export cases from the local case log",
+        description=(
+            "The local case log: every case, its classification, actions (with Stripe ids and "
+            "idempotency keys), follow-up and product gaps. Reads the log only; no Stripe key "
+            "is needed."
+        ),
     )
-    parser.set_defaults(handler=_run)
+    sub = parser.add_subparsers(dest="cases_command", metavar="ACTION")
+    parser.set_defaults(handler=_missing_action, cases_parser=parser)
+
+    p_list = sub.add_parser("list", help="list cases, open first, newest first")
+    p_list.add_argument("--status", choices=STATUSES, help="only cases with this status")
+    p_list.add_argument(
+        "--bucket", choices=[b.value for b in Bucket], help="only cases in this bucket"
+    )
+    p_list.add_argument("--search", metavar="TEXT", help="match ids, queries or the masked email")
+    p_list.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p_list.set_defaults(handler=_list)
+
+    p_show = sub.add_parser("show", help="everything recorded about one case")
+    p_show.add_argument("case_id", metavar="ID")
+    p_show.add_argument("--json", action="store_true", help="print the stored record as JSON")
+    p_show.set_defaults(handler=_show)
+
+    p_handoff = sub.add_parser("handoff", help="print a case's handoff (the six sections)")
+    p_handoff.add_argument("case_id", metavar="ID")
+    p_handoff.set_defaults(handler=_handoff)
+
+    p_export = sub.add_parser("export", help="export cases for an audit (CSV or JSON)")
+    p_export.add_argument(
+        "--since", metavar="DATE", type=_date, help="cases updated on or after YYYY-MM-DD"
+    )
+    p_export.add_argument("--format", choices=("csv", "json"), default="csv")
+    p_export.set_defaults(handler=_export)
 
 
-def _run(args: argparse.Namespace) -> int:
-    print("billing-tui cases is not available yet", file=sys.stderr)
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-01") from None
+
+
+def _missing_action(args: argparse.Namespace) -> int:
+    args.cases_parser.print_help(sys.stderr)
     return 2
+
+
+def _log() -> Any:
+    from billing_tui.caselog import CaseLog
+
+    log = CaseLog()
+    for problem in log.problems:
+        print(f"case log: {problem}", file=sys.stderr)
+    return log
+
+
+def _get(log: Any, case_id: str) -> Any:
+    from billing_tui.caselog import CaseLogError
+
+    try:
+        return log.get(case_id)
+    except CaseLogError as exc:
+        print(f"billing-tui cases: {exc}", file=sys.stderr)
+        return None
+
+
+def _list(args: argparse.Namespace) -> int:
+    records = _log().list(status=args.status, bucket=args.bucket, search=args.search)
+    if args.json:
+        print(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False))
+        return 0
+    if not records:
+        print("no cases" + (" matching the filters" if args.status or args.bucket else ""))
+        return 0
+    header = ("CASE", "STATUS", "BUCKET", "CUSTOMER", "ACTIONS", "OPENED", "OPERATOR")
+    rows = [
+        (
+            r.id,
+            r.status,
+            r.bucket or "—",
+            r.masked_email or "—",
+            _actions_summary(r.actions),
+            f"{r.opened_at:%Y-%m-%d %H:%M}",
+            r.operator,
+        )
+        for r in records
+    ]
+    widths = [max(len(str(row[i])) for row in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _actions_summary(actions: Any) -> str:
+    if not actions:
+        return "—"
+    counts: dict[str, int] = {}
+    for action in actions:
+        counts[action.status] = counts.get(action.status, 0) + 1
+    return ", ".join(f"{n} {status}" for status, n in counts.items())
+
+
+def _show(args: argparse.Namespace) -> int:
+    record = _get(_log(), args.case_id)
+    if record is None:
+        return 2
+    if args.json:
+        print(json.dumps(record.to_json(), indent=2, ensure_ascii=False))
+        return 0
+    print(f"case {record.id} · {record.status} · operator {record.operator}")
+    print(
+        f"opened {record.opened_at:%Y-%m-%d %H:%M} UTC · "
+        f"updated {record.updated_at:%Y-%m-%d %H:%M} UTC"
+    )
+    print(f"customer {record.masked_email} · {', '.join(record.customer_ids) or '—'}")
+    print(f"searched {', '.join(record.queries) or '—'}")
+    print(f"anomalies {', '.join(record.anomaly_codes) or 'none'}")
+    c = record.classification or {}
+    if c:
+        state = "confirmed" if c.get("confirmed") else "not confirmed"
+        print(
+            f"bucket {c.get('bucket') or '—'} ({state}; suggested {c.get('suggested') or 'none'}, "
+            f"confidence {c.get('confidence', 0)})"
+        )
+        if c.get("override_reason"):
+            print(f"override reason: {c['override_reason']}")
+        if c.get("answers"):
+            print("answers: " + ", ".join(f"{k}={v}" for k, v in c["answers"].items()))
+    if record.contract:
+        state = "confirmed" if record.contract.get("confirmed") else "NOT confirmed"
+        print(f"contract shape {state}: {'; '.join(record.contract.get('reasons') or [])}")
+    print("actions:" if record.actions else "actions: none")
+    for a in record.actions:
+        result = a.result or {}
+        ids = ", ".join(result.get("stripe_ids") or []) or "—"
+        line = f"  {a.id} {a.kind} {a.status} · {ids} · key {a.idempotency_key}"
+        if result.get("error"):
+            line += f" · error: {result['error']}"
+        print(line)
+        print(f"    params: {', '.join(f'{k}={v}' for k, v in a.params.items())}")
+    if record.product_gaps:
+        print("product gaps: " + "; ".join(record.product_gaps))
+    if record.follow_up:
+        print("follow-up:")
+        for line in record.follow_up.splitlines():
+            print(f"  {line}")
+    return 0
+
+
+def _handoff(args: argparse.Namespace) -> int:
+    from billing_tui.session import handoff_from_record
+
+    record = _get(_log(), args.case_id)
+    if record is None:
+        return 2
+    print(handoff_from_record(record).text(), end="")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    sys.stdout.write(_log().export(since=args.since, fmt=args.format))
+    return 0

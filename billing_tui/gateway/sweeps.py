@@ -14,7 +14,7 @@ from billing_tui.gateway import convert, wire
 from billing_tui.gateway.base import GatewayBase
 from billing_tui.sweep import FetchPage, Page
 
-Resource = Literal["subscriptions", "customers", "charges", "invoices"]
+Resource = Literal["subscriptions", "customers", "charges", "invoices", "products"]
 
 
 class SweepMixin(GatewayBase):
@@ -38,6 +38,17 @@ class SweepMixin(GatewayBase):
             url, convert_one = "/v1/charges", convert.charge
         elif resource == "invoices":
             url, convert_one = "/v1/invoices", convert.invoice
+        elif resource == "products":
+            # Sweeping products also teaches the gateway their names, so subscriptions swept
+            # afterwards carry "Pro" rather than "prod_…".
+            url = "/v1/products"
+
+            def convert_one(obj: Any) -> Any:
+                product_id = str(obj["id"])
+                name = str(obj.get("name") or product_id)
+                self._product_names[product_id] = name
+                return (product_id, name)
+
         else:
             raise ValueError(f"cannot sweep {resource!r}")
 

@@ -36,6 +36,8 @@ PREFIXES: dict[str, str] = {
     "billing_portal.configuration": "bpc",
     "billing_portal.session": "bps",
     "account": "acct",
+    "invoiceitem": "ii",
+    "balance_transaction": "txn",
 }
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -70,13 +72,15 @@ class Clock:
 class KeyPolicy:
     """Which API keys the sandbox accepts.
 
-    With no declared keys, any well-formed ``sk_test_…`` key works. Scenarios may declare
-    keys (live or restricted ones, with their permissions) and revoke keys.
+    Any well-formed ``sk_test_…`` key works unless revoked or the policy is strict. Scenarios
+    may declare keys (live or restricted ones, with their permissions) and revoke keys.
     """
 
     declared: dict[str, frozenset[str] | None] = field(default_factory=dict)
     """key -> permission set (``None`` = unrestricted secret key), e.g. ``{"rak_charge_read"}``."""
     revoked: set[str] = field(default_factory=set)
+    strict: bool = False
+    """When true, only declared keys work (well-formed ``sk_test_…`` keys are refused too)."""
 
 
 class SandboxState:
@@ -97,6 +101,8 @@ class SandboxState:
         }
         #: Scenario expectations, by scenario name (filled by the catalog loader).
         self.scenarios: dict[str, Any] = {}
+        #: Bumped by :meth:`add` per kind, so readers can cache views of a bucket.
+        self.revisions: dict[str, int] = {}
         self._counter = itertools.count(1)
 
     def now(self) -> int:
@@ -115,6 +121,7 @@ class SandboxState:
         if kind not in self.objects:
             self.objects[kind] = {}
         self.objects[kind][obj["id"]] = obj
+        self.revisions[kind] = self.revisions.get(kind, 0) + 1
         return obj
 
     def get(self, kind: str, obj_id: str) -> JSON | None:

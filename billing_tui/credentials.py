@@ -1,0 +1,453 @@
+"""The Stripe key: parsing, kinds, masking, and where it is kept.
+
+The key lives in the OS keyring (service ``billing-tui``, username = profile name). Two explicit,
+visible alternatives exist: ``STRIPE_API_KEY`` in the environment (wins over everything; for CI
+and SSH sessions) and the ``--insecure-file-store`` opt-in (a 0600 file under the config dir,
+announced every time it is used).
+
+The key is carried in a :class:`SecretKey`, whose ``repr``/``str``/format are redacted and which
+refuses to be pickled, so tracebacks that print locals (Textual's crash screen, rich) never show
+it. Only :meth:`SecretKey.reveal` returns the raw string, and only the code that builds the
+Stripe client calls it.
+
+Keyring calls may block (an unlock prompt) — the TUI calls these functions from thread workers.
+Every keyring failure becomes a :class:`CredentialsError` whose message names the backend and
+the ways out; nothing here lets a keyring exception escape.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+from billing_tui.config import (
+    atomic_write_bytes,
+    config_dir,
+    ensure_private_dir,
+    load_config,
+    update_config,
+)
+
+SERVICE = "billing-tui"
+ENV_VAR = "STRIPE_API_KEY"
+DEFAULT_PROFILE = "default"
+INSECURE_FILE = "credentials-insecure.json"
+
+KeySource = Literal["environment", "keyring", "file"]
+
+_PREFIXES = {
+    "sk_test_": "secret_test",
+    "sk_live_": "secret_live",
+    "rk_test_": "restricted_test",
+    "rk_live_": "restricted_live",
+}
+_BODY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{3,249}")
+_PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+_WAYS_OUT = (
+    "Ways out: install or unlock an OS keyring (macOS Keychain, Windows Credential Locker, "
+    "GNOME Keyring / KWallet via Secret Service); or set STRIPE_API_KEY in the environment; "
+    "or run `billing-tui login --insecure-file-store` to keep the key in a 0600 file "
+    "(not encrypted)."
+)
+
+
+class CredentialsError(Exception):
+    """A key is missing, malformed, or cannot be stored/read; ``str()`` says what to do."""
+
+
+class KeyKind(StrEnum):
+    SECRET_TEST = "secret_test"  # noqa: S105 (a kind name, not a secret)
+    SECRET_LIVE = "secret_live"  # noqa: S105
+    RESTRICTED_TEST = "restricted_test"
+    RESTRICTED_LIVE = "restricted_live"
+
+    @property
+    def live(self) -> bool:
+        return self in (KeyKind.SECRET_LIVE, KeyKind.RESTRICTED_LIVE)
+
+    @property
+    def restricted(self) -> bool:
+        return self in (KeyKind.RESTRICTED_TEST, KeyKind.RESTRICTED_LIVE)
+
+    @property
+    def label(self) -> str:
+        """``secret key (test)``, ``restricted key (LIVE)`` …"""
+        kind = "restricted key" if self.restricted else "secret key"
+        return f"{kind} ({'LIVE' if self.live else 'test'})"
+
+
+def mask(key: str) -> str:
+    """``sk_live_…abcd``: the known prefix and the last four characters, nothing else.
+
+    Short or unrecognised values show even less (``sk_test_…``, ``…abcd``, ``…``).
+    """
+    key = key.strip()
+    prefix = next((p for p in _PREFIXES if key.startswith(p)), "")
+    if not prefix:
+        for other in ("pk_test_", "pk_live_", "whsec_"):
+            if key.startswith(other):
+                prefix = other
+                break
+    body = key[len(prefix) :]
+    tail = body[-4:] if len(body) >= 12 else ""
+    return f"{prefix}…{tail}"
+
+
+class SecretKey:
+    """A Stripe secret or restricted key that does not show itself.
+
+    ``repr``/``str``/f-strings give the masked form; equality compares the value; pickling and
+    copying through ``__reduce__`` raise. ``reveal()`` returns the raw key.
+    """
+
+    __slots__ = ("__value", "kind")
+
+    kind: KeyKind
+
+    def __init__(self, value: str, kind: KeyKind) -> None:
+        object.__setattr__(self, "_SecretKey__value", value)
+        object.__setattr__(self, "kind", kind)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError("SecretKey is immutable")
+
+    def reveal(self) -> str:
+        """The raw key. Call it only where the Stripe client is built."""
+        value: str = object.__getattribute__(self, "_SecretKey__value")
+        return value
+
+    @property
+    def live(self) -> bool:
+        return self.kind.live
+
+    @property
+    def restricted(self) -> bool:
+        return self.kind.restricted
+
+    @property
+    def masked(self) -> str:
+        return mask(self.reveal())
+
+    @property
+    def last4(self) -> str:
+        return self.reveal()[-4:]
+
+    def __repr__(self) -> str:
+        return f"SecretKey({self.masked})"
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __format__(self, spec: str) -> str:
+        return format(self.masked, spec)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SecretKey):
+            return NotImplemented
+        return self.reveal() == other.reveal()
+
+    def __hash__(self) -> int:
+        return hash((SecretKey, self.reveal()))
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("SecretKey cannot be pickled or copied: keep the key in the keyring")
+
+    def __copy__(self) -> SecretKey:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SecretKey:
+        return self
+
+
+def parse_key(text: str) -> SecretKey:
+    """Check a pasted key and wrap it. The error message never contains the key itself.
+
+    The raw text is wrapped at once and the reason is found in a helper frame, so a traceback
+    with locals taken at the ``raise`` shows only the redacted holder.
+    """
+    held = SecretKey(text.strip(), KeyKind.SECRET_TEST)
+    del text
+    kind, problem = _classify(held.reveal())
+    if problem is not None or kind is None:
+        raise CredentialsError(problem or "Not a Stripe API key")
+    return SecretKey(held.reveal(), kind)
+
+
+def _classify(raw: str) -> tuple[KeyKind | None, str | None]:
+    if not raw:
+        return None, "No key given: paste a Stripe secret (sk_…) or restricted (rk_…) key"
+    if raw.startswith(("pk_test_", "pk_live_")):
+        return None, (
+            "That is a publishable key (pk_…): publishable keys cannot read customers — "
+            "use a secret (sk_…) or restricted (rk_…) key"
+        )
+    if raw.startswith("whsec_"):
+        return None, (
+            "That is a webhook signing secret (whsec_…), not an API key — "
+            "use a secret (sk_…) or restricted (rk_…) key"
+        )
+    prefix = next((p for p in _PREFIXES if raw.startswith(p)), None)
+    if prefix is None:
+        return None, (
+            "Not a Stripe API key: it must start with sk_test_, sk_live_, rk_test_ or rk_live_"
+        )
+    body = raw[len(prefix) :]
+    if any(ch.isspace() for ch in body):
+        return None, "The key contains spaces or line breaks: copy it again in one piece"
+    if not _BODY.fullmatch(body):
+        return None, (
+            f"Malformed {prefix}… key: after the prefix a key has only letters, digits and '_' "
+            "(was it cut short or pasted with quotes?)"
+        )
+    return KeyKind(_PREFIXES[prefix]), None
+
+
+def check_profile(profile: str) -> str:
+    if not _PROFILE.fullmatch(profile):
+        raise CredentialsError(
+            f"Invalid profile name {profile!r}: use letters, digits, '-', '_' or '.' "
+            "(at most 64, starting with a letter or digit)"
+        )
+    return profile
+
+
+@dataclass(frozen=True)
+class ResolvedKey:
+    key: SecretKey
+    source: KeySource
+    profile: str
+
+    @property
+    def notice(self) -> str | None:
+        """What the operator must be told about where the key came from (or None)."""
+        if self.source == "environment":
+            return f"Using the Stripe key from the environment ({ENV_VAR}), not the keyring"
+        if self.source == "file":
+            return (
+                f"Using the key stored UNENCRYPTED in {insecure_file_path()} "
+                "(--insecure-file-store); prefer the OS keyring"
+            )
+        return None
+
+    @property
+    def source_label(self) -> str:
+        return {
+            "environment": f"environment ({ENV_VAR})",
+            "keyring": f"OS keyring ({keyring_backend_name()})",
+            "file": f"insecure file {insecure_file_path()}",
+        }[self.source]
+
+
+# --- keyring policy -------------------------------------------------------------------------
+
+_INSECURE_MODULES = ("keyrings.alt", "keyring.backends.null", "keyring.backends.fail")
+
+
+def _backend_name(backend: object) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def keyring_backend_name() -> str:
+    """The configured keyring backend's class, for messages (never raises)."""
+    try:
+        import keyring
+
+        return _backend_name(keyring.get_keyring())
+    except Exception as exc:
+        return f"unavailable ({type(exc).__name__})"
+
+
+def _secure_keyring() -> Any:
+    """The keyring backend, if it is a secure one; else :class:`CredentialsError`.
+
+    ``fail`` (no backend, headless Linux), ``null`` (``keyring --disable``) and every
+    ``keyrings.alt`` backend (plaintext/base64 files) are refused; a ``ChainerBackend`` is
+    unwrapped and must contain only acceptable backends.
+    """
+    try:
+        import keyring
+        from keyring.backends.chainer import ChainerBackend
+
+        backend = keyring.get_keyring()
+        leaves = list(backend.backends) if isinstance(backend, ChainerBackend) else [backend]
+    except Exception as exc:  # a bad PYTHON_KEYRING_BACKEND, a backend that fails to load …
+        raise CredentialsError(
+            f"The OS keyring backend failed to load ({type(exc).__name__}: {exc}). {_WAYS_OUT}"
+        ) from None
+    if not leaves:
+        raise CredentialsError(
+            f"No secure OS keyring available (detected an empty chain). {_WAYS_OUT}"
+        )
+    for leaf in leaves:
+        name = _backend_name(leaf)
+        if type(leaf).__module__.startswith(_INSECURE_MODULES):
+            raise CredentialsError(f"No secure OS keyring available (detected {name}). {_WAYS_OUT}")
+    return backend
+
+
+def _keyring_failed(action: str, backend: object, exc: BaseException) -> NoReturn:
+    raise CredentialsError(
+        f"The OS keyring ({_backend_name(backend)}) failed to {action}: "
+        f"{type(exc).__name__}: {exc}. It may be locked — unlock it and retry. {_WAYS_OUT}"
+    ) from None
+
+
+def _keyring_get(profile: str) -> SecretKey | None:
+    backend = _secure_keyring()
+    try:
+        stored = backend.get_password(SERVICE, profile)
+    except Exception as exc:
+        _keyring_failed("read the key", backend, exc)
+    if stored is None:
+        return None
+    try:
+        return parse_key(stored)
+    except CredentialsError as exc:
+        raise CredentialsError(
+            f"The key stored in the keyring for profile {profile!r} is unusable ({exc}). "
+            f"Run `billing-tui login --profile {profile}` again."
+        ) from None
+
+
+# --- the opt-in insecure file ---------------------------------------------------------------
+
+
+def insecure_file_path() -> Path:
+    return config_dir() / INSECURE_FILE
+
+
+def _read_insecure_file() -> dict[str, str]:
+    path = insecure_file_path()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise CredentialsError(
+            f"The credentials file {path} cannot be read ({type(exc).__name__}); "
+            "remove it and run `billing-tui login` again"
+        ) from None
+    keys = data.get("keys", {}) if isinstance(data, dict) else {}
+    return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+
+
+def _write_insecure_file(keys: dict[str, str]) -> None:
+    path = insecure_file_path()
+    if not keys:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return
+    ensure_private_dir(path.parent)
+    payload = {
+        "warning": "Stripe keys in plain text: `billing-tui login --insecure-file-store`",
+        "keys": keys,
+    }
+    atomic_write_bytes(path, json.dumps(payload, indent=2).encode("utf-8"), mode=0o600)
+
+
+# --- public API -----------------------------------------------------------------------------
+
+
+def default_profile() -> str:
+    """The remembered default profile (config file), else ``"default"``."""
+    return load_config().default_profile or DEFAULT_PROFILE
+
+
+def set_default_profile(profile: str) -> None:
+    update_config(default_profile=check_profile(profile))
+
+
+def resolve_key(profile: str | None = None) -> ResolvedKey:
+    """Find the key: ``STRIPE_API_KEY``, else the keyring, else the opt-in file.
+
+    Raises :class:`CredentialsError` with the next step when there is none, or when the keyring
+    cannot be used and no other source has a key.
+    """
+    profile = check_profile(profile or default_profile())
+    env = os.environ.get(ENV_VAR)
+    if env is not None and env.strip():
+        try:
+            key = parse_key(env)
+        except CredentialsError as exc:
+            raise CredentialsError(f"{ENV_VAR} is set but unusable: {exc}") from None
+        return ResolvedKey(key, "environment", profile)
+    keyring_problem: CredentialsError | None = None
+    try:
+        key_or_none = _keyring_get(profile)
+    except CredentialsError as exc:
+        keyring_problem = exc
+        key_or_none = None
+    if key_or_none is not None:
+        return ResolvedKey(key_or_none, "keyring", profile)
+    stored = _read_insecure_file().get(profile)
+    if stored is not None:
+        try:
+            return ResolvedKey(parse_key(stored), "file", profile)
+        except CredentialsError as exc:
+            raise CredentialsError(
+                f"The key in {insecure_file_path()} for profile {profile!r} is unusable ({exc})"
+            ) from None
+    if keyring_problem is not None:
+        raise CredentialsError(f"No Stripe key for profile {profile!r}: {keyring_problem}")
+    raise CredentialsError(
+        f"No Stripe key for profile {profile!r}. Run `billing-tui login"
+        f"{'' if profile == DEFAULT_PROFILE else ' --profile ' + profile}` to store one in the "
+        f"OS keyring, set {ENV_VAR}, or use --demo to try the built-in sandbox."
+    )
+
+
+def store_key(profile: str, key: SecretKey, *, insecure_file: bool = False) -> KeySource:
+    """Save the key for ``profile`` in the keyring (or, on explicit opt-in, the 0600 file)."""
+    profile = check_profile(profile)
+    if insecure_file:
+        keys = _read_insecure_file()
+        keys[profile] = key.reveal()
+        _write_insecure_file(keys)
+        return "file"
+    backend = _secure_keyring()
+    try:
+        backend.set_password(SERVICE, profile, key.reveal())
+    except Exception as exc:
+        _keyring_failed("store the key", backend, exc)
+    # A keyring login supersedes a plaintext copy of the same profile.
+    with contextlib.suppress(CredentialsError):
+        keys = _read_insecure_file()
+        if keys.pop(profile, None) is not None:
+            _write_insecure_file(keys)
+    return "keyring"
+
+
+def delete_key(profile: str) -> list[str]:
+    """Remove the profile's key from the keyring and the insecure file; returns where from.
+
+    Raises :class:`CredentialsError` only if there was nothing to delete and the keyring could
+    not be asked.
+    """
+    profile = check_profile(profile)
+    removed: list[str] = []
+    problem: CredentialsError | None = None
+    try:
+        backend = _secure_keyring()
+        try:
+            if backend.get_password(SERVICE, profile) is not None:
+                backend.delete_password(SERVICE, profile)
+                removed.append("keyring")
+        except Exception as exc:
+            _keyring_failed("delete the key", backend, exc)
+    except CredentialsError as exc:
+        problem = exc
+    keys = _read_insecure_file()
+    if keys.pop(profile, None) is not None:
+        _write_insecure_file(keys)
+        removed.append("file")
+    if not removed and problem is not None:
+        raise problem
+    return removed

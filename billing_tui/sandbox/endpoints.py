@@ -1,0 +1,128 @@
+"""Read endpoints: list, retrieve, nested lists and the account."""
+
+from __future__ import annotations
+
+from billing_tui.sandbox.context import Context
+from billing_tui.sandbox.listing import SPECS, build_list
+from billing_tui.sandbox.state import JSON
+from billing_tui.sandbox.wire import check_known, clone_obj, no_such, unknown_param
+
+#: URL segment -> (stored object type, the name Stripe's "No such …" message uses).
+RESOURCES: dict[str, tuple[str, str]] = {
+    "customers": ("customer", "customer"),
+    "products": ("product", "product"),
+    "prices": ("price", "price"),
+    "subscriptions": ("subscription", "subscription"),
+    "subscription_items": ("subscription_item", "subscription item"),
+    "invoices": ("invoice", "invoice"),
+    "invoice_payments": ("invoice_payment", "invoice payment"),
+    "payment_intents": ("payment_intent", "payment_intent"),
+    "charges": ("charge", "charge"),
+    "refunds": ("refund", "refund"),
+    "disputes": ("dispute", "dispute"),
+    "payment_methods": ("payment_method", "PaymentMethod"),
+    "billing_portal/configurations": ("billing_portal.configuration", "configuration"),
+}
+
+
+def lookup(ctx: Context, resource: str, obj_id: str, *, param: str = "id") -> JSON:
+    """A stored object by id, or Stripe's 404 ``resource_missing``."""
+    kind, label = RESOURCES[resource]
+    if kind == "subscription_item":
+        obj = ctx.query.find_subscription_item(obj_id)[0]
+    else:
+        obj = ctx.state.get(kind, obj_id)
+    if obj is None:
+        raise no_such(label, obj_id, param=param, status=404 if param == "id" else 400)
+    return obj
+
+
+def list_resource(ctx: Context, resource: str) -> JSON:
+    url = f"/v1/{resource}"
+    spec = SPECS[resource]
+    source = None
+    ordered = True
+    if resource == "subscription_items":
+        sub_id = ctx.params.get("subscription")
+        if isinstance(sub_id, str):
+            sub = ctx.state.get("subscription", sub_id)
+            if sub is None:
+                raise no_such("subscription", sub_id, param="subscription", status=400)
+            source, ordered = ctx.query.subscription_items(sub), False
+    page, more = build_list(ctx.query, spec, ctx.params, url, source=source, ordered=ordered)
+    return ctx.render_list(url, page, more)
+
+
+def retrieve(ctx: Context, resource: str, obj_id: str) -> JSON:
+    check_known(ctx.params, {"expand"})
+    obj = lookup(ctx, resource, obj_id)
+    if obj.get("deleted"):
+        return clone_obj(obj)
+    return ctx.render(obj)
+
+
+def invoice_lines(ctx: Context, invoice_id: str) -> JSON:
+    invoice = lookup(ctx, "invoices", invoice_id, param="id")
+    url = f"/v1/invoices/{invoice_id}/lines"
+    page, more = build_list(
+        ctx.query,
+        SPECS["invoice_lines"],
+        ctx.params,
+        url,
+        source=ctx.query.invoice_lines(invoice),
+        ordered=False,
+    )
+    return ctx.render_list(url, page, more)
+
+
+def customer_payment_methods(ctx: Context, customer_id: str) -> JSON:
+    customer = lookup(ctx, "customers", customer_id)
+    url = f"/v1/customers/{customer_id}/payment_methods"
+    params = {k: v for k, v in ctx.params.items() if k != "customer"}
+    if "customer" in ctx.params:
+        raise unknown_param("customer")
+    page, more = build_list(
+        ctx.query,
+        SPECS["payment_methods"],
+        params,
+        url,
+        source=ctx.query.by("payment_method", "customer", customer["id"]),
+    )
+    return ctx.render_list(url, page, more)
+
+
+def customer_subscriptions(ctx: Context, customer_id: str) -> JSON:
+    customer = lookup(ctx, "customers", customer_id)
+    url = f"/v1/customers/{customer_id}/subscriptions"
+    page, more = build_list(
+        ctx.query,
+        SPECS["subscriptions"],
+        ctx.params,
+        url,
+        source=ctx.query.by("subscription", "customer", customer["id"]),
+    )
+    return ctx.render_list(url, page, more)
+
+
+def charge_refunds(ctx: Context, charge_id: str) -> JSON:
+    charge = lookup(ctx, "charges", charge_id)
+    url = f"/v1/charges/{charge_id}/refunds"
+    page, more = build_list(
+        ctx.query,
+        SPECS["refunds"],
+        ctx.params,
+        url,
+        source=ctx.query.by("refund", "charge", charge["id"]),
+    )
+    return ctx.render_list(url, page, more)
+
+
+def account(ctx: Context) -> JSON:
+    check_known(ctx.params, {"expand"})
+    out = clone_obj(ctx.state.account)
+    out.setdefault("object", "account")
+    out.setdefault("charges_enabled", True)
+    out.setdefault("payouts_enabled", True)
+    out.setdefault("details_submitted", True)
+    out.setdefault("type", "standard")
+    return out

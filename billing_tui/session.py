@@ -1,0 +1,482 @@
+"""One operator session: the gateway, the case log and the domain, behind one small API.
+
+The TUI (in workers) and the command line (``triage``, ``cases``) call only this. Every step is
+written to the case log: the queries, the customers (ids and masked email), the anomaly codes,
+the classification and its contract check, each action (write-ahead), the follow-up, the
+product gaps and the case status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from billing_tui import actions as act
+from billing_tui import anomalies as an
+from billing_tui import classify as cl
+from billing_tui import handoff as ho
+from billing_tui.anomalies import Anomaly
+from billing_tui.caselog import ActionRecord, CaseLog, CaseRecord
+from billing_tui.classify import (
+    Answers,
+    Bucket,
+    Classification,
+    ContractCheck,
+    Evidence,
+    Question,
+)
+from billing_tui.connection import (
+    Connection,
+    ConnectionInfo,
+    ConnectionOptions,
+    connect,
+)
+from billing_tui.gateway import Gateway, Resolution
+from billing_tui.model import CustomerSnapshot, Money, mask_email
+from billing_tui.sandbox import DEFAULT_TEST_NOW
+from billing_tui.settings import DEFAULT_SETTINGS, Settings
+
+#: Where demo portal sessions return to (the sandbox's configurations may have no default).
+DEMO_RETURN_URL = "https://example.com/account"
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What the operator is looking at: one snapshot and the anomalies found in it."""
+
+    snapshot: CustomerSnapshot
+    anomalies: tuple[Anomaly, ...]
+
+    @property
+    def customer_ids(self) -> tuple[str, ...]:
+        return self.snapshot.customer_ids
+
+    @property
+    def anomaly_codes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(a.code for a in self.anomalies))
+
+    @property
+    def masked_email(self) -> str:
+        return mask_email(self.snapshot.primary.email) if self.snapshot.customers else "—"
+
+
+# --------------------------------------------------------------------------- (de)serialising
+
+
+def classification_record(classification: Classification) -> dict[str, Any]:
+    """The classification as the case log stores it (plain JSON)."""
+    return {
+        "suggested": classification.suggested.value if classification.suggested else None,
+        "bucket": classification.bucket.value
+        if classification.confirmed and classification.bucket
+        else None,
+        "confirmed": classification.confirmed,
+        "confidence": classification.confidence,
+        "override_reason": classification.override_reason,
+        "answers": dict(classification.answers.values),
+        "evidence": [
+            {
+                "bucket": e.bucket.value,
+                "sentence": e.sentence,
+                "supports": e.supports,
+                "refs": list(e.refs),
+            }
+            for e in classification.evidence
+        ],
+        "contract_confirmed": None
+        if classification.contract is None
+        else classification.contract.confirmed,
+    }
+
+
+def contract_record(classification: Classification) -> dict[str, Any] | None:
+    contract = classification.contract
+    if contract is None:
+        return None
+    return {
+        "confirmed": contract.confirmed,
+        "reasons": list(contract.reasons),
+        "lines": [
+            {
+                "subscription_id": line.subscription_id,
+                "price": line.price,
+                "interval": line.interval,
+                "quantity": line.quantity,
+                "period_start": line.period_start,
+                "period_end": line.period_end,
+                "pending_prorations": line.pending_prorations,
+            }
+            for line in contract.lines
+        ],
+    }
+
+
+def _bucket(value: Any) -> Bucket | None:
+    try:
+        return Bucket(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def classification_from_record(record: CaseRecord) -> Classification | None:
+    """Rebuild enough of a recorded classification to report it (the handoff's DECISION)."""
+    data: Mapping[str, Any] | None = record.classification
+    if not data:
+        return None
+    evidence: list[Evidence] = []
+    for item in data.get("evidence") or ():
+        bucket = _bucket(item.get("bucket")) if isinstance(item, Mapping) else None
+        if bucket is not None:
+            evidence.append(
+                Evidence(
+                    bucket,
+                    str(item.get("sentence", "")),
+                    bool(item.get("supports", True)),
+                    tuple(str(r) for r in item.get("refs") or ()),
+                )
+            )
+    contract: ContractCheck | None = None
+    if record.contract:
+        contract = ContractCheck(
+            reasons=tuple(str(r) for r in record.contract.get("reasons") or ()),
+            lines=(),
+            confirmed=bool(record.contract.get("confirmed")),
+        )
+    bucket = _bucket(data.get("bucket"))
+    answers = data.get("answers") or {}
+    return Classification(
+        suggested=_bucket(data.get("suggested")),
+        confidence=float(data.get("confidence") or 0.0),
+        evidence=tuple(evidence),
+        questions=(),
+        answers=Answers(MappingProxyType({str(k): str(v) for k, v in answers.items()})),
+        contract=contract,
+        bucket=bucket,
+        override_reason=data.get("override_reason"),
+        confirmed=bool(data.get("confirmed")) and bucket is not None,
+    )
+
+
+def describe_action(kind: str, params: Mapping[str, str]) -> str:
+    """A title for a recorded action when its plan is not at hand."""
+    match kind:
+        case act.ActionKind.REFUND:
+            amount = _amount(params)
+            what = amount.format() if amount else "the rest"
+            return f"Refund {what} of {params.get('charge', '?')} ({params.get('reason', '')})"
+        case act.ActionKind.CANCEL_SUBSCRIPTION:
+            when = (
+                "at the end of the period"
+                if params.get("mode") == "at_period_end"
+                else "immediately"
+            )
+            return f"Cancel {params.get('subscription', '?')} {when}"
+        case act.ActionKind.UPDATE_QUANTITY:
+            return (
+                f"Change {params.get('subscription', '?')} to {params.get('quantity', '?')} seat(s)"
+            )
+        case act.ActionKind.PORTAL_SESSION:
+            flow = params.get("flow")
+            return f"Portal link for {params.get('customer', '?')}" + (f" ({flow})" if flow else "")
+        case act.ActionKind.RETRY_INVOICE_PAYMENT:
+            return f"Retry payment of {params.get('invoice', '?')}"
+        case _:
+            return params.get("note") or str(kind)
+
+
+def _amount(params: Mapping[str, str]) -> Money | None:
+    raw, currency = params.get("amount"), params.get("currency")
+    if raw and raw.lstrip("-").isdigit() and currency:
+        return Money(int(raw), currency)
+    return None
+
+
+def taken_from_record(action: ActionRecord) -> ho.TakenAction:
+    """One case-log action as the handoff reports it."""
+    result: Mapping[str, Any] = action.result or {}
+    params = {str(k): str(v) for k, v in action.params.items()}
+    try:
+        kind = act.ActionKind(action.kind)
+    except ValueError:
+        kind = act.ActionKind.NO_OP
+    ids = result.get("stripe_ids") or ()
+    return ho.TakenAction(
+        kind=kind,
+        status=str(action.status),
+        title=str(result.get("title") or describe_action(action.kind, params)),
+        params=MappingProxyType(params),
+        amount=_amount(params),
+        stripe_ids=tuple(str(i) for i in ids) if isinstance(ids, list | tuple) else (),
+        impact=str(result.get("impact") or ""),
+        message=str(result.get("error") or result.get("message") or ""),
+        rationale=str(result.get("rationale") or ""),
+    )
+
+
+def handoff_from_record(record: CaseRecord) -> ho.Handoff:
+    """The handoff from the case log alone (no Stripe): for ``cases handoff`` and audits.
+
+    BILLING STATE is what was recorded when the case was worked (anomaly codes), not a fresh
+    read; the follow-up and product gaps are the ones saved with the case.
+    """
+    classification = classification_from_record(record)
+    taken = [taken_from_record(a) for a in record.actions]
+    decision = ho.decision_text(classification, taken)[1]
+    customer = f"case {record.id}\n{record.masked_email} · {', '.join(record.customer_ids)}"
+    billing = "recorded anomalies: " + (", ".join(record.anomaly_codes) or "none")
+    if record.livemode:
+        billing += "\nLIVE mode"
+    gaps = tuple(ho.ProductGap(title, "") for title in record.product_gaps)
+    sections = (
+        ("CUSTOMER", customer),
+        ("BILLING STATE", billing),
+        ("DECISION", decision),
+        ("ACTION TAKEN", ho.action_text(taken)),
+        ("FOLLOW-UP", record.follow_up or "(no follow-up saved)"),
+        ("PRODUCT GAP", "\n".join(f"- {g.title}" for g in gaps) or "none"),
+    )
+    return ho.Handoff(
+        sections=tuple((name, ho.redact(body)) for name, body in sections),
+        follow_up=ho.redact(record.follow_up),
+        product_gaps=gaps,
+        locale="",
+    )
+
+
+# --------------------------------------------------------------------------- the session
+
+
+class Session:
+    """One operator at work: the TUI and the CLI call only this.
+
+    I/O methods are ``async`` (run them in Textual workers); the rest are quick and local.
+    """
+
+    def __init__(
+        self,
+        connection: Connection,
+        caselog: CaseLog,
+        *,
+        operator: str,
+        settings: Settings = DEFAULT_SETTINGS,
+    ) -> None:
+        if settings.portal_return_url is None and connection.info.mode == "demo":
+            settings = replace(settings, portal_return_url=DEMO_RETURN_URL)
+        self.connection = connection
+        self.caselog = caselog
+        self.operator = operator
+        self.settings = settings
+        self.gateway = Gateway(connection.client, settings=settings)
+        self._outcomes: dict[str, list[act.ActionOutcome]] = {}
+        self._classifications: dict[str, Classification] = {}
+        self._edited_follow_up: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"Session(operator={self.operator!r}, info={self.info!r})"
+
+    # --- connection
+
+    @property
+    def info(self) -> ConnectionInfo:
+        info: ConnectionInfo = self.connection.info
+        return info
+
+    @property
+    def live(self) -> bool:
+        return bool(self.info.live)
+
+    def now(self) -> datetime:
+        """The sandbox clock in the demo, else the real time."""
+        now = getattr(self.connection, "now", None)
+        if callable(now):
+            value: datetime = now()
+            return value
+        return datetime.now(UTC)
+
+    async def aclose(self) -> None:
+        await self.connection.aclose()
+
+    # --- identify, inspect
+
+    async def lookup(self, text: str) -> Resolution:
+        """Who the identifier points at (raises the gateway's errors, e.g. ``NotFound``)."""
+        resolution: Resolution = await self.gateway.resolve(text)
+        return resolution
+
+    async def load(self, customer_ids: Sequence[str]) -> CaseView:
+        """Everything about these customers, and the anomalies in it."""
+        snapshot: CustomerSnapshot = await self.gateway.snapshot(tuple(customer_ids))
+        found = an.detect(snapshot, self.settings, now=self.now())
+        return CaseView(snapshot, tuple(found))
+
+    async def refresh(self, view: CaseView) -> CaseView:
+        """The same customers, read again (after an action)."""
+        return await self.load(view.customer_ids)
+
+    # --- the case
+
+    def open_case(self, query: str, view: CaseView) -> CaseRecord:
+        """The open case for these customers (reused, with this query added), or a new one."""
+        existing: CaseRecord | None = self.caselog.find_open(view.customer_ids)
+        if existing is not None:
+            queries = list(existing.queries)
+            if query and query not in queries:
+                queries.append(query)
+            record: CaseRecord = self.caselog.update(
+                existing.id,
+                queries=queries,
+                anomaly_codes=view.anomaly_codes,
+                masked_email=view.masked_email,
+            )
+            return record
+        created: CaseRecord = self.caselog.open_case(
+            operator=self.operator,
+            query=query,
+            customer_ids=view.customer_ids,
+            masked_email=view.masked_email,
+            livemode=self.live,
+            anomaly_codes=view.anomaly_codes,
+        )
+        return created
+
+    def case(self, case_id: str) -> CaseRecord:
+        record: CaseRecord = self.caselog.get(case_id)
+        return record
+
+    def cases(self, status: str | None = None, bucket: str | None = None) -> list[CaseRecord]:
+        found: list[CaseRecord] = self.caselog.list(status=status, bucket=bucket)
+        return found
+
+    def resolve_case(self, case_id: str) -> CaseRecord:
+        record: CaseRecord = self.caselog.update(case_id, status="resolved")
+        return record
+
+    # --- classify
+
+    def questions(self, view: CaseView) -> tuple[Question, ...]:
+        found: tuple[Question, ...] = cl.questions(view.snapshot, view.anomalies)
+        return found
+
+    def suggest(self, view: CaseView, answers: Answers | None = None) -> Classification:
+        """The suggested bucket with evidence (raises ``ValueError`` for a bad answer)."""
+        result: Classification = cl.suggest(
+            view.snapshot, view.anomalies, answers or Answers(), self.now(), settings=self.settings
+        )
+        return result
+
+    def record_classification(self, case_id: str, classification: Classification) -> None:
+        """Write the classification (and its contract check) to the case."""
+        self._classifications[case_id] = classification
+        self.caselog.update(
+            case_id,
+            classification=classification_record(classification),
+            contract=contract_record(classification),
+        )
+
+    def classification(self, case_id: str) -> Classification | None:
+        """This session's classification of the case, else the recorded one."""
+        if case_id in self._classifications:
+            return self._classifications[case_id]
+        return classification_from_record(self.case(case_id))
+
+    # --- act
+
+    def plans(self, view: CaseView, classification: Classification) -> tuple[act.Plan, ...]:
+        """The recommended plans in the safe order; blocked ones carry the reason."""
+        return act.recommend(
+            classification,
+            view.snapshot,
+            live=self.live,
+            now=self.now(),
+            return_url=self.settings.portal_return_url,
+            settings=self.settings,
+        )
+
+    async def execute(
+        self,
+        case_id: str,
+        view: CaseView,
+        plan: act.Plan,
+        confirmation: str | None = None,
+    ) -> act.ActionOutcome:
+        """Run one plan (write-ahead, idempotent). LIVE money moves need ``confirmation`` to
+        equal ``plan.confirm_phrase``; otherwise nothing is sent and the outcome is skipped."""
+        outcome = await act.execute(
+            plan,
+            self.gateway,
+            self.caselog,
+            case_id,
+            operator=self.operator,
+            confirmation=confirmation,
+            live=self.live,
+        )
+        self._outcomes.setdefault(case_id, []).append(outcome)
+        return outcome
+
+    def outcomes(self, case_id: str) -> tuple[act.ActionOutcome, ...]:
+        return tuple(self._outcomes.get(case_id, ()))
+
+    async def reconcile(self) -> list[str]:
+        """Settle actions a crash left in flight; one message per action."""
+        return await act.reconcile(self.gateway, self.caselog)
+
+    # --- hand off
+
+    def handoff(
+        self,
+        case_id: str,
+        view: CaseView,
+        *,
+        locale: str | None = None,
+    ) -> ho.Handoff:
+        """The six-section handoff for the case; the follow-up and product gaps are saved."""
+        record = self.case(case_id)
+        classification = self.classification(case_id)
+        url_by_action = {o.action_id: o.url for o in self.outcomes(case_id) if o.url}
+        taken: list[ho.TakenAction] = []
+        for action in record.actions:
+            item = taken_from_record(action)
+            url = url_by_action.get(action.id)
+            if url:
+                item = replace(item, url=url)
+            taken.append(item)
+        edited = record.follow_up if case_id in self._edited_follow_up else None
+        result = ho.render(
+            view.snapshot,
+            view.anomalies,
+            classification,
+            taken,
+            case_id=case_id,
+            locale=locale,
+            follow_up_text=edited,
+        )
+        self.caselog.update(
+            case_id,
+            follow_up=result.follow_up,
+            product_gaps=[gap.title for gap in result.product_gaps],
+        )
+        return result
+
+    def save_follow_up(self, case_id: str, text: str) -> None:
+        """The operator's edited follow-up (kept over the generated one from now on)."""
+        self._edited_follow_up.add(case_id)
+        self.caselog.update(case_id, follow_up=text)
+
+
+def demo_session(
+    data_dir: Path,
+    *,
+    now: datetime = DEFAULT_TEST_NOW,
+    scenarios: Sequence[str] = ("all",),
+    operator: str = "demo-operator",
+    settings: Settings = DEFAULT_SETTINGS,
+) -> Session:
+    """A session on the embedded sandbox with the catalog scenarios, logging to ``data_dir``."""
+    connection = connect(
+        ConnectionOptions(demo=True, scenarios=tuple(scenarios), now=now), settings
+    )
+    return Session(connection, CaseLog(Path(data_dir)), operator=operator, settings=settings)

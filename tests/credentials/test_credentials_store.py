@@ -1,0 +1,188 @@
+"""Where the key is kept: keyring, STRIPE_API_KEY, the opt-in file, and broken keyrings."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import keyring.backends.fail
+import keyring.backends.null
+import pytest
+from credtest_keyrings import ExplodingKeyring, LockedKeyring, MemoryKeyring
+
+from billing_tui import config
+from billing_tui.credentials import (
+    SERVICE,
+    CredentialsError,
+    default_profile,
+    delete_key,
+    insecure_file_path,
+    parse_key,
+    resolve_key,
+    set_default_profile,
+    store_key,
+)
+
+KEY = parse_key("sk_test_STORE0000000000000000abcd")
+OTHER = parse_key("rk_live_STORE_1111111111111111wxyz")
+
+
+def test_store_then_resolve_from_keyring(memory_keyring: MemoryKeyring) -> None:
+    assert store_key("default", KEY) == "keyring"
+    assert memory_keyring.store[(SERVICE, "default")] == KEY.reveal()
+    resolved = resolve_key()
+    assert resolved.key == KEY
+    assert resolved.source == "keyring"
+    assert resolved.profile == "default"
+    assert resolved.notice is None
+
+
+def test_profiles_are_separate_entries(memory_keyring: MemoryKeyring) -> None:
+    store_key("default", KEY)
+    store_key("acme-live", OTHER)
+    assert resolve_key("acme-live").key == OTHER
+    assert resolve_key("default").key == KEY
+    set_default_profile("acme-live")
+    assert default_profile() == "acme-live"
+    assert resolve_key().key == OTHER
+
+
+def test_environment_wins_visibly(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_key("default", KEY)
+    monkeypatch.setenv("STRIPE_API_KEY", OTHER.reveal())
+    resolved = resolve_key()
+    assert resolved.key == OTHER
+    assert resolved.source == "environment"
+    assert resolved.notice is not None
+    assert "STRIPE_API_KEY" in resolved.notice
+
+
+def test_bad_environment_key_is_reported_not_ignored(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store_key("default", KEY)
+    monkeypatch.setenv("STRIPE_API_KEY", "pk_test_abcdefabcdefabcdef")
+    with pytest.raises(CredentialsError, match=r"STRIPE_API_KEY is set but unusable.*publishable"):
+        resolve_key()
+
+
+def test_missing_key_says_how_to_log_in(memory_keyring: MemoryKeyring) -> None:
+    with pytest.raises(CredentialsError) as exc:
+        resolve_key("work")
+    assert "No Stripe key for profile 'work'" in str(exc.value)
+    assert "billing-tui login --profile work" in str(exc.value)
+
+
+def test_delete_removes_the_entry(memory_keyring: MemoryKeyring) -> None:
+    store_key("default", KEY)
+    assert delete_key("default") == ["keyring"]
+    assert memory_keyring.store == {}
+    assert delete_key("default") == []
+    with pytest.raises(CredentialsError, match="No Stripe key"):
+        resolve_key()
+
+
+def test_invalid_profile_name_is_refused(memory_keyring: MemoryKeyring) -> None:
+    with pytest.raises(CredentialsError, match="Invalid profile name"):
+        store_key("../etc", KEY)
+
+
+@pytest.mark.parametrize(
+    ("backend", "named"),
+    [
+        (keyring.backends.fail.Keyring, "keyring.backends.fail.Keyring"),
+        (keyring.backends.null.Keyring, "keyring.backends.null.Keyring"),
+    ],
+)
+def test_no_secure_keyring_names_backend_and_ways_out(
+    home: Path, use_keyring: Callable[[object], object], backend: type, named: str
+) -> None:
+    use_keyring(backend())
+    for call in (lambda: store_key("default", KEY), lambda: resolve_key(), lambda: delete_key("x")):
+        with pytest.raises(CredentialsError) as exc:
+            call()
+        message = str(exc.value)
+        assert named in message
+        assert "STRIPE_API_KEY" in message
+        assert "--insecure-file-store" in message
+        assert KEY.reveal() not in message
+
+
+def test_keyrings_alt_style_plaintext_backend_is_not_secure(
+    home: Path, use_keyring: Callable[[object], object]
+) -> None:
+    plaintext = type("PlaintextKeyring", (MemoryKeyring,), {"__module__": "keyrings.alt.file"})
+    use_keyring(plaintext())
+    with pytest.raises(CredentialsError, match=r"keyrings\.alt\.file\.PlaintextKeyring"):
+        store_key("default", KEY)
+
+
+def test_chainer_with_an_insecure_member_is_not_secure(
+    home: Path, use_keyring: Callable[[object], object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keyring.backends.chainer import ChainerBackend
+
+    plaintext = type("PlaintextKeyring", (MemoryKeyring,), {"__module__": "keyrings.alt.file"})
+    chain = ChainerBackend()
+    monkeypatch.setattr(ChainerBackend, "backends", [plaintext()])
+    use_keyring(chain)
+    with pytest.raises(CredentialsError, match="PlaintextKeyring"):
+        resolve_key()
+
+
+@pytest.mark.parametrize("backend", [ExplodingKeyring, LockedKeyring])
+def test_broken_or_locked_keyring_never_crashes(
+    home: Path, use_keyring: Callable[[object], object], backend: type
+) -> None:
+    use_keyring(backend())
+    with pytest.raises(CredentialsError) as exc:
+        store_key("default", KEY)
+    assert backend.__name__ in str(exc.value)
+    assert "unlock" in str(exc.value)
+    with pytest.raises(CredentialsError, match="No Stripe key for profile 'default'"):
+        resolve_key()
+    with pytest.raises(CredentialsError):
+        delete_key("default")
+
+
+def test_bad_backend_override_is_a_credentials_error(
+    home: Path, monkeypatch: pytest.MonkeyPatch, use_keyring: Callable[[object], object]
+) -> None:
+    import keyring.core
+
+    def broken() -> object:
+        raise ModuleNotFoundError("No module named 'nosuchkeyring'")
+
+    monkeypatch.setattr(keyring.core, "get_keyring", broken)
+    monkeypatch.setattr(keyring, "get_keyring", broken)
+    with pytest.raises(CredentialsError, match=r"failed to load.*nosuchkeyring"):
+        resolve_key()
+
+
+def test_insecure_file_store_is_explicit_private_and_announced(
+    home: Path, use_keyring: Callable[[object], object]
+) -> None:
+    use_keyring(keyring.backends.fail.Keyring())
+    assert store_key("default", KEY, insecure_file=True) == "file"
+    path = insecure_file_path()
+    assert path.parent == config.config_dir()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    resolved = resolve_key()
+    assert resolved.key == KEY
+    assert resolved.source == "file"
+    assert resolved.notice is not None
+    assert "UNENCRYPTED" in resolved.notice
+    assert str(path) in resolved.notice
+    assert delete_key("default") == ["file"]
+    assert not path.exists()
+
+
+def test_keyring_login_supersedes_the_plaintext_copy(memory_keyring: MemoryKeyring) -> None:
+    store_key("default", KEY, insecure_file=True)
+    store_key("default", OTHER)
+    assert not insecure_file_path().exists()
+    assert resolve_key().source == "keyring"

@@ -1,0 +1,83 @@
+"""API keys: well-formed test keys, declared live/restricted keys, revocation, livemode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import stripe
+
+from billing_tui.sandbox import Sandbox
+
+JSON = dict[str, Any]
+
+
+@pytest.mark.parametrize("key", ["sk_test_", "pk_test_abcdefgh12", "sk_live_abcdefgh12", "nope"])
+def test_malformed_or_undeclared_keys_get_401_without_echoing_the_key(
+    sandbox: Sandbox, key: str
+) -> None:
+    client = sandbox.stripe_client(key)
+    with pytest.raises(stripe.AuthenticationError) as info:
+        client.v1.customers.list()
+    message = str(info.value)
+    assert "Invalid API Key provided" in message
+    if len(key) > 12:
+        assert key not in message
+
+
+def test_declared_keys_add_to_the_default_policy(sandbox: Sandbox, acme: dict[str, JSON]) -> None:
+    sandbox.state.keys.declared = {
+        "sk_live_demoKey00000001": None,
+        "rk_test_support00000001": frozenset({"rak_customer_read", "rak_charge_write"}),
+    }
+    sandbox.state.keys.revoked = {"sk_live_oldKey000000001"}
+    # Loading a scenario that declares keys must not lock the demo's own test key out.
+    assert sandbox.stripe_client("sk_test_engine1234").v1.customers.list().data
+    sandbox.state.keys.strict = True
+    with pytest.raises(stripe.AuthenticationError):
+        sandbox.stripe_client("sk_test_engine1234").v1.customers.list()
+    with pytest.raises(stripe.AuthenticationError) as revoked:
+        sandbox.stripe_client("sk_live_oldKey000000001").v1.customers.list()
+    assert "sk_live_oldKey000000001" not in str(revoked.value)
+    assert str(revoked.value).endswith("sk_live_****0001")
+
+    live = sandbox.stripe_client("sk_live_demoKey00000001")
+    customer = live.v1.customers.retrieve(acme["jane"]["id"], {"expand": ["subscriptions"]})
+    assert customer.livemode is True
+    assert customer.subscriptions.data[0].livemode is True
+
+
+def test_restricted_key_missing_permission_is_403_naming_it(
+    sandbox: Sandbox, acme: dict[str, JSON]
+) -> None:
+    key = "rk_test_support00000001"
+    sandbox.state.keys.declared = {key: frozenset({"rak_customer_read", "rak_charge_write"})}
+    client = sandbox.stripe_client(key)
+    assert client.v1.customers.retrieve(acme["jane"]["id"]).id == acme["jane"]["id"]
+    assert client.v1.charges.retrieve(acme["ch"]["id"]).id == acme["ch"]["id"]  # write ⊃ read
+    with pytest.raises(stripe.PermissionError) as info:
+        client.v1.subscriptions.list()
+    message = str(info.value)
+    assert "'rak_subscription_read'" in message
+    assert key not in message
+    assert info.value.http_status == 403
+    with pytest.raises(stripe.PermissionError) as write:
+        client.v1.subscriptions.cancel(acme["sub"]["id"])
+    assert "'rak_subscription_write'" in str(write.value)
+
+
+def test_missing_authorization_header_is_401(sandbox: Sandbox) -> None:
+    status, payload, headers = sandbox.handle(
+        "GET", "https://api.stripe.com/v1/customers", {}, None
+    )
+    assert status == 401
+    assert payload["error"]["type"] == "invalid_request_error"
+    assert headers["Request-Id"].startswith("req_")
+
+
+def test_unknown_url_is_404(sandbox: Sandbox) -> None:
+    status, payload, _ = sandbox.handle(
+        "GET", "/v1/widgets", {"Authorization": "Bearer sk_test_engine1234"}, None
+    )
+    assert status == 404
+    assert "Unrecognized request URL (GET: /v1/widgets)" in payload["error"]["message"]
