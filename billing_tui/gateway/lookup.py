@@ -16,6 +16,7 @@ that all share one email are one person's duplicate records, and are loaded toge
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from billing_tui.gateway import convert
@@ -49,6 +50,19 @@ class Lookup:
 
 
 class LookupMixin(ResolveMixin, SnapshotMixin):
+    async def resolve(self, text: str) -> Resolution:
+        """As :meth:`ResolveMixin.resolve`; for an id (or a GitHub user), the customer's
+        snapshot is loaded in the same rounds as the same-email check and kept for the
+        ``snapshot()`` call that usually follows, so resolve-then-snapshot costs 2 rounds."""
+        query, kind = classify_text(text)
+        if not self._prefetch_enabled or kind in (IdentifierKind.EMAIL, IdentifierKind.NAME):
+            return await super().resolve(text)
+        found = await self.lookup(query)
+        if found.snapshot is not None:
+            key = frozenset(found.snapshot.customer_ids)
+            self._prefetched = (key, time.monotonic(), found.snapshot)
+        return found.resolution
+
     async def lookup(self, text: str) -> Lookup:
         query, kind = classify_text(text)
         op = self._op()

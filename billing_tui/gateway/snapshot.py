@@ -61,6 +61,9 @@ class SnapshotMixin(GatewayBase):
         ids = tuple(dict.fromkeys(i for i in customer_ids if i))
         if not ids:
             raise ValueError("snapshot() needs at least one customer id")
+        prefetched = self._take_prefetched(ids)
+        if prefetched is not None:
+            return prefetched
         op = self._op()
         raw = _Raw()
         await self._round_one(op, ids, raw)

@@ -33,9 +33,10 @@ def gateway_for(
     key: str = KEY,
     settings: Settings = FAST,
     http_client: stripe.HTTPClient | None = None,
+    prefetch: bool = True,
 ) -> Gateway:
     client = build_client(key, settings=settings, http_client=http_client or sandbox.http_client())
-    return Gateway(client, settings=settings)
+    return Gateway(client, settings=settings, prefetch=prefetch)
 
 
 GatewayFactory = Callable[..., tuple[Any, Gateway]]
@@ -83,14 +84,18 @@ def objects(sandbox: Any, kind: str, **match: Any) -> list[dict[str, Any]]:
 async def over_loopback(
     served: Callable[..., Any],
 ) -> AsyncIterator[Callable[..., tuple[Any, Gateway]]]:
-    """``over_loopback(sandbox, settings=FAST, **faults) -> (server, gateway)``: a gateway on
-    an httpx client against a loopback server (both closed at the end of the test)."""
+    """``over_loopback(sandbox, settings=FAST, prefetch=True, **faults) -> (server, gateway)``:
+    a gateway on an httpx client against a loopback server (both closed after the test)."""
     made: list[Gateway] = []
 
-    def factory(sandbox: Any, settings: Settings = FAST, **faults: Any) -> tuple[Any, Gateway]:
+    def factory(
+        sandbox: Any, settings: Settings = FAST, prefetch: bool = True, **faults: Any
+    ) -> tuple[Any, Gateway]:
         server = served(sandbox, **faults)
         gateway = Gateway(
-            build_client(KEY, settings=settings, api_base=server.url), settings=settings
+            build_client(KEY, settings=settings, api_base=server.url),
+            settings=settings,
+            prefetch=prefetch,
         )
         made.append(gateway)
         return server, gateway

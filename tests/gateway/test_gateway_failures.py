@@ -83,7 +83,7 @@ class _RateLimitedFirst(stripe.HTTPClient):
 async def test_429_is_retried_with_backoff_and_the_lookup_succeeds() -> None:
     sandbox = sandbox_for("healthy")
     transport = _RateLimitedFirst(sandbox, 2)
-    gateway = gateway_for(sandbox, http_client=transport)
+    gateway = gateway_for(sandbox, http_client=transport, prefetch=False)
     res = await gateway.resolve("priya.raman@example.com")
     assert len(res.customer_ids) == 1
     assert transport.limited == 2
@@ -92,7 +92,7 @@ async def test_429_is_retried_with_backoff_and_the_lookup_succeeds() -> None:
 async def test_429_that_persists_becomes_rate_limited() -> None:
     sandbox = sandbox_for("healthy")
     transport = _RateLimitedFirst(sandbox, 1000)
-    gateway = gateway_for(sandbox, http_client=transport)
+    gateway = gateway_for(sandbox, http_client=transport, prefetch=False)
     with pytest.raises(RateLimited) as err:
         await gateway.resolve("cus_anything1")
     assert "try again" in str(err.value)
@@ -102,14 +102,14 @@ async def test_429_that_persists_becomes_rate_limited() -> None:
 async def test_429_with_should_retry_false_is_not_retried() -> None:
     sandbox = sandbox_for("healthy")
     transport = _RateLimitedFirst(sandbox, 1000, should_retry="false")
-    gateway = gateway_for(sandbox, http_client=transport)
+    gateway = gateway_for(sandbox, http_client=transport, prefetch=False)
     with pytest.raises(RateLimited):
         await gateway.resolve("cus_anything1")
     assert transport.limited == 1
 
 
 async def test_loopback_429s_become_rate_limited(over_loopback: Any) -> None:
-    server, gateway = over_loopback(sandbox_for("healthy"), fail={429: 1.0})
+    server, gateway = over_loopback(sandbox_for("healthy"), prefetch=False, fail={429: 1.0})
     with pytest.raises(RateLimited):
         await gateway.resolve("cus_anything1")
     assert server.injected[429] == FAST.rate_limit_retries + 1
@@ -117,7 +117,10 @@ async def test_loopback_429s_become_rate_limited(over_loopback: Any) -> None:
 
 async def test_5xx_is_retried_by_the_sdk_then_stripe_unavailable(over_loopback: Any) -> None:
     server, gateway = over_loopback(
-        sandbox_for("healthy"), settings=Settings(max_network_retries=1), fail={500: 1.0}
+        sandbox_for("healthy"),
+        settings=Settings(max_network_retries=1),
+        prefetch=False,
+        fail={500: 1.0},
     )
     with pytest.raises(StripeUnavailable) as err:
         await gateway.resolve("cus_anything1")

@@ -63,7 +63,7 @@ async def test_subscription_id_maps_to_its_customer(make: GatewayFactory) -> Non
 async def test_invoice_charge_and_payment_intent_ids_map_to_the_customer(
     make: GatewayFactory, kind: str
 ) -> None:
-    sandbox, gateway = make("duplicate-checkout")
+    sandbox, gateway = make("duplicate-checkout", prefetch=False)
     stored = objects(sandbox, kind, customer="cus_dupcheckout1")
     assert stored, f"the scenario has no {kind}"
     before = len(sandbox.request_log)

@@ -35,8 +35,8 @@ async def test_duplicate_checkout_snapshot_is_complete_in_one_round(make: Gatewa
 
 
 async def test_after_resolution_an_id_loads_in_one_round(make: GatewayFactory) -> None:
-    sandbox, gateway = make("healthy")
-    res = await gateway.resolve("priya.raman@example.com")
+    sandbox, gateway = make("healthy", prefetch=False)
+    res = await gateway.resolve("cus_healthy1")
     before = len(sandbox.request_log)
     snap = await gateway.snapshot(res.customer_ids)
     assert snap.stats.rounds == 1
@@ -59,6 +59,28 @@ async def test_id_lookup_overlaps_snapshot_and_email_check(make: GatewayFactory)
         assert found.snapshot is not None
         assert found.stats.rounds == 2, typed
         assert found.snapshot.customer_ids == ("cus_dupcheckout1",)
+
+
+async def test_resolving_an_id_prefetches_the_snapshot_that_follows(make: GatewayFactory) -> None:
+    sandbox, gateway = make("duplicate-checkout", "healthy")
+    res = await gateway.resolve("sub_dupcheckoutA")
+    assert res.stats.rounds == 2
+    sent = len(sandbox.request_log)
+    snap = await gateway.snapshot(res.customer_ids)
+    assert len(sandbox.request_log) == sent  # nothing more on the wire
+    assert {s.id for s in snap.subscriptions} == {"sub_dupcheckoutA", "sub_dupcheckoutB"}
+    again = await gateway.snapshot(res.customer_ids)  # a refresh reads again
+    assert len(sandbox.request_log) > sent
+    assert again.stats.rounds == 1
+
+
+async def test_a_prefetch_is_only_used_for_the_same_customers(make: GatewayFactory) -> None:
+    sandbox, gateway = make("duplicate-checkout", "healthy")
+    await gateway.resolve("sub_dupcheckoutA")
+    other = objects(sandbox, "customer", email="priya.raman@example.com")[0]["id"]
+    snap = await gateway.snapshot([other])
+    assert snap.customer_ids == (other,)
+    assert snap.stats.requests > 0
 
 
 async def test_duplicate_customers_are_loaded_together(make: GatewayFactory) -> None:
