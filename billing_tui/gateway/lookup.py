@@ -109,7 +109,7 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
         await self._round_two(op, raw)
         ids = tuple(c.customer.id for c in candidates)
         snapshot = self._build(op, ids, raw)
-        stats = op.stats()
+        stats = snapshot.stats  # one figure for the whole pipeline
         resolution = Resolution(query, kind, tuple(candidates), tuple(notes), stats, object_id)
         return Lookup(resolution, snapshot, stats)
 
