@@ -160,3 +160,15 @@ async def test_a_part_the_key_cannot_read_is_a_failure_not_an_empty_list(
     assert snap.disputes == ()
     assert snap.charges  # everything else still loaded
     assert not snap.failed("charges")
+
+
+async def test_an_object_in_an_unexpected_shape_is_a_failure_not_a_crash(
+    make: GatewayFactory,
+) -> None:
+    sandbox, gateway = make("duplicate-checkout")
+    sandbox.state.get("subscription", "sub_dupcheckoutB")["status"] = "hibernating"
+    snap = await gateway.snapshot(["cus_dupcheckout1"])
+    assert [s.id for s in snap.subscriptions] == ["sub_dupcheckoutA"]
+    failure = next(f for f in snap.failures if f.part == "subscriptions")
+    assert "sub_dupcheckoutB" in failure.message
+    assert len(snap.invoices) == 2  # the rest is intact
