@@ -40,7 +40,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -350,6 +350,8 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str, **_: Any) -> None:
         self.path = Path(path)
         self._cache: dict[str, Any] | None = None
+        #: The signature of the file this instance last wrote (set under the lock).
+        self.written_signature: Signature | None = None
 
     def read(self) -> dict[str, Any] | None:
         if self._cache is not None:
@@ -366,6 +368,11 @@ class AtomicJSONStorage(Storage):
         encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         atomic_write_bytes(self.path, encoded)
         self._cache = data
+        self.written_signature = _signature(self.path)
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        return self._cache
 
     def close(self) -> None:
         self._cache = None
@@ -444,7 +451,6 @@ class CaseLog:
         self._lock_timeout = lock_timeout
         #: Files that could not be read (moved aside) and other things the operator must know.
         self.problems: builtins.list[str] = []
-        self._index_cache: dict[str, dict[str, Any]] | None = None
         self._index_guard = threading.Lock()
         try:
             ensure_private_dir(self.directory)
@@ -521,9 +527,17 @@ class CaseLog:
 
     @contextlib.contextmanager
     def _db(self, path: Path) -> Iterator[Any]:
+        """A fresh TinyDB on one case file, for one transaction (caller holds the lock).
+
+        After a write, the open-case index learns the file's new signature and open cases.
+        """
         db = TinyDB(str(path), storage=AtomicJSONStorage)
+        storage = db.storage
+        assert isinstance(storage, AtomicJSONStorage)
         try:
             yield db.table(TABLE, cache_size=0)
+            if storage.written_signature is not None and storage.data is not None:
+                self._note_write(path, storage.written_signature, storage.data)
         finally:
             db.close()
 
@@ -616,10 +630,11 @@ class CaseLog:
 
     # --- the open-case index -----------------------------------------------------------------
     #
-    # ``open-cases.json`` caches, per case file, the file's signature and its open cases /
-    # pending actions. Every use re-checks each file's signature (one stat per file) and
-    # re-reads only files that changed, so the cache can never be stale or hide a case, and
-    # writes never have to touch it: it is refreshed by readers, best effort, without fsync.
+    # ``open-cases.json`` caches, per case file, the file's signature (inode, mtime_ns, size)
+    # and its open cases / pending actions. Writers update it right after replacing a case file
+    # (under the lock, without fsync: it is a cache). Readers trust an entry only while the
+    # file's signature matches, and rescan the files that differ (after a crash between the two
+    # writes, a deleted or damaged cache, a file moved aside), so it never hides a case.
 
     def _index_path(self) -> Path:
         return self.directory / INDEX_FILE
@@ -637,20 +652,43 @@ class CaseLog:
         files = data.get("files")
         return dict(files) if isinstance(files, dict) else {}
 
+    def _save_index_file(self, files: Mapping[str, Any]) -> None:
+        payload = {"schema_version": SCHEMA_VERSION, "files": dict(files)}
+        with contextlib.suppress(OSError):  # a cache: losing it only costs a rescan
+            atomic_write_bytes(
+                self._index_path(),
+                json.dumps(payload, separators=(",", ":")).encode(),
+                durable=False,
+            )
+
+    def _note_write(self, path: Path, signature: Signature, data: Mapping[str, Any]) -> None:
+        files = self._load_index_file()
+        table = data.get(TABLE) or {}
+        docs = table.values() if isinstance(table, dict) else ()
+        files[path.name] = {"sig": list(signature), "open": _doc_entries(docs)}
+        self._save_index_file(files)
+
     def _read_index(self) -> dict[str, dict[str, Any]]:
         """case id → ``{"customer_ids": [...], "pending": bool}`` for open/pending cases."""
         with self._index_guard:
-            return self._refresh_index()
+            files = self._load_index_file()
+            if self._stale(files):
+                with self._locked():
+                    files = self._load_index_file()
+                    if self._stale(files, rescan=True):
+                        self._save_index_file(files)
+        merged: dict[str, dict[str, Any]] = {}
+        for item in files.values():
+            merged.update(item.get("open") or {})
+        return merged
 
-    def _refresh_index(self) -> dict[str, dict[str, Any]]:
-        if self._index_cache is None:
-            self._index_cache = self._load_index_file()
-        cache = self._index_cache
+    def _stale(self, files: dict[str, dict[str, Any]], *, rescan: bool = False) -> bool:
+        """Whether ``files`` disagrees with the directory; with ``rescan``, fix it in place."""
         changed = False
         present = set()
         for path in self._shard_paths():
             present.add(path.name)
-            cached = cache.get(path.name)
+            cached = files.get(path.name)
             signature = _signature(path)
             if (
                 cached is not None
@@ -658,33 +696,20 @@ class CaseLog:
                 and cached.get("sig") == list(signature)
             ):
                 continue
+            changed = True
+            if not rescan:
+                return True
             docs, signature = self._read_docs_signed(path)
             if signature is None:
-                cache.pop(path.name, None)
-                changed = True
-                continue
-            entries = {}
-            for doc in docs:
-                record = self._record(doc, path)
-                if record is not None and _needs_entry(record):
-                    entries[record.id] = _index_entry(record)
-            cache[path.name] = {"sig": list(signature), "open": entries}
+                files.pop(path.name, None)
+            else:
+                files[path.name] = {"sig": list(signature), "open": _doc_entries(docs)}
+        for name in [n for n in files if n not in present]:
             changed = True
-        for name in [n for n in cache if n not in present]:
-            del cache[name]
-            changed = True
-        if changed:
-            payload = {"schema_version": SCHEMA_VERSION, "files": cache}
-            with contextlib.suppress(OSError):  # a cache: losing it only costs a rescan
-                atomic_write_bytes(
-                    self._index_path(),
-                    json.dumps(payload, separators=(",", ":")).encode(),
-                    durable=False,
-                )
-        merged: dict[str, dict[str, Any]] = {}
-        for item in cache.values():
-            merged.update(item.get("open") or {})
-        return merged
+            if not rescan:
+                return True
+            del files[name]
+        return changed
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -943,12 +968,21 @@ class CaseLog:
         return result
 
 
-def _needs_entry(record: CaseRecord) -> bool:
-    return record.status == "open" or bool(record.pending_actions)
-
-
-def _index_entry(record: CaseRecord) -> dict[str, Any]:
-    return {"customer_ids": sorted(record.customer_ids), "pending": bool(record.pending_actions)}
+def _doc_entries(docs: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """The index entries of raw case documents: open cases and cases with pending actions."""
+    entries: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+            continue
+        pending = any(
+            isinstance(a, dict) and a.get("status") in PENDING for a in doc.get("actions") or ()
+        )
+        if doc.get("status") == "open" or pending:
+            entries[doc["id"]] = {
+                "customer_ids": sorted(str(c) for c in doc.get("customer_ids") or ()),
+                "pending": pending,
+            }
+    return entries
 
 
 def _haystack(record: CaseRecord) -> str:
