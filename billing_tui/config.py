@@ -26,6 +26,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -88,13 +89,27 @@ def atomic_write_bytes(
                 _full_fsync(handle.fileno())
         if mode != 0o600:
             os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     if durable:
         fsync_dir(directory)
+
+
+def _replace(source: str, target: Path) -> None:
+    """``os.replace``; on Windows, retried briefly while another handle (a reader, an
+    antivirus scanner, a sync client) keeps the target open."""
+    attempts = 6 if os.name == "nt" else 1
+    for attempt in range(attempts):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * 2**attempt)
 
 
 def _full_fsync(fd: int) -> None:
