@@ -20,7 +20,7 @@ from billing_tui import anomalies as an
 from billing_tui import classify as cl
 from billing_tui import handoff as ho
 from billing_tui.anomalies import Anomaly
-from billing_tui.caselog import ActionRecord, CaseLog, CaseRecord  # type: ignore[import-not-found]
+from billing_tui.caselog import ActionRecord, CaseLog, CaseRecord
 from billing_tui.classify import (
     Answers,
     Bucket,
@@ -29,16 +29,19 @@ from billing_tui.classify import (
     Evidence,
     Question,
 )
-from billing_tui.connection import (  # type: ignore[import-not-found]
+from billing_tui.connection import (
     Connection,
     ConnectionInfo,
     ConnectionOptions,
     connect,
 )
-from billing_tui.gateway import Gateway, Resolution  # type: ignore[import-not-found]
+from billing_tui.gateway import Gateway, Resolution
 from billing_tui.model import CustomerSnapshot, Money, mask_email
-from billing_tui.sandbox import DEFAULT_TEST_NOW  # type: ignore[attr-defined]
+from billing_tui.sandbox import DEFAULT_TEST_NOW
 from billing_tui.settings import DEFAULT_SETTINGS, Settings
+
+#: Where demo portal sessions return to (the sandbox's configurations may have no default).
+DEMO_RETURN_URL = "https://example.com/account"
 
 
 @dataclass(frozen=True)
@@ -261,6 +264,8 @@ class Session:
         operator: str,
         settings: Settings = DEFAULT_SETTINGS,
     ) -> None:
+        if settings.portal_return_url is None and connection.info.mode == "demo":
+            settings = replace(settings, portal_return_url=DEMO_RETURN_URL)
         self.connection = connection
         self.caselog = caselog
         self.operator = operator
@@ -305,7 +310,7 @@ class Session:
     async def load(self, customer_ids: Sequence[str]) -> CaseView:
         """Everything about these customers, and the anomalies in it."""
         snapshot: CustomerSnapshot = await self.gateway.snapshot(tuple(customer_ids))
-        found = an.detect(snapshot, self.settings, now=self.now())  # type: ignore[attr-defined]
+        found = an.detect(snapshot, self.settings, now=self.now())
         return CaseView(snapshot, tuple(found))
 
     async def refresh(self, view: CaseView) -> CaseView:
@@ -353,12 +358,12 @@ class Session:
     # --- classify
 
     def questions(self, view: CaseView) -> tuple[Question, ...]:
-        found: tuple[Question, ...] = cl.questions(view.snapshot, view.anomalies)  # type: ignore[attr-defined]
+        found: tuple[Question, ...] = cl.questions(view.snapshot, view.anomalies)
         return found
 
     def suggest(self, view: CaseView, answers: Answers | None = None) -> Classification:
         """The suggested bucket with evidence (raises ``ValueError`` for a bad answer)."""
-        result: Classification = cl.suggest(  # type: ignore[attr-defined]
+        result: Classification = cl.suggest(
             view.snapshot, view.anomalies, answers or Answers(), self.now(), settings=self.settings
         )
         return result
@@ -388,6 +393,7 @@ class Session:
             live=self.live,
             now=self.now(),
             return_url=self.settings.portal_return_url,
+            settings=self.settings,
         )
 
     async def execute(

@@ -207,13 +207,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from billing_tui.caselog import CaseLog, CaseLogError, default_operator  # type: ignore[import-not-found]
-    from billing_tui.connection import (  # type: ignore[import-not-found]
+    from billing_tui.caselog import CaseLog, CaseLogError, default_operator
+    from billing_tui.connection import (
         ConnectionFailed,
         ConnectionOptions,
         connect,
     )
-    from billing_tui.gateway import GatewayError  # type: ignore[import-not-found]
+    from billing_tui.gateway import GatewayError
     from billing_tui.session import Session
 
     answers = parse_answers(args.answer)
@@ -302,7 +302,7 @@ async def _run(args: argparse.Namespace) -> int:
                 ]
             out["actions"] = [_plan_json(p) for p in selected]
             out["plans"] = [_plan_json(p) for p in plans]
-            handoff = session.handoff(case.id, view, locale=args.locale)
+            out["handoff"] = None
         else:
             outcomes: list[ActionOutcome] = []
             for plan in selected:
@@ -318,11 +318,11 @@ async def _run(args: argparse.Namespace) -> int:
             out["actions"] = [_outcome_json(o) for o in outcomes]
             view = await session.refresh(view)
             handoff = session.handoff(case.id, view, locale=args.locale)
-        out["handoff"] = handoff.text()
-        out["follow_up"] = handoff.follow_up
-        out["product_gaps"] = [{"title": g.title, "body": g.body} for g in handoff.product_gaps]
-        text.append("")
-        text.append(handoff.text().rstrip())
+            out["handoff"] = handoff.text()
+            out["follow_up"] = handoff.follow_up
+            out["product_gaps"] = [{"title": g.title, "body": g.body} for g in handoff.product_gaps]
+            text.append("")
+            text.append(handoff.text().rstrip())
     finally:
         await session.aclose()
     if args.json:
