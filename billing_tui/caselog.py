@@ -7,7 +7,7 @@ Layout (under ``config.data_dir()/cases`` unless a directory is given)::
     open-cases.json         a cache: per file, its signature and its open cases / pending actions
     .caselog.lock           the file lock every read-modify-write holds
 
-A case id names its file: ``case-202611-02-7f3a9c1e`` lives in ``cases-2026-11-02.json``. A write
+A case id names its file: ``case-202611-02-k7f3a9c1`` lives in ``cases-2026-11-02.json``. A write
 parses and rewrites one part (at most 100 cases) and nothing else, so its cost does not grow
 with history, however the history is spread over months.
 
@@ -29,10 +29,12 @@ Luhn-valid numbers (card numbers) are removed.
 
 from __future__ import annotations
 
+import base64
 import builtins
 import contextlib
 import csv
 import getpass
+import hashlib
 import io
 import json
 import logging
@@ -70,7 +72,7 @@ CASE_STATUSES: tuple[str, ...] = ("open", "resolved")
 ACTION_STATUSES: tuple[str, ...] = ("planned", "in_flight", "succeeded", "failed")
 PENDING: tuple[str, ...] = ("planned", "in_flight")
 
-_CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([0-9a-f]{8})")
+_CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([a-z][0-9a-f]{7})")
 _SHARD = re.compile(r"cases-(\d{4})-(\d{2})-(\d{2,})\.json")
 _TEMP = re.compile(r"\..+\.tmp")
 _SECRET_KEY = re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{4,}")
@@ -329,10 +331,10 @@ def _scrub(value: Any) -> Any:
 
 
 def parse_case_id(case_id: str) -> tuple[int, int, int]:
-    """``case-202611-02-7f3a9c1e`` → (2026, 11, 2); :class:`CaseNotFound` if malformed."""
+    """``case-202611-02-k7f3a9c1`` → (2026, 11, 2); :class:`CaseNotFound` if malformed."""
     match = _CASE_ID.fullmatch(case_id.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise CaseNotFound(f"{case_id!r} is not a case id (they look like case-202611-01-7f3a9c1e)")
+        raise CaseNotFound(f"{case_id!r} is not a case id (they look like case-202611-01-k7f3a9c1)")
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
@@ -418,6 +420,19 @@ def read_json_file_signed(path: Path) -> tuple[dict[str, Any] | None, Signature 
             f"up to {SCHEMA_VERSION}); upgrade billing-tui — the file is left untouched"
         )
     return data, signature
+
+
+def _token() -> str:
+    """A case id's random part: a letter, then 7 hex digits. The letter keeps the id from
+    ever looking like a 13+ digit (card-like) number, which scrubbers and audits remove."""
+    return secrets.choice("abcdefghjkmnpqrstuvwxyz") + secrets.token_hex(4)[:7]
+
+
+def _sig_token(signature: Signature) -> str:
+    """A file signature as a short token (no long digit runs: the log holds no card-like
+    numbers, not even timestamps in nanoseconds)."""
+    digest = hashlib.blake2b(repr(signature).encode(), digest_size=12).digest()
+    return base64.urlsafe_b64encode(digest).decode()
 
 
 def _signature(path: Path) -> Signature | None:
@@ -665,7 +680,7 @@ class CaseLog:
         files = self._load_index_file()
         table = data.get(TABLE) or {}
         docs = table.values() if isinstance(table, dict) else ()
-        files[path.name] = {"sig": list(signature), "open": _doc_entries(docs)}
+        files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
         self._save_index_file(files)
 
     def _read_index(self) -> dict[str, dict[str, Any]]:
@@ -693,7 +708,7 @@ class CaseLog:
             if (
                 cached is not None
                 and signature is not None
-                and cached.get("sig") == list(signature)
+                and cached.get("sig") == _sig_token(signature)
             ):
                 continue
             changed = True
@@ -703,7 +718,7 @@ class CaseLog:
             if signature is None:
                 files.pop(path.name, None)
             else:
-                files[path.name] = {"sig": list(signature), "open": _doc_entries(docs)}
+                files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
         for name in [n for n in files if n not in present]:
             changed = True
             if not rescan:
@@ -739,9 +754,7 @@ class CaseLog:
                         taken = {doc.get("id") for doc in existing}
                         case_id = ""
                         while not case_id or case_id in taken:
-                            case_id = (
-                                f"case-{year:04d}{month:02d}-{part:02d}-{secrets.token_hex(4)}"
-                            )
+                            case_id = f"case-{year:04d}{month:02d}-{part:02d}-{_token()}"
                         record = CaseRecord(
                             id=case_id,
                             opened_at=now,
