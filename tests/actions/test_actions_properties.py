@@ -28,7 +28,7 @@ CURRENCIES = st.sampled_from(["usd", "eur", "jpy", "krw", "kwd", "gbp"])
 CONFIRMED = classified(Bucket.PRODUCT_FAILURE)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     currency=CURRENCIES,
     unit=st.integers(min_value=1, max_value=10_000_000),
@@ -68,7 +68,7 @@ def test_a_possible_refund_plan_never_exceeds_the_refundable_amount(
 INTERVALS = st.sampled_from(["day", "week", "month", "year"])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     currency=CURRENCIES,
     unit=st.integers(min_value=0, max_value=5_000_000),
