@@ -285,7 +285,11 @@ async def _run(args: argparse.Namespace) -> int:
             else []
         )
         if decided.contract is not None:
-            text.append("contract shape (confirmed by --yes):")
+            text.append(
+                "contract shape (confirmed by --yes):"
+                if args.yes
+                else "contract shape (check it: running with --yes confirms it):"
+            )
             text += [
                 f"  {line.subscription_id}: {line.price} · every {line.interval} · qty "
                 f"{line.quantity} · {line.period_start} → {line.period_end} · prorations "
