@@ -196,9 +196,8 @@ async def _run(url: str, latency_ms: float, repeat: int) -> int:
 
 def _serve(latency_ms: float, urls: Any, stop: Any) -> None:
     """Child process: the loopback sandbox with every catalog scenario, until ``stop``."""
-    from billing_tui.sandbox.server import SandboxServer
-
     from billing_tui.sandbox import Sandbox
+    from billing_tui.sandbox.server import SandboxServer
 
     sandbox = Sandbox.demo(scenarios=("all",))
     allow_key(sandbox, KEY)
