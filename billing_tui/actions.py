@@ -223,6 +223,50 @@ def money_phrase(money: Money) -> str:
     return f"{money.major:.{exp}f}"
 
 
+def parse_money(text: str, currency: str) -> Money:
+    """``"9.50"`` in USD → ``Money(950, "usd")``; ``"1200"`` in JPY → ``Money(1200, "jpy")``.
+
+    Raises ``ValueError`` with a sentence for anything that is not a plain positive amount in
+    the currency's precision (no symbols, no thousands separators).
+    """
+    raw = text.strip()
+    exp = minor_unit_exponent(currency)
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        raise ValueError(f"{text!r} is not an amount (write it like 19.00)") from None
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"{text!r}: an amount must be more than zero")
+    minor = value.scaleb(exp)
+    if minor != minor.to_integral_value():
+        places = "no decimals" if exp == 0 else f"at most {exp} decimals"
+        raise ValueError(f"{text!r}: {currency.upper()} amounts have {places}")
+    return Money(int(minor), currency)
+
+
+def with_refund_amount(
+    plan: Plan,
+    snapshot: CustomerSnapshot,
+    amount: Money,
+    *,
+    classification: Classification | None = None,
+    live: bool = False,
+) -> Plan:
+    """The same refund plan for a different (partial) amount, with every guard re-applied."""
+    if plan.kind != ActionKind.REFUND or plan.target_id is None:
+        raise ValueError("only a refund plan has an amount to change")
+    return plan_refund(
+        snapshot,
+        plan.target_id,
+        amount=amount,
+        reason=plan.param("reason") or "requested_by_customer",
+        classification=classification,
+        live=live,
+        why=plan.rationale,
+        recommended=plan.recommended,
+    )
+
+
 def _date(value: datetime | None) -> str:
     return "—" if value is None else f"{value:%Y-%m-%d}"
 

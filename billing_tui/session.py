@@ -396,6 +396,18 @@ class Session:
             settings=self.settings,
         )
 
+    def refund_amount(
+        self, view: CaseView, classification: Classification, plan: act.Plan, amount: str
+    ) -> act.Plan:
+        """The refund ``plan`` for a partial ``amount`` typed by the operator (``"9.50"``);
+        raises ``ValueError`` with a sentence for a malformed amount. Guards re-applied."""
+        if plan.amount is None:
+            raise ValueError("only a refund plan has an amount to change")
+        money = act.parse_money(amount, plan.amount.currency)
+        return act.with_refund_amount(
+            plan, view.snapshot, money, classification=classification, live=self.live
+        )
+
     async def execute(
         self,
         case_id: str,

@@ -65,6 +65,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--live", action="store_true", help="required with --yes when the key is a LIVE key"
     )
+    parser.add_argument(
+        "--refund-amount",
+        metavar="AMOUNT",
+        help="refund this much instead of the whole charge (partial), e.g. 9.50",
+    )
     parser.add_argument("--locale", metavar="LANG", help="follow-up language (default: customer's)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_connection_options(parser)
@@ -255,6 +260,18 @@ async def _run(args: argparse.Namespace) -> int:
             decided = decided.confirm_contract()
         session.record_classification(case.id, decided if args.yes else suggestion)
         plans = session.plans(view, decided)
+        if args.refund_amount:
+            refunds = [p for p in plans if p.kind == ActionKind.REFUND]
+            if not refunds:
+                raise TriageError("--refund-amount: there is no refund plan for this case")
+            try:
+                adjusted = {
+                    id(p): session.refund_amount(view, decided, p, args.refund_amount)
+                    for p in refunds
+                }
+            except ValueError as exc:
+                raise TriageError(f"--refund-amount: {exc}") from None
+            plans = tuple(adjusted.get(id(p), p) for p in plans)
         selected = select_plans(plans, args.action)
         bucket = decided.bucket.value if decided.bucket else None
         out = {

@@ -152,3 +152,25 @@ def test_a_live_key_needs_live_as_well_as_yes(
         assert result["mode"] == "live"
         assert [a["status"] for a in result["actions"]] == ["succeeded"] * 3
         assert len(list(sandbox.state.all("refund"))) == 1
+
+
+def test_a_partial_refund_from_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys,
+        "triage",
+        DANA,
+        *DEMO,
+        "--action",
+        "refund",
+        "--refund-amount",
+        "9.50",
+        "--yes",
+        "--json",
+    )
+    assert code == 0
+    (refund,) = json.loads(out)["actions"]
+    assert refund["amount"] == 950
+    assert refund["status"] == "succeeded"
+    code, _, err = run(capsys, "triage", DANA, *DEMO, "--refund-amount", "9.999")
+    assert code == 2
+    assert "USD amounts have at most 2 decimals" in err
