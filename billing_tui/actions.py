@@ -291,8 +291,8 @@ def next_invoice_text(sub: Subscription) -> str:
 def observe(snapshot: CustomerSnapshot, object_id: str, field_name: str) -> str:
     """The current value of ``object_id.field`` as the diff renders it.
 
-    Diff rows are built with this function ("before"), and the tests read the snapshot after
-    execution through it to check the "after" column against what Stripe reports.
+    Diff rows render their values exactly this way, so reading a fresh snapshot through it
+    after execution checks the "after" column against what Stripe reports (the tests do).
     """
     sub = snapshot.subscription(object_id)
     if sub is not None:
@@ -479,8 +479,6 @@ def plan_refund(
         raise KeyError(f"{charge_id} is not a charge of this case")
     blocked = refund_guard(snapshot, charge, amount)
     refund = amount if amount is not None else charge.refundable
-    if blocked is None and refund.amount <= 0:  # pragma: no cover - guarded above
-        blocked = f"nothing left to refund on {charge.id}"
     after_refunded = Money(
         charge.amount_refunded.amount + max(refund.amount, 0), charge.amount.currency
     )

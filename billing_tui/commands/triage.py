@@ -338,7 +338,7 @@ async def _run(args: argparse.Namespace) -> int:
                     break
             out["actions"] = [_outcome_json(o) for o in outcomes]
             view = await session.refresh(view)
-            handoff = session.handoff(case.id, view, locale=args.locale)
+            handoff = session.handoff(case.id, view, locale=args.locale, regenerate=bool(outcomes))
             out["handoff"] = handoff.text()
             out["follow_up"] = handoff.follow_up
             out["product_gaps"] = [{"title": g.title, "body": g.body} for g in handoff.product_gaps]

@@ -83,6 +83,11 @@ async def test_a_case_records_every_step(demo: Session) -> None:
     edited = demo.handoff(case_id, view)
     assert edited.follow_up == "Hi Dana, sorted: one subscription left."
     assert handoff.follow_up != edited.follow_up
+    # a later session (another process) keeps the saved text; regenerating replaces it
+    later = Session(demo.connection, CaseLog(demo.caselog.directory), operator="someone-else")
+    assert later.handoff(case_id, view).follow_up == edited.follow_up
+    assert later.handoff(case_id, view, regenerate=True).follow_up == handoff.follow_up
+    demo.save_follow_up(case_id, "Hi Dana, sorted: one subscription left.")
     resolved = demo.resolve_case(case_id)
     assert resolved.status == "resolved"
     assert [c.id for c in demo.cases(status="resolved")] == [case_id]
