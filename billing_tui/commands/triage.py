@@ -245,11 +245,11 @@ async def _run(args: argparse.Namespace) -> int:
             print(f"reconciled: {message}", file=sys.stderr)
         try:
             resolution = await session.lookup(args.identifier)
+            if not resolution.customer_ids:
+                raise TriageError(f"no customer found for {args.identifier!r}")
+            view = await session.load(resolution.customer_ids)
         except GatewayError as exc:
             raise TriageError(str(exc)) from None
-        if not resolution.customer_ids:
-            raise TriageError(f"no customer found for {args.identifier!r}")
-        view = await session.load(resolution.customer_ids)
         case = session.open_case(args.identifier, view)
         try:
             suggestion = session.suggest(view, answers)
@@ -258,7 +258,10 @@ async def _run(args: argparse.Namespace) -> int:
         decided = decide(suggestion, args.bucket, args.reason)
         if decided.contract is not None:
             decided = decided.confirm_contract()
-        session.record_classification(case.id, decided if args.yes else suggestion)
+        if args.yes:
+            session.record_classification(case.id, decided)
+        elif not case.classification:
+            session.record_classification(case.id, suggestion)  # a dry run never overwrites
         plans = session.plans(view, decided)
         if args.refund_amount:
             refunds = [p for p in plans if p.kind == ActionKind.REFUND]
