@@ -100,7 +100,9 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
     def compose(self) -> ComposeResult:
         yield ModeHeader(self.session.info, "billing-tui · search", id="header")
         with Vertical(id="search-body"):
-            yield Input(placeholder=PLACEHOLDER, id="query")
+            box = Input(placeholder=PLACEHOLDER, id="query")
+            box.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+            yield box
             yield Static(kind_text(""), id="kind")
             yield Static("", id="message")
             yield IdTable(RESULT_COLUMNS, id="results")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent
 
 from billing_tui.app import BillingApp, palette_commands
@@ -16,6 +18,7 @@ from screens.help import HelpScreen
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen
 from widgets.anomalies import AnomalyList
+from widgets.header import ModeHeader
 from widgets.tables import IdTable
 
 SIZE = (120, 40)
@@ -235,3 +238,21 @@ async def test_start_query_is_looked_up_on_start(session: Session) -> None:
         await settle(pilot)
         assert app.screen.query_one("#results", IdTable).ids == (DUPLICATE_CUSTOMER,)
         assert app.focused is app.screen.query_one("#results", IdTable)
+
+
+class BareScreen(Screen[None]):
+    """A screen that composes no header of its own (like a plugin's)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("bare")
+
+
+async def test_every_full_screen_gets_the_mode_banner(app: BillingApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert len(app.screen.query(ModeHeader)) == 1
+        await app.push_screen(BareScreen())
+        await settle(pilot)
+        headers = app.screen.query(ModeHeader)
+        assert len(headers) == 1
+        assert "DEMO" in str(headers.first().query_one("#mode", Static).render())
