@@ -348,13 +348,14 @@ async def open_customer_screen(
     customer_ids: tuple[str, ...],
     view: CaseView | None = None,
     case: CaseRecord | None = None,
+    focus_id: str | None = None,
 ) -> CustomerScreen:
     """Load the view (unless given) and open its case (unless given): the screen to push."""
     if view is None:
         view = await session.load(customer_ids)
     if case is None:
         case = await asyncio.to_thread(session.open_case, query, view)
-    return CustomerScreen(session, view, case)
+    return CustomerScreen(session, view, case, focus_id=focus_id)
 
 
 # ----------------------------------------------------------------------------- screen
@@ -420,11 +421,20 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
         ("copy: Dashboard URL", "copy_url", "Copy the Stripe Dashboard URL of the selected row"),
     )
 
-    def __init__(self, session: Session, view: CaseView, case: CaseRecord) -> None:
+    def __init__(
+        self,
+        session: Session,
+        view: CaseView,
+        case: CaseRecord,
+        *,
+        focus_id: str | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
         self.view = view
         self.case = case
+        #: The object the operator searched for (``sub_…``, ``in_…``): the cursor starts on it.
+        self.focus_id = focus_id
         self.classification: Classification | None = None
 
     # ------------------------------------------------------------------ layout
@@ -444,7 +454,8 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
 
     def on_mount(self) -> None:
         self._show(self.view)
-        self.query_one("#anomalies", AnomalyList).focus()
+        if not (self.focus_id and self.go_to_rows([self.focus_id], quiet=True)):
+            self.query_one("#anomalies", AnomalyList).focus()
         self.load_classification()
 
     @work(group="case-log", exit_on_error=False, description="reading the case's classification")
@@ -505,7 +516,7 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
     def _anomaly_chosen(self, event: AnomalyList.Chosen) -> None:
         self.go_to_rows(event.anomaly.refs)
 
-    def go_to_rows(self, refs: Iterable[str]) -> bool:
+    def go_to_rows(self, refs: Iterable[str], *, quiet: bool = False) -> bool:
         """Switch to the tab of the first ref that has a row and put the cursor on it."""
         for ref in refs:
             for tab in TABS:
@@ -515,7 +526,8 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
                     table.move_to(ref)
                     table.focus()
                     return True
-        self.notify("This anomaly concerns the customer record or the account, shown above.")
+        if not quiet:
+            self.notify("This anomaly concerns the customer record or the account, shown above.")
         return False
 
     # ------------------------------------------------------------------ selection

@@ -246,7 +246,9 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
         if key is None or self.resolution is None:
             return
         ids = self.resolution.customer_ids if key == ALL_TOGETHER else (key,)
-        self.open_customer(self.resolution.query, ids, self.views.get(key))
+        self.open_customer(
+            self.resolution.query, ids, self.views.get(key), focus_id=self.resolution.object_id
+        )
 
     @work(exclusive=True, group="open", exit_on_error=False, description="open the customer")
     async def open_customer(
@@ -255,10 +257,13 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
         customer_ids: tuple[str, ...],
         view: CaseView | None,
         case: CaseRecord | None = None,
+        focus_id: str | None = None,
     ) -> None:
         self.set_message(f"Opening {', '.join(customer_ids)}…", "busy")
         try:
-            screen = await open_customer_screen(self.session, query, customer_ids, view, case)
+            screen = await open_customer_screen(
+                self.session, query, customer_ids, view, case, focus_id
+            )
         except GatewayError as error:
             self.set_message(str(error), "error")
             return

@@ -256,3 +256,30 @@ async def test_every_full_screen_gets_the_mode_banner(app: BillingApp) -> None:
         headers = app.screen.query(ModeHeader)
         assert len(headers) == 1
         assert "DEMO" in str(headers.first().query_one("#mode", Static).render())
+
+
+async def test_searching_an_object_id_opens_with_the_cursor_on_it(app: BillingApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await search(pilot, DUPLICATE_SUBS[1])
+        assert app.screen.query_one("#results", IdTable).ids == (DUPLICATE_CUSTOMER,)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        assert screen.query_one(TabbedContent).active == "subscriptions"
+        table = screen.table("subscriptions")
+        assert app.focused is table
+        assert table.selected_id == DUPLICATE_SUBS[1]
+        await pilot.press("g")
+        assert table.selected_id == table.ids[0]
+        await pilot.press("G")
+        assert table.selected_id == table.ids[-1]
+
+
+async def test_a_malformed_id_is_refused_with_a_reason(app: BillingApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await search(pilot, "cus_x")
+        assert isinstance(app.screen, SearchScreen)
+        message = app.screen.query_one("#message", Static)
+        assert message.has_class("-error")
+        assert "cus_x" in str(message.render())
