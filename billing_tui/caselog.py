@@ -2,25 +2,25 @@
 
 Layout (under ``config.data_dir()/cases`` unless a directory is given)::
 
-    cases-2026-11-01.json   a TinyDB file: the cases opened in Nov 2026, part 1 (≤ 250 cases)
+    cases-2026-11-01.json   a TinyDB file: cases opened in Nov 2026, part 1 (≤ 100 cases)
     cases-2026-11-02.json   part 2, once part 1 is full
-    open-cases.json         index: open cases → customer ids, and whether actions are pending
+    open-cases.json         a cache: per file, its signature and its open cases / pending actions
     .caselog.lock           the file lock every read-modify-write holds
 
-A case id names its file: ``case-202611-02-7f3a9c1e`` lives in ``cases-2026-11-02.json``. Writes
-touch one part (at most 250 cases) and the small index, so their cost does not grow with
-history.
+A case id names its file: ``case-202611-02-7f3a9c1e`` lives in ``cases-2026-11-02.json``. A write
+parses and rewrites one part (at most 100 cases) and nothing else, so its cost does not grow
+with history, however the history is spread over months.
 
-Durability: every file is written atomically (temp file in the same directory, fsync,
+Durability: every case file is written atomically (temp file in the same directory, fsync,
 ``os.replace``, fsync of the directory), mode 0600 in a 0700 directory; every read-modify-write
 runs under one file lock with a fresh TinyDB (TinyDB caches ids and queries per instance);
 leftover temp files are removed at start. A file that does not parse is never overwritten: it
 is renamed ``<name>.corrupt-<timestamp>``, reported in :attr:`CaseLog.problems` (and logged),
 and the rest of the log keeps working.
 
-The index is kept a *superset* of the truth (entries are added before the case file changes
-and removed after), and every entry is checked against the case file when used, so a crash
-between the two writes never hides an open case or an action in flight.
+The open-case index is only a cache: each use checks every case file's signature (inode,
+mtime, size — files are replaced, never edited, so this identifies their content) and re-reads
+the files that changed. It can be deleted or damaged at any time without losing anything.
 
 Only the minimum customer data is stored: ids, masked email, amounts, decisions. Free text is
 scrubbed on the way in: anything shaped like a Stripe secret key is masked and 13–19 digit
@@ -39,6 +39,7 @@ import logging
 import os
 import re
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -55,7 +56,7 @@ from billing_tui.credentials import mask
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-PART_CAPACITY = 250
+PART_CAPACITY = 100
 LOCK_TIMEOUT = 10.0
 TABLE = "cases"
 INDEX_FILE = "open-cases.json"
@@ -370,15 +371,30 @@ class AtomicJSONStorage(Storage):
         self._cache = None
 
 
+Signature = tuple[int, int, int]
+
+
 def read_json_file(path: Path) -> dict[str, Any] | None:
     """A case-log JSON file's contents, None if absent.
 
     Raises :class:`CorruptFile` (unparseable) or :class:`NewerSchema` (written by a newer app).
     """
+    return read_json_file_signed(path)[0]
+
+
+def read_json_file_signed(path: Path) -> tuple[dict[str, Any] | None, Signature | None]:
+    """Contents plus the file's identity ``(inode, mtime_ns, size)``.
+
+    Files are only ever replaced, never written in place, so the inode read through one open
+    descriptor always matches the bytes read from it: the signature is exact.
+    """
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            raw = handle.read()
     except FileNotFoundError:
-        return None
+        return None, None
+    signature = (st.st_ino, st.st_mtime_ns, st.st_size)
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -394,7 +410,15 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
             f"{path.name} was written by a newer billing-tui (schema {version}, this one reads "
             f"up to {SCHEMA_VERSION}); upgrade billing-tui — the file is left untouched"
         )
-    return data
+    return data, signature
+
+
+def _signature(path: Path) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 # --- the log ------------------------------------------------------------------------------------
@@ -420,6 +444,8 @@ class CaseLog:
         self._lock_timeout = lock_timeout
         #: Files that could not be read (moved aside) and other things the operator must know.
         self.problems: builtins.list[str] = []
+        self._index_cache: dict[str, dict[str, Any]] | None = None
+        self._index_guard = threading.Lock()
         try:
             ensure_private_dir(self.directory)
         except OSError as exc:
@@ -506,20 +532,23 @@ class CaseLog:
 
         A corrupt file is moved aside and reported; a newer-schema file is reported and left.
         """
+        return self._read_docs_signed(path)[0]
+
+    def _read_docs_signed(
+        self, path: Path
+    ) -> tuple[builtins.list[dict[str, Any]], Signature | None]:
         try:
-            data = read_json_file(path)
+            data, signature = read_json_file_signed(path)
         except CorruptFile as exc:
             self._quarantine(path, exc.reason)
-            return []
+            return [], None
         except NewerSchema as exc:
             self._report(str(exc))
-            return []
+            return [], _signature(path)
         table = (data or {}).get(TABLE) or {}
-        return (
-            [doc for doc in table.values() if isinstance(doc, dict)]
-            if isinstance(table, dict)
-            else []
-        )
+        if not isinstance(table, dict):
+            return [], signature
+        return [doc for doc in table.values() if isinstance(doc, dict)], signature
 
     def _record(self, doc: Mapping[str, Any], path: Path) -> CaseRecord | None:
         try:
@@ -576,7 +605,6 @@ class CaseLog:
                     new = change(old)
                     if new is None:
                         return old
-                    self._index_cover(old, new)
                     table.update(new.to_json(), doc_ids=[docs[0].doc_id])
             except CorruptFile as exc:
                 self._quarantine(path, exc.reason)
@@ -584,69 +612,79 @@ class CaseLog:
                     f"Case {case_id} was in {path.name}, which could not be read and was moved "
                     "aside (see the case log's problems)"
                 ) from None
-            self._index_set(new)
         return CaseRecord.from_json(new.to_json())
 
     # --- the open-case index -----------------------------------------------------------------
+    #
+    # ``open-cases.json`` caches, per case file, the file's signature and its open cases /
+    # pending actions. Every use re-checks each file's signature (one stat per file) and
+    # re-reads only files that changed, so the cache can never be stale or hide a case, and
+    # writes never have to touch it: it is refreshed by readers, best effort, without fsync.
 
     def _index_path(self) -> Path:
         return self.directory / INDEX_FILE
 
-    def _read_index(self) -> dict[str, dict[str, Any]]:
-        path = self._index_path()
+    def _load_index_file(self) -> dict[str, dict[str, Any]]:
         try:
-            data = read_json_file(path)
-        except CorruptFile as exc:
-            self._quarantine(path, exc.reason)
-            data = None
-        if data is None:
-            if not self._shard_paths():
-                return {}
-            return self._rebuild_index()
-        entries = data.get("open")
-        return dict(entries) if isinstance(entries, dict) else {}
+            data = json.loads(self._index_path().read_bytes())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.info("rebuilding the open-case index %s", self._index_path())
+            return {}
+        if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+            return {}
+        files = data.get("files")
+        return dict(files) if isinstance(files, dict) else {}
 
-    def _rebuild_index(self) -> dict[str, dict[str, Any]]:
-        with self._locked():
-            entries: dict[str, dict[str, Any]] = {}
-            for path in self._shard_paths():
-                for record in self._read_shard(path):
-                    if _needs_entry(record):
-                        entries[record.id] = _index_entry(record)
-            self._write_index(entries)
-        return entries
+    def _read_index(self) -> dict[str, dict[str, Any]]:
+        """case id → ``{"customer_ids": [...], "pending": bool}`` for open/pending cases."""
+        with self._index_guard:
+            return self._refresh_index()
 
-    def _write_index(self, entries: Mapping[str, Any]) -> None:
-        payload = {"schema_version": SCHEMA_VERSION, "open": dict(entries)}
-        atomic_write_bytes(self._index_path(), json.dumps(payload, separators=(",", ":")).encode())
-
-    def _index_put(self, case_id: str, entry: dict[str, Any] | None) -> None:
-        entries = self._read_index()
-        if entries.get(case_id) == entry:
-            return
-        if entry is None:
-            del entries[case_id]
-        else:
-            entries[case_id] = entry
-        self._write_index(entries)
-
-    def _index_cover(self, old: CaseRecord | None, new: CaseRecord) -> None:
-        """Before writing ``new``: make the index cover both states (caller holds the lock)."""
-        if not _needs_entry(new):
-            return
-        entry = _index_entry(new)
-        if old is not None:
-            entry["customer_ids"] = sorted({*entry["customer_ids"], *old.customer_ids})
-            entry["pending"] = entry["pending"] or bool(old.pending_actions)
-        current = self._read_index().get(new.id)
-        if current is not None:
-            entry["customer_ids"] = sorted({*entry["customer_ids"], *current["customer_ids"]})
-            entry["pending"] = entry["pending"] or bool(current.get("pending"))
-        self._index_put(new.id, entry)
-
-    def _index_set(self, record: CaseRecord) -> None:
-        """After writing ``record``: the exact entry (or none, once resolved and settled)."""
-        self._index_put(record.id, _index_entry(record) if _needs_entry(record) else None)
+    def _refresh_index(self) -> dict[str, dict[str, Any]]:
+        if self._index_cache is None:
+            self._index_cache = self._load_index_file()
+        cache = self._index_cache
+        changed = False
+        present = set()
+        for path in self._shard_paths():
+            present.add(path.name)
+            cached = cache.get(path.name)
+            signature = _signature(path)
+            if (
+                cached is not None
+                and signature is not None
+                and cached.get("sig") == list(signature)
+            ):
+                continue
+            docs, signature = self._read_docs_signed(path)
+            if signature is None:
+                cache.pop(path.name, None)
+                changed = True
+                continue
+            entries = {}
+            for doc in docs:
+                record = self._record(doc, path)
+                if record is not None and _needs_entry(record):
+                    entries[record.id] = _index_entry(record)
+            cache[path.name] = {"sig": list(signature), "open": entries}
+            changed = True
+        for name in [n for n in cache if n not in present]:
+            del cache[name]
+            changed = True
+        if changed:
+            payload = {"schema_version": SCHEMA_VERSION, "files": cache}
+            with contextlib.suppress(OSError):  # a cache: losing it only costs a rescan
+                atomic_write_bytes(
+                    self._index_path(),
+                    json.dumps(payload, separators=(",", ":")).encode(),
+                    durable=False,
+                )
+        merged: dict[str, dict[str, Any]] = {}
+        for item in cache.values():
+            merged.update(item.get("open") or {})
+        return merged
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -691,7 +729,6 @@ class CaseLog:
                             anomaly_codes=tuple(anomaly_codes),
                             livemode=livemode,
                         )
-                        self._index_cover(None, record)
                         table.insert(record.to_json())
                         break
                 except CorruptFile as exc:
@@ -862,7 +899,6 @@ class CaseLog:
             for path, group in by_path.items():
                 with self._db(path) as table:
                     table.insert_multiple([r.to_json() for r in group])
-            self._rebuild_index()
 
     def all(self) -> builtins.list[CaseRecord]:
         records: builtins.list[CaseRecord] = []

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 import tomllib
 from collections.abc import Mapping
@@ -58,6 +59,14 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def cache_dir() -> Path:
+    """The directory for disposable caches (the account sweep)."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home) / "cache"
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (mode 0700 for what we create) and return it."""
     existed = path.is_dir()
@@ -68,11 +77,14 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write_bytes(path: Path, payload: bytes, *, mode: int = 0o600) -> None:
+def atomic_write_bytes(
+    path: Path, payload: bytes, *, mode: int = 0o600, durable: bool = True
+) -> None:
     """Write ``payload`` to ``path`` atomically: temp file in the same dir, fsync, replace.
 
     The temp file is ``.<name>.<random>.tmp`` (created 0600 by :func:`tempfile.mkstemp`), so a
     crash leaves either the old file or the new one, plus at worst an orphan temp file.
+    ``durable=False`` skips the fsyncs (for caches that are rebuilt when lost).
     """
     directory = path.parent
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
@@ -80,7 +92,8 @@ def atomic_write_bytes(path: Path, payload: bytes, *, mode: int = 0o600) -> None
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                _full_fsync(handle.fileno())
         if mode != 0o600:
             os.chmod(tmp, mode)
         os.replace(tmp, path)
@@ -88,7 +101,18 @@ def atomic_write_bytes(path: Path, payload: bytes, *, mode: int = 0o600) -> None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(directory)
+    if durable:
+        fsync_dir(directory)
+
+
+def _full_fsync(fd: int) -> None:
+    """fsync; on macOS also F_FULLFSYNC, since its fsync does not flush the drive's cache."""
+    os.fsync(fd)
+    if sys.platform == "darwin":  # pragma: no cover - macOS only
+        import fcntl
+
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
 
 
 def fsync_dir(directory: Path) -> None:

@@ -161,6 +161,15 @@ def _account_name(sandbox: Any) -> str | None:
     return str(name) if name else None
 
 
+def allow_key(sandbox: Any, key: str) -> None:
+    """Make a sandbox accept ``key`` as a full secret key. Scenarios that declare keys
+    (restricted, live, revoked) make it accept only declared keys; the demo operator's own
+    key (or a benchmark's) is added to them."""
+    keys = getattr(getattr(sandbox, "state", None), "keys", None)
+    if keys is not None and keys.declared:
+        keys.declared.setdefault(key, None)
+
+
 def connect(options: ConnectionOptions, settings: Settings = DEFAULT_SETTINGS) -> Connection:
     """Build the session's one ``StripeClient`` for the chosen backend."""
     if options.demo:
@@ -168,6 +177,7 @@ def connect(options: ConnectionOptions, settings: Settings = DEFAULT_SETTINGS) -
         sandbox = sandbox_module.Sandbox.demo(
             scenarios=options.scenarios, population=options.population, now=options.now
         )
+        allow_key(sandbox, DEMO_KEY)
         client = build_client(DEMO_KEY, settings=settings, http_client=sandbox.http_client())
         info = ConnectionInfo(
             mode="demo",

@@ -47,7 +47,7 @@ _PREFIXES = {
     "rk_test_": "restricted_test",
     "rk_live_": "restricted_live",
 }
-_BODY = re.compile(r"[A-Za-z0-9]{4,250}")
+_BODY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{3,249}")
 _PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 _WAYS_OUT = (
@@ -203,7 +203,7 @@ def _classify(raw: str) -> tuple[KeyKind | None, str | None]:
         return None, "The key contains spaces or line breaks: copy it again in one piece"
     if not _BODY.fullmatch(body):
         return None, (
-            f"Malformed {prefix}… key: after the prefix a key has only letters and digits "
+            f"Malformed {prefix}… key: after the prefix a key has only letters, digits and '_' "
             "(was it cut short or pasted with quotes?)"
         )
     return KeyKind(_PREFIXES[prefix]), None

@@ -40,6 +40,9 @@ from billing_tui.model import CustomerSnapshot, Money, mask_email
 from billing_tui.sandbox import DEFAULT_TEST_NOW
 from billing_tui.settings import DEFAULT_SETTINGS, Settings
 
+#: Where demo portal sessions return to (the sandbox's configurations may have no default).
+DEMO_RETURN_URL = "https://example.com/account"
+
 
 @dataclass(frozen=True)
 class CaseView:
@@ -261,6 +264,8 @@ class Session:
         operator: str,
         settings: Settings = DEFAULT_SETTINGS,
     ) -> None:
+        if settings.portal_return_url is None and connection.info.mode == "demo":
+            settings = replace(settings, portal_return_url=DEMO_RETURN_URL)
         self.connection = connection
         self.caselog = caselog
         self.operator = operator
@@ -388,6 +393,7 @@ class Session:
             live=self.live,
             now=self.now(),
             return_url=self.settings.portal_return_url,
+            settings=self.settings,
         )
 
     async def execute(

@@ -302,7 +302,7 @@ async def _run(args: argparse.Namespace) -> int:
                 ]
             out["actions"] = [_plan_json(p) for p in selected]
             out["plans"] = [_plan_json(p) for p in plans]
-            handoff = session.handoff(case.id, view, locale=args.locale)
+            out["handoff"] = None
         else:
             outcomes: list[ActionOutcome] = []
             for plan in selected:
@@ -318,11 +318,11 @@ async def _run(args: argparse.Namespace) -> int:
             out["actions"] = [_outcome_json(o) for o in outcomes]
             view = await session.refresh(view)
             handoff = session.handoff(case.id, view, locale=args.locale)
-        out["handoff"] = handoff.text()
-        out["follow_up"] = handoff.follow_up
-        out["product_gaps"] = [{"title": g.title, "body": g.body} for g in handoff.product_gaps]
-        text.append("")
-        text.append(handoff.text().rstrip())
+            out["handoff"] = handoff.text()
+            out["follow_up"] = handoff.follow_up
+            out["product_gaps"] = [{"title": g.title, "body": g.body} for g in handoff.product_gaps]
+            text.append("")
+            text.append(handoff.text().rstrip())
     finally:
         await session.aclose()
     if args.json:

@@ -14,7 +14,7 @@ from billing_tui.gateway import convert
 from billing_tui.gateway.base import GatewayBase
 from billing_tui.sweep import FetchPage, Page
 
-Resource = Literal["subscriptions", "customers", "charges", "invoices"]
+Resource = Literal["subscriptions", "customers", "charges", "invoices", "products"]
 
 
 class SweepMixin(GatewayBase):
@@ -39,6 +39,16 @@ class SweepMixin(GatewayBase):
             service, convert_one = v1.charges, convert.charge
         elif resource == "invoices":
             service, convert_one = v1.invoices, convert.invoice
+        elif resource == "products":
+            # Sweeping products also teaches the gateway their names, so subscriptions swept
+            # afterwards carry "Pro" rather than "prod_…".
+            service = v1.products
+
+            def convert_one(obj: Any) -> Any:
+                name = str(getattr(obj, "name", "") or obj.id)
+                self._product_names[str(obj.id)] = name
+                return (str(obj.id), name)
+
         else:
             raise ValueError(f"cannot sweep {resource!r}")
 

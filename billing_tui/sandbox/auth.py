@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from billing_tui.sandbox.state import SandboxState
 from billing_tui.sandbox.wire import ApiError, mask_key
 
-_WELL_FORMED = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9]{4,}$")
+_WELL_FORMED = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]{4,}$")
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,13 @@ def authenticate(state: SandboxState, headers: Mapping[str, str]) -> Principal:
         raise invalid
     kind, mode = match.group(1), match.group(2)
     policy = state.keys
-    if policy.declared:
-        if key not in policy.declared:
-            raise invalid
+    if key in policy.declared:
         permissions = policy.declared[key]
+    elif policy.strict or kind != "sk" or mode != "test":
+        # Undeclared live and restricted keys never work; undeclared test secret keys work
+        # unless a scenario asks for a strict key list (declared keys only).
+        raise invalid
     else:
-        if kind != "sk" or mode != "test":
-            raise invalid
         permissions = None
     if kind == "rk" and permissions is None:
         permissions = frozenset()

@@ -14,6 +14,10 @@ A scenario is one JSON file in ``billing_tui/sandbox/scenarios/`` (or any path):
       "objects": [ {partial object}, … ]
     }
 
+A scenario that declares ``keys`` or ``revoked_keys`` is not part of ``"all"``: once keys are
+declared the sandbox accepts only those, which would lock out the demo's own test key. Load it
+by name.
+
 ``_base.json`` (same format, no ``expect``) holds the account's product catalog and its default
 billing-portal configuration; it is loaded once, before any scenario.
 
@@ -157,6 +161,9 @@ class ScenarioInfo:
     notes: str
     customer_ids: tuple[str, ...] = ()
     path: str = ""
+    #: False for scenarios that declare API keys: once keys are declared only those work, which
+    #: would lock the demo's own ``sk_test_…`` key out, so ``"all"`` leaves them out.
+    in_all: bool = True
 
 
 # --------------------------------------------------------------------------- listing
@@ -191,7 +198,7 @@ def load(state: SandboxState, names: Sequence[str]) -> list[ScenarioInfo]:
     paths: list[Path] = []
     for name in names:
         if name == "all":
-            paths.extend(available.values())
+            paths.extend(p for p in available.values() if _in_all(_read(p)))
         elif name in available:
             paths.append(available[name])
         elif name.endswith(".json") or "/" in name or Path(name).is_file():
@@ -244,6 +251,10 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
+def _in_all(data: Mapping[str, Any]) -> bool:
+    return not data.get("keys") and not data.get("revoked_keys")
+
+
 def _customer_ids(data: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(
         str(o.get("id"))
@@ -292,6 +303,7 @@ def _info(data: Mapping[str, Any], path: Path, *, customer_ids: tuple[str, ...])
         notes=str(expect.get("notes", "")),
         customer_ids=customer_ids,
         path=str(path),
+        in_all=_in_all(data),
     )
 
 
@@ -442,8 +454,17 @@ class _Loader:
         if not isinstance(keys, dict):
             raise ScenarioError(f"{self.path.name}: field 'keys' must map key -> permissions|null")
         for key, perms in keys.items():
-            if not re.fullmatch(r"(sk|rk)_(test|live)_[A-Za-z0-9_]+", key):
-                raise ScenarioError(f"{self.path.name}: field 'keys': {key!r} is not an API key")
+            match = re.fullmatch(r"(sk|rk)_(test|live)_([A-Za-z0-9]{4,})", key)
+            if match is None:
+                raise ScenarioError(
+                    f"{self.path.name}: field 'keys': {key[:8]}… is not an API key "
+                    "(sk_/rk_, test_/live_, then at least 4 letters or digits)"
+                )
+            if match.group(2) == "live" and len(match.group(3)) > 15:
+                raise ScenarioError(
+                    f"{self.path.name}: field 'keys': a declared live key must be obviously fake "
+                    "(at most 15 characters after sk_live_/rk_live_), never a real-looking one"
+                )
             if perms is not None and not (
                 isinstance(perms, list) and all(isinstance(p, str) for p in perms)
             ):

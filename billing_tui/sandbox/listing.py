@@ -357,9 +357,14 @@ def _cursor_position(
 ) -> int:
     """Index of the first object after the cursor (for ``starting_after``), or of the cursor
     itself (for ``ending_before``)."""
-    for i, obj in enumerate(objs):
-        if obj.get("id") == cursor_id:
-            return i + 1 if param == "starting_after" else i
+    if ordered and objs is query.ordered(spec.kind):
+        found = query.position(spec.kind, cursor_id)
+        if found is not None:
+            return found + 1 if param == "starting_after" else found
+    else:
+        for i, obj in enumerate(objs):
+            if obj.get("id") == cursor_id:
+                return i + 1 if param == "starting_after" else i
     cursor_obj = query.state.get(spec.kind, cursor_id) if ordered else None
     if cursor_obj is None:
         raise ApiError(

@@ -62,14 +62,17 @@ class Query:
     def __init__(self, state: SandboxState) -> None:
         self.state = state
         self._ordered: dict[str, tuple[tuple[int, int], list[JSON]]] = {}
+        self._positions: dict[str, tuple[tuple[int, int], dict[str, int]]] = {}
         self._indexes: dict[tuple[str, str], tuple[tuple[int, int], dict[Any, list[JSON]]]] = {}
 
     def invalidate(self, kind: str | None = None) -> None:
         if kind is None:
             self._ordered.clear()
+            self._positions.clear()
             self._indexes.clear()
             return
         self._ordered.pop(kind, None)
+        self._positions.pop(kind, None)
         for key in [k for k in self._indexes if k[0] == kind]:
             del self._indexes[key]
 
@@ -85,6 +88,16 @@ class Query:
             cached = (size, newest_first(objs))
             self._ordered[kind] = cached
         return cached[1]
+
+    def position(self, kind: str, obj_id: str) -> int | None:
+        """Where an object sits in :meth:`ordered` (for cursors), or None."""
+        size = self._size(kind)
+        cached = self._positions.get(kind)
+        if cached is None or cached[0] != size:
+            ordered = self.ordered(kind)
+            cached = (size, {str(o.get("id")): i for i, o in enumerate(ordered)})
+            self._positions[kind] = cached
+        return cached[1].get(obj_id)
 
     def by(self, kind: str, field: str, value: Any) -> list[JSON]:
         """Objects of ``kind`` whose ``field`` (a reference, possibly embedded) equals value,

@@ -152,7 +152,10 @@ def test_unconfirmed_contract_shape_blocks_money_moves() -> None:
 
 def test_no_bucket_means_only_documentation() -> None:
     plans = recommend(classified(None), duplicate_snapshot())
-    assert kinds(plans) == ["no_op"]
+    assert kinds(plans) == ["portal_session", "no_op"]
+    assert not plans[0].recommended
+    assert not any(p.moves_money for p in plans)
+    assert kinds(recommend(classified(None), snapshot())) == ["no_op"]
 
 
 def test_refund_more_than_is_left_is_refused_and_partial_is_allowed() -> None:

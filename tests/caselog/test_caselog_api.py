@@ -53,6 +53,7 @@ def test_open_case_is_stored_and_read_back(caselog: CaseLog, log_dir: Path) -> N
 
 def test_files_are_private_and_versioned(caselog: CaseLog, log_dir: Path) -> None:
     _open(caselog)
+    assert caselog.find_open(["cus_A"]) is not None  # builds the open-case index
     assert stat.S_IMODE(os.stat(log_dir).st_mode) == 0o700
     files = [p for p in log_dir.iterdir() if p.name.endswith(".json")]
     assert {p.name for p in files} == {"cases-2026-11-01.json", "open-cases.json"}

@@ -208,13 +208,17 @@ def detect(
             if c["payment_intent"] == pi["id"]:
                 sub_of_charge[c["id"]] = inv["parent"]["subscription_details"]["subscription"]
     ok = sorted((c for c in charges if c["status"] == "succeeded"), key=lambda c: c["created"])
-    for a, b in combinations(ok, 2):
-        if (
-            a["customer"] == b["customer"]
-            and a["amount"] == b["amount"]
-            and a["currency"] == b["currency"]
-            and abs(a["created"] - b["created"]) <= settings.double_charge_window_seconds
-        ):
+    window = settings.double_charge_window_seconds
+    for n, a in enumerate(ok):
+        for b in ok[n + 1 :]:
+            if b["created"] - a["created"] > window:
+                break
+            if (a["customer"], a["amount"], a["currency"]) != (
+                b["customer"],
+                b["amount"],
+                b["currency"],
+            ):
+                continue
             covered = (
                 sub_of_charge.get(a["id"]) in dup_subs and sub_of_charge.get(b["id"]) in dup_subs
             )

@@ -25,12 +25,15 @@ def test_malformed_or_undeclared_keys_get_401_without_echoing_the_key(
         assert key not in message
 
 
-def test_declared_keys_replace_the_default_policy(sandbox: Sandbox, acme: dict[str, JSON]) -> None:
+def test_declared_keys_add_to_the_default_policy(sandbox: Sandbox, acme: dict[str, JSON]) -> None:
     sandbox.state.keys.declared = {
         "sk_live_demoKey00000001": None,
         "rk_test_support00000001": frozenset({"rak_customer_read", "rak_charge_write"}),
     }
     sandbox.state.keys.revoked = {"sk_live_oldKey000000001"}
+    # Loading a scenario that declares keys must not lock the demo's own test key out.
+    assert sandbox.stripe_client("sk_test_engine1234").v1.customers.list().data
+    sandbox.state.keys.strict = True
     with pytest.raises(stripe.AuthenticationError):
         sandbox.stripe_client("sk_test_engine1234").v1.customers.list()
     with pytest.raises(stripe.AuthenticationError) as revoked:

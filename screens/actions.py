@@ -1,0 +1,339 @@
+"""The action pane: the recommended plans in the safe order, the highlighted plan's diff, and
+confirm-then-execute with progress and the outcome.
+
+A plan runs at most once per screen: the screen refuses a second press while one is confirming
+or running and after it succeeded, and the session's idempotency keys guard underneath.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from billing_tui.actions import ActionOutcome, Plan
+from billing_tui.classify import Classification
+from screens.confirm import ConfirmScreen
+from widgets.diff import PlanDiff
+
+if TYPE_CHECKING:
+    from billing_tui.session import CaseView, Session
+
+
+class PlanState(StrEnum):
+    READY = "ready"
+    BLOCKED = "blocked"
+    CONFIRMING = "confirming"
+    RUNNING = "running…"
+    SUCCEEDED = "done"
+    FAILED = "failed"
+    NOT_RUN = "not run"
+
+
+#: States in which the plan must not be started again.
+_FINAL = frozenset({PlanState.SUCCEEDED})
+
+UNCLASSIFIED = "classify the case first (the wizard)"
+
+
+class ActionScreen(Screen[bool]):
+    """Pick a plan, see its diff, confirm and run it; dismisses True when anything ran."""
+
+    DEFAULT_CSS = """
+    ActionScreen #actions-title {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        text-style: bold;
+    }
+    ActionScreen #actions-banner {
+        height: auto;
+        padding: 0 1;
+        background: $warning 30%;
+        display: none;
+    }
+    ActionScreen #actions-banner.-shown {
+        display: block;
+    }
+    ActionScreen #plans {
+        height: auto;
+        max-height: 9;
+    }
+    ActionScreen #diff-pane {
+        height: 1fr;
+        border-top: solid $primary;
+    }
+    ActionScreen #outcome {
+        display: none;
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+        border-top: solid $primary;
+    }
+    ActionScreen #outcome.-shown {
+        display: block;
+    }
+    ActionScreen #outcome.-failed {
+        color: $error;
+    }
+    ActionScreen #outcome.-succeeded {
+        color: $success;
+    }
+    """
+
+    BINDINGS = [
+        Binding(
+            "x",
+            "execute",
+            "Run plan",
+            id="actions-execute",
+            tooltip="Confirm and run the highlighted plan (Enter does the same)",
+        ),
+        Binding("j", "cursor_down", "Down", show=False, id="actions-down", tooltip="Next plan"),
+        Binding("k", "cursor_up", "Up", show=False, id="actions-up", tooltip="Previous plan"),
+        Binding(
+            "escape",
+            "leave",
+            "Back",
+            id="actions-back",
+            tooltip="Back to the customer (refused while an action is running)",
+        ),
+    ]
+
+    def __init__(
+        self,
+        session: Session,
+        case_id: str,
+        view: CaseView,
+        classification: Classification | None,
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.case_id = case_id
+        self.view = view
+        self.classification = classification
+        self.live = bool(session.info.live)
+        # Unclassified: plan from the unconfirmed suggestion, so every money mover is blocked
+        # with the classifier's own reason and the safe, non-money steps stay available.
+        basis = classification if classification is not None else session.suggest(view)
+        self.plans: tuple[Plan, ...] = session.plans(view, basis)
+        self.states: list[PlanState] = [
+            PlanState.READY if self._block_reason(plan) is None else PlanState.BLOCKED
+            for plan in self.plans
+        ]
+        self.outcomes: list[str] = ["" for _ in self.plans]
+        self.outcome_objects: list[ActionOutcome | None] = [None for _ in self.plans]
+        self.busy = False
+        self.ran = False
+
+    # ------------------------------------------------------------------ guards
+
+    @property
+    def money_block(self) -> str | None:
+        """Why money-moving plans are disabled on this screen, or None when they may run."""
+        if self.classification is None:
+            return UNCLASSIFIED
+        if not self.classification.ready_for_money:
+            return self.classification.blocked_reason() or UNCLASSIFIED
+        return None
+
+    def _block_reason(self, plan: Plan) -> str | None:
+        if plan.blocked_reason:
+            return plan.blocked_reason
+        if plan.moves_money and self.money_block:
+            return self.money_block
+        return None
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        mode = "LIVE" if self.live else "test"
+        yield Static(
+            f"Actions for case {escape(self.case_id)}  [dim]({mode} mode, safest first)[/]",
+            id="actions-title",
+        )
+        yield Static("", id="actions-banner")
+        yield DataTable(id="plans", cursor_type="row")
+        with VerticalScroll(id="diff-pane"):
+            yield PlanDiff(id="diff")
+        yield Static("", id="outcome")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        banner = self.query_one("#actions-banner", Static)
+        block = self.money_block
+        if block is not None:
+            banner.update(
+                "[b]Money-moving actions are disabled[/] until the case is classified: "
+                f"{escape(block)}."
+            )
+            banner.add_class("-shown")
+        table: DataTable[Text] = self.query_one("#plans", DataTable)
+        table.add_column(Text("#"), key="n")
+        table.add_column(Text("Action"), key="action")
+        table.add_column(Text("State"), key="state")
+        for index, plan in enumerate(self.plans):
+            table.add_row(*self._row(index, plan), key=str(index))
+        if not self.plans:
+            self.query_one("#diff", PlanDiff).update("No actions are recommended for this case.")
+        else:
+            self._show(0)
+        table.focus()
+
+    def _row(self, index: int, plan: Plan) -> tuple[Text, Text, Text]:
+        state = self.states[index]
+        style = "dim" if state == PlanState.BLOCKED else ""
+        state_style = {
+            PlanState.SUCCEEDED: "bold green",
+            PlanState.FAILED: "bold red",
+            PlanState.RUNNING: "bold yellow",
+            PlanState.BLOCKED: "dim",
+        }.get(state, "")
+        return (
+            Text(str(index + 1), style=style),
+            Text(plan.title, style=style),
+            Text(state.value, style=state_style),
+        )
+
+    def _refresh_row(self, index: int) -> None:
+        table: DataTable[Text] = self.query_one("#plans", DataTable)
+        number, title, state = self._row(index, self.plans[index])
+        table.update_cell(str(index), "n", number)
+        table.update_cell(str(index), "action", title)
+        table.update_cell(str(index), "state", state)
+
+    @property
+    def highlighted(self) -> int | None:
+        if not self.plans:
+            return None
+        row = self.query_one("#plans", DataTable).cursor_row
+        return row if 0 <= row < len(self.plans) else None
+
+    def _show(self, index: int) -> None:
+        plan = self.plans[index]
+        diff = self.query_one("#diff", PlanDiff)
+        diff.show(plan, unclassified_block=self.money_block)
+        outcome = self.query_one("#outcome", Static)
+        outcome.set_class(self.states[index] == PlanState.FAILED, "-failed")
+        outcome.set_class(self.states[index] in _FINAL, "-succeeded")
+        outcome.set_class(bool(self.outcomes[index]), "-shown")
+        outcome.update(escape(self.outcomes[index]))
+
+    @on(DataTable.RowHighlighted, "#plans")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.plans):
+            self._show(event.cursor_row)
+
+    @on(DataTable.RowSelected, "#plans")
+    def _selected(self) -> None:
+        self.action_execute()
+
+    # ------------------------------------------------------------------ actions
+
+    def action_cursor_down(self) -> None:
+        self.query_one("#plans", DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one("#plans", DataTable).action_cursor_up()
+
+    def action_leave(self) -> None:
+        if self.busy:
+            self.notify(
+                "An action is running: wait for its outcome before leaving.", severity="warning"
+            )
+            return
+        self.dismiss(self.ran)
+
+    def action_execute(self) -> None:
+        index = self.highlighted
+        if index is None:
+            self.notify("No plan to run.", severity="warning")
+            return
+        plan = self.plans[index]
+        refusal = self._refusal(index, plan)
+        if refusal is not None:
+            self.notify(refusal, title="Not run", severity="warning")
+            return
+        self.busy = True
+        self.states[index] = PlanState.CONFIRMING
+        self._refresh_row(index)
+        self._confirm_and_run(index)
+
+    def _refusal(self, index: int, plan: Plan) -> str | None:
+        if self.busy:
+            return "Another action is being confirmed or is running; wait for its outcome."
+        state = self.states[index]
+        if state in _FINAL:
+            return f"Already done: {self.outcomes[index] or plan.title}"
+        block = self._block_reason(plan)
+        if block is not None:
+            return f"Not possible: {block}"
+        return None
+
+    def _set_state(self, index: int, state: PlanState, message: str) -> None:
+        self.states[index] = state
+        self.outcomes[index] = message
+        self._refresh_row(index)
+        if self.highlighted == index:
+            self._show(index)
+
+    @work(group="execute", exit_on_error=False)
+    async def _confirm_and_run(self, index: int) -> None:
+        plan = self.plans[index]
+        try:
+            confirmed = await self.app.push_screen_wait(ConfirmScreen(plan, live=self.live))
+            if not confirmed:
+                self._set_state(index, PlanState.READY, "Not run: cancelled at the confirmation.")
+                return
+            calls = "; ".join(plan.api_calls) or plan.title
+            self._set_state(index, PlanState.RUNNING, f"Running: {calls} …")
+            self.ran = True
+            try:
+                outcome = await self.session.execute(
+                    self.case_id,
+                    self.view,
+                    plan,
+                    confirmation=plan.confirm_phrase if self.live else None,
+                )
+            except Exception as error:
+                self._set_state(index, PlanState.FAILED, f"Failed: {error}")
+                self.notify(str(error), title="Action failed", severity="error")
+                return
+            self.outcome_objects[index] = outcome
+            state, message = describe_outcome(outcome)
+            self._set_state(index, state, message)
+            self.notify(
+                message,
+                title=plan.title,
+                severity="error" if state == PlanState.FAILED else "information",
+            )
+        finally:
+            self.busy = False
+
+
+def describe_outcome(outcome: ActionOutcome) -> tuple[PlanState, str]:
+    """The plan state and a one-line summary of an outcome (ids, request, portal URL)."""
+    state = {
+        "succeeded": PlanState.SUCCEEDED,
+        "skipped": PlanState.NOT_RUN,
+    }.get(outcome.status, PlanState.FAILED)
+    parts = [{"succeeded": "Succeeded", "skipped": "Not run"}.get(outcome.status, "Failed")]
+    if outcome.replayed:
+        parts.append("already done earlier in this case (recorded result, nothing sent again)")
+    if outcome.message:
+        parts.append(outcome.message)
+    if outcome.stripe_ids:
+        parts.append("Stripe ids: " + ", ".join(outcome.stripe_ids))
+    if outcome.url:
+        parts.append(f"link: {outcome.url}")
+    if outcome.request_id:
+        parts.append(f"request {outcome.request_id}")
+    return state, ". ".join(parts)

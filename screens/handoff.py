@@ -1,0 +1,291 @@
+"""The handoff: six fixed sections, an editable follow-up, one-key copies, and resolving the case.
+
+Sections: CUSTOMER, BILLING STATE, DECISION, ACTION TAKEN, FOLLOW-UP, PRODUCT GAP. The follow-up
+is a TextArea saved to the case log; everything stays selectable on screen, so when no clipboard
+works the operator can still select the text by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TextArea
+
+from billing_tui.handoff import Handoff
+
+if TYPE_CHECKING:
+    from billing_tui.session import CaseView, Session
+
+SECTION_TITLES = (
+    "CUSTOMER",
+    "BILLING STATE",
+    "DECISION",
+    "ACTION TAKEN",
+    "FOLLOW-UP",
+    "PRODUCT GAP",
+)
+
+
+def copy_text(app: App[Any], text: str, what: str) -> str:
+    """Copy ``text`` to every clipboard that works; returns the toast saying where it went."""
+    try:
+        clipboard = importlib.import_module("widgets.clipboard")
+    except ImportError:
+        app.copy_to_clipboard(text)
+        return f"{what}: sent to the terminal clipboard (OSC 52); if pasting fails, select it."
+    return str(clipboard.copy_to_clipboards(app, text, what=what))
+
+
+def with_follow_up(doc: Handoff, follow_up: str) -> Handoff:
+    """The handoff with the operator's edited follow-up in its FOLLOW-UP section."""
+    sections = tuple(
+        (title, follow_up if title == "FOLLOW-UP" else body) for title, body in doc.sections
+    )
+    return replace(doc, sections=sections, follow_up=follow_up)
+
+
+def gap_text(doc: Handoff) -> str:
+    """The product-gap backlog item(s), ready to paste into a tracker."""
+    return "\n\n".join(f"{gap.title}\n\n{gap.body.rstrip()}" for gap in doc.product_gaps)
+
+
+class HandoffScreen(Screen[None]):
+    """Review, edit and copy the handoff of one case; mark it resolved."""
+
+    DEFAULT_CSS = """
+    HandoffScreen #handoff-title {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        text-style: bold;
+    }
+    HandoffScreen #handoff-body {
+        height: 1fr;
+        padding: 0 1;
+    }
+    HandoffScreen .section-title {
+        text-style: bold;
+        color: $accent;
+        margin-top: 1;
+    }
+    HandoffScreen .section-body {
+        height: auto;
+        padding-left: 2;
+    }
+    HandoffScreen #follow-up {
+        height: auto;
+        min-height: 5;
+        max-height: 12;
+        margin-left: 2;
+    }
+    """
+
+    BINDINGS = [
+        Binding(
+            "c",
+            "copy_follow_up",
+            "Copy",
+            id="handoff-copy-follow-up",
+            tooltip="Copy the follow-up text (as edited) to the clipboard",
+        ),
+        Binding(
+            "a",
+            "copy_all",
+            "Copy all",
+            id="handoff-copy-all",
+            tooltip="Copy the whole six-section handoff to the clipboard",
+        ),
+        Binding(
+            "g",
+            "copy_gap",
+            "Copy gap",
+            id="handoff-copy-gap",
+            tooltip="Copy the product-gap backlog item to the clipboard",
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="handoff-edit",
+            tooltip="Edit the follow-up text (escape stops editing)",
+        ),
+        Binding(
+            "ctrl+s",
+            "save",
+            "Save",
+            id="handoff-save",
+            tooltip="Save the follow-up text to the case log",
+            priority=True,
+        ),
+        Binding(
+            "r",
+            "resolve",
+            "Resolve",
+            id="handoff-resolve",
+            tooltip="Save the follow-up and mark the case resolved",
+        ),
+        Binding(
+            "escape",
+            "leave",
+            "Back",
+            id="handoff-back",
+            tooltip="Stop editing, or go back (the follow-up is saved first)",
+        ),
+    ]
+
+    def __init__(self, session: Session, case_id: str, view: CaseView) -> None:
+        super().__init__()
+        self.session = session
+        self.case_id = case_id
+        self.view = view
+        self.doc: Handoff | None = None
+        self.saved_follow_up: str | None = None
+        self.resolved = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Handoff for case {escape(self.case_id)}", id="handoff-title")
+        with VerticalScroll(id="handoff-body"):
+            yield Static("Building the handoff…", id="handoff-loading")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    # ------------------------------------------------------------------ loading
+
+    @work(group="handoff-load", exclusive=True, exit_on_error=False)
+    async def _load(self) -> None:
+        try:
+            doc = await asyncio.to_thread(self.session.handoff, self.case_id, self.view)
+        except Exception as error:
+            self.query_one("#handoff-loading", Static).update(
+                f"[$error]Could not build the handoff:[/] {escape(str(error))}"
+            )
+            return
+        self.doc = doc
+        self.saved_follow_up = doc.follow_up
+        body = self.query_one("#handoff-body", VerticalScroll)
+        await body.remove_children()
+        widgets: list[Static | TextArea] = []
+        for title, text in doc.sections:
+            widgets.append(Static(escape(title), classes="section-title"))
+            if title == "FOLLOW-UP":
+                widgets.append(
+                    TextArea(doc.follow_up, id="follow-up", soft_wrap=True, show_line_numbers=False)
+                )
+            else:
+                widgets.append(Static(escape(text.rstrip()) or "—", classes="section-body"))
+        await body.mount_all(widgets)
+        body.focus()
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def follow_up(self) -> str:
+        """The follow-up as the operator has edited it (the loaded one until then)."""
+        areas = self.query("#follow-up")
+        if areas:
+            area = areas.first()
+            if isinstance(area, TextArea):
+                return area.text
+        return self.doc.follow_up if self.doc is not None else ""
+
+    @property
+    def editing(self) -> bool:
+        return isinstance(self.focused, TextArea)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in {"copy_follow_up", "copy_all", "copy_gap", "edit", "resolve"}:
+            if self.editing:
+                return False  # the letters type into the follow-up while editing
+            if self.doc is None:
+                return None
+            if action == "copy_gap" and not self.doc.product_gaps:
+                return None
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_blur(self) -> None:
+        self.refresh_bindings()
+
+    # ------------------------------------------------------------------ actions
+
+    def _copy(self, text: str, what: str) -> None:
+        self.notify(copy_text(self.app, text, what), title="Copied")
+
+    def action_copy_follow_up(self) -> None:
+        if self.doc is None:
+            return
+        self._copy(self.follow_up, "Follow-up")
+
+    def action_copy_all(self) -> None:
+        if self.doc is None:
+            return
+        self._copy(with_follow_up(self.doc, self.follow_up).text(), "Handoff")
+
+    def action_copy_gap(self) -> None:
+        if self.doc is None:
+            return
+        if not self.doc.product_gaps:
+            self.notify("No product gap on this case.", severity="warning")
+            return
+        self._copy(gap_text(self.doc), "Product gap")
+
+    def action_edit(self) -> None:
+        areas = self.query("#follow-up")
+        if areas:
+            areas.first().focus()
+
+    def action_save(self) -> None:
+        self._save(resolve=False, leave=False)
+
+    def action_resolve(self) -> None:
+        if self.doc is None:
+            return
+        self._save(resolve=True, leave=False)
+
+    def action_leave(self) -> None:
+        if self.editing:
+            self.query_one("#handoff-body", VerticalScroll).focus()
+            return
+        if self.doc is not None and self.follow_up != self.saved_follow_up:
+            self._save(resolve=False, leave=True)
+            return
+        self.dismiss(None)
+
+    @work(group="handoff-save", exclusive=False, exit_on_error=False)
+    async def _save(self, *, resolve: bool, leave: bool) -> None:
+        text = self.follow_up
+        try:
+            if text != self.saved_follow_up:
+                await asyncio.to_thread(self.session.save_follow_up, self.case_id, text)
+                self.saved_follow_up = text
+                if not resolve and not leave:
+                    self.notify("Follow-up saved to the case log.")
+            if resolve:
+                await asyncio.to_thread(self.session.resolve_case, self.case_id)
+                self.resolved = True
+                self.query_one("#handoff-title", Static).update(
+                    f"Handoff for case {escape(self.case_id)}  [$success]resolved[/]"
+                )
+                self.notify("Case marked resolved.", title="Resolved")
+        except Exception as error:
+            self.notify(str(error), title="Could not save", severity="error")
+            return
+        if leave:
+            self.dismiss(None)
+
+    @on(TextArea.Changed, "#follow-up")
+    def _follow_up_edited(self) -> None:
+        self.refresh_bindings()

@@ -1,0 +1,453 @@
+"""The classification wizard: one bucket per case, with evidence, before any money moves.
+
+Steps: 1 the suggested bucket with evidence for and against each bucket; 2 the questions that tell
+the buckets apart (each answer re-runs the suggestion); 3 the contract-shape check (only when the
+classification carries one: interval, quantity, price, period, prorations; must be confirmed);
+4 confirm the suggestion or override it with a bucket and a reason. Finish dismisses with the
+confirmed :class:`Classification`; escape dismisses ``None``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich import box
+from rich.table import Table
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    ContentSwitcher,
+    Footer,
+    Input,
+    RadioButton,
+    RadioSet,
+    Static,
+)
+
+from billing_tui.classify import Answers, Bucket, Classification, ContractCheck, Question
+from widgets.evidence import EvidencePanel, suggestion_line
+
+if TYPE_CHECKING:
+    from billing_tui.session import CaseView, Session
+
+
+STEP_TITLES = {
+    "suggest": "Suggest",
+    "questions": "Questions",
+    "contract": "Contract",
+    "decide": "Decide",
+}
+
+
+def contract_table(contract: ContractCheck) -> Table:
+    """One column per subscription, one row per field the operator must check."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, expand=False)
+    table.add_column("", style="bold", no_wrap=True)
+    for line in contract.lines:
+        table.add_column(line.subscription_id, overflow="fold")
+    rows = (
+        ("Price", [line.price for line in contract.lines]),
+        ("Interval", [line.interval for line in contract.lines]),
+        ("Quantity", [str(line.quantity) for line in contract.lines]),
+        ("Period start", [line.period_start for line in contract.lines]),
+        ("Period end", [line.period_end for line in contract.lines]),
+        ("Prorations", [line.pending_prorations for line in contract.lines]),
+    )
+    for name, values in rows:
+        table.add_row(name, *values)
+    return table
+
+
+class WizardScreen(Screen[Classification | None]):
+    """Classify one case; dismisses with the confirmed classification, or ``None`` on escape."""
+
+    DEFAULT_CSS = """
+    WizardScreen #wizard-steps {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    WizardScreen #wizard-suggestion {
+        height: auto;
+        padding: 0 1;
+        border-bottom: solid $primary;
+    }
+    WizardScreen #wizard-suggestion.-changed {
+        background: $accent 30%;
+    }
+    WizardScreen ContentSwitcher {
+        height: 1fr;
+    }
+    WizardScreen ContentSwitcher > VerticalScroll {
+        height: 1fr;
+        padding: 0 1;
+    }
+    WizardScreen .question-text {
+        margin-top: 1;
+        text-style: bold;
+    }
+    WizardScreen .question-help {
+        color: $text-muted;
+    }
+    WizardScreen RadioSet {
+        width: 100%;
+    }
+    WizardScreen #contract-table {
+        height: auto;
+        margin-bottom: 1;
+    }
+    WizardScreen #decide-reason {
+        margin-top: 1;
+    }
+    WizardScreen #wizard-message {
+        color: $error;
+        height: auto;
+        padding: 0 1;
+        display: none;
+    }
+    WizardScreen #wizard-message.-shown {
+        display: block;
+    }
+    WizardScreen #wizard-nav {
+        height: 1;
+        padding: 0 1;
+        align-horizontal: right;
+    }
+    WizardScreen #wizard-nav Button {
+        margin-left: 2;
+    }
+    """
+
+    BINDINGS = [
+        Binding(
+            "ctrl+b",
+            "back",
+            "Back",
+            id="wizard-back",
+            tooltip="Go to the previous step",
+            priority=True,
+        ),
+        Binding(
+            "ctrl+n", "next", "Next", id="wizard-next", tooltip="Go to the next step", priority=True
+        ),
+        Binding(
+            "ctrl+f",
+            "finish",
+            "Finish",
+            id="wizard-finish",
+            tooltip="Go to the decision; there, confirm the bucket (and contract) and close",
+            priority=True,
+        ),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="wizard-cancel",
+            tooltip="Close the wizard without classifying",
+        ),
+    ]
+
+    step: reactive[int] = reactive(0, bindings=True, init=False)
+    """Index into :attr:`steps`."""
+
+    def __init__(self, session: Session, case_id: str, view: CaseView) -> None:
+        super().__init__()
+        self.session = session
+        self.case_id = case_id
+        self.view = view
+        self.answers = Answers()
+        self.classification: Classification = session.suggest(view, self.answers)
+        self.contract_confirmed = False
+        self.chosen: Bucket | None = None  # an explicit choice on the decide step
+        self._question_ids: tuple[str, ...] = ()
+
+    # ------------------------------------------------------------------ layout
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        if self.classification.contract is None:
+            return ("suggest", "questions", "decide")
+        return ("suggest", "questions", "contract", "decide")
+
+    @property
+    def current_step(self) -> str:
+        return self.steps[min(self.step, len(self.steps) - 1)]
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._steps_markup(), id="wizard-steps")
+        yield Static(suggestion_line(self.classification), id="wizard-suggestion")
+        with ContentSwitcher(initial="suggest"):
+            with VerticalScroll(id="suggest"):
+                yield EvidencePanel(self.classification, id="evidence")
+            yield VerticalScroll(id="questions")
+            with VerticalScroll(id="contract"):
+                yield Static("", id="contract-reasons")
+                yield Static("", id="contract-table")
+                yield Checkbox(
+                    "The contract shape is what the customer meant", id="contract-confirm"
+                )
+            with VerticalScroll(id="decide"):
+                yield Static("", id="decide-intro")
+                yield RadioSet(
+                    *(RadioButton(bucket.label, id=f"bucket-{bucket.value}") for bucket in Bucket),
+                    id="decide-bucket",
+                )
+                yield Input(
+                    placeholder="Reason (required to override the suggestion)",
+                    id="decide-reason",
+                )
+        yield Static("", id="wizard-message")
+        with Horizontal(id="wizard-nav"):
+            yield Button("◀ Back ^b", id="nav-back", compact=True)
+            yield Button("Next ^n ▶", id="nav-next", compact=True)
+            yield Button("Finish ^f", id="nav-finish", compact=True, variant="success")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        await self._rebuild_questions()
+        self._fill_contract()
+        self._sync_decide()
+        self._sync_nav()
+        self.query_one("#suggest", VerticalScroll).focus()
+
+    def _steps_markup(self) -> str:
+        parts: list[str] = []
+        for index, name in enumerate(self.steps):
+            label = f"{index + 1} {STEP_TITLES[name]}"
+            if index == self.step:
+                parts.append(f"[b reverse] {label} [/]")
+            else:
+                parts.append(f"[dim] {label} [/]")
+        return f"Classify {escape(self.case_id)} │" + "›".join(parts)
+
+    # ------------------------------------------------------------------ questions
+
+    async def _rebuild_questions(self) -> None:
+        container = self.query_one("#questions", VerticalScroll)
+        questions = self.classification.questions
+        self._question_ids = tuple(q.id for q in questions)
+        await container.remove_children()
+        if not questions:
+            await container.mount(
+                Static("No questions: the evidence alone decides between the buckets.")
+            )
+            return
+        widgets: list[Static | RadioSet] = []
+        for index, question in enumerate(questions):
+            widgets.append(Static(escape(question.text), classes="question-text"))
+            if question.help:
+                widgets.append(Static(escape(question.help), classes="question-help"))
+            widgets.append(self._question_radio(index, question))
+        await container.mount_all(widgets)
+
+    def _question_radio(self, index: int, question: Question) -> RadioSet:
+        answered = self.answers.get(question.id)
+        buttons = [
+            RadioButton(label, value=(value == answered), name=value)
+            for value, label in question.options
+        ]
+        return RadioSet(*buttons, id=f"question-{index}", name=question.id)
+
+    @on(RadioSet.Changed, "#questions RadioSet")
+    async def _question_answered(self, event: RadioSet.Changed) -> None:
+        question_id = event.radio_set.name
+        value = event.pressed.name
+        if question_id is None or value is None:
+            return
+        answers = self.answers.with_answer(question_id, value)
+        try:
+            suggestion = self.session.suggest(self.view, answers)
+        except ValueError as error:
+            self._refuse(f"That answer was not accepted: {error}")
+            return
+        self.answers = answers
+        before = self.classification
+        self.classification = suggestion
+        self._suggestion_updated(before)
+        if tuple(q.id for q in self.classification.questions) != self._question_ids:
+            await self._rebuild_questions()
+
+    def _suggestion_updated(self, before: Classification) -> None:
+        after = self.classification
+        line = self.query_one("#wizard-suggestion", Static)
+        line.update(suggestion_line(after))
+        self.query_one("#evidence", EvidencePanel).show(after)
+        if before.suggested != after.suggested:
+            old = before.suggested.label if before.suggested else "none"
+            new = after.suggested.label if after.suggested else "none"
+            line.add_class("-changed")
+            self.notify(f"Suggestion changed: {old} → {new}", title="Classification")
+        if before.contract != after.contract:
+            if (before.contract is None) != (after.contract is None):
+                self.query_one("#wizard-steps", Static).update(self._steps_markup())
+            self._fill_contract(reset=True)
+        self._sync_decide()
+        self._sync_nav()
+
+    # ------------------------------------------------------------------ contract
+
+    def _fill_contract(self, *, reset: bool = False) -> None:
+        contract: ContractCheck | None = self.classification.contract
+        reasons = self.query_one("#contract-reasons", Static)
+        table = self.query_one("#contract-table", Static)
+        checkbox = self.query_one("#contract-confirm", Checkbox)
+        if reset and self.contract_confirmed:
+            self.contract_confirmed = False
+            with self.prevent(Checkbox.Changed):
+                checkbox.value = False
+        if contract is None:
+            reasons.update("No contract check needed for this case.")
+            table.update("")
+            checkbox.disabled = True
+            return
+        checkbox.disabled = False
+        why = "; ".join(contract.reasons) or "the case needs it"
+        reasons.update(
+            f"[b]Check the contract shape[/] against what the customer meant to buy, before "
+            f"any money moves ({escape(why)}):"
+        )
+        table.update(contract_table(contract))
+
+    @on(Checkbox.Changed, "#contract-confirm")
+    def _contract_toggled(self, event: Checkbox.Changed) -> None:
+        self.contract_confirmed = event.value
+        self._sync_decide()
+
+    # ------------------------------------------------------------------ decide
+
+    def _sync_decide(self) -> None:
+        suggested = self.classification.suggested
+        chosen = self.chosen or suggested
+        intro: list[str] = []
+        if self.classification.contract is not None:
+            state = "confirmed" if self.contract_confirmed else "[$error]not confirmed yet[/]"
+            intro.append(f"Contract shape: {state}")
+        intro.append("Choose the bucket (the suggested one is preselected):")
+        self.query_one("#decide-intro", Static).update("\n".join(intro))
+        radio = self.query_one("#decide-bucket", RadioSet)
+        with self.prevent(RadioSet.Changed):
+            for bucket in Bucket:
+                button = radio.query_one(f"#bucket-{bucket.value}", RadioButton)
+                tag = " (suggested)" if bucket == suggested else " (override: give a reason)"
+                button.label = bucket.label + tag
+                button.value = bucket == chosen
+
+    @on(RadioSet.Changed, "#decide-bucket")
+    def _bucket_chosen(self, event: RadioSet.Changed) -> None:
+        button_id = event.pressed.id or ""
+        self.chosen = Bucket(button_id.removeprefix("bucket-"))
+        self._say("")
+
+    # ------------------------------------------------------------------ navigation
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return None if self.step == 0 else True
+        if action == "next":
+            return None if self.step >= len(self.steps) - 1 else True
+        return True
+
+    def watch_step(self) -> None:
+        self.query_one(ContentSwitcher).current = self.current_step
+        self.query_one("#wizard-steps", Static).update(self._steps_markup())
+        self._sync_nav()
+        self._focus_step()
+
+    def _sync_nav(self) -> None:
+        last = len(self.steps) - 1
+        self.query_one("#nav-back", Button).disabled = self.step == 0
+        self.query_one("#nav-next", Button).disabled = self.step >= last
+
+    def _focus_step(self) -> None:
+        name = self.current_step
+        target = {
+            "suggest": "#suggest",
+            "questions": "#questions RadioSet",
+            "contract": "#contract-confirm",
+            "decide": "#decide-bucket",
+        }[name]
+        found = self.query(target)
+        if found:
+            found.first().focus()
+        else:
+            self.query_one(f"#{name}").focus()
+
+    def _go_to(self, name: str) -> None:
+        if name in self.steps:
+            self.step = self.steps.index(name)
+
+    def action_back(self) -> None:
+        self._say("")
+        if self.step > 0:
+            self.step -= 1
+
+    def action_next(self) -> None:
+        self._say("")
+        if self.step < len(self.steps) - 1:
+            self.step += 1
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _say(self, message: str) -> None:
+        widget = self.query_one("#wizard-message", Static)
+        widget.update(escape(message))
+        widget.set_class(bool(message), "-shown")
+
+    def _refuse(self, message: str) -> None:
+        self._say(message)
+        self.notify(message, title="Cannot finish", severity="error")
+
+    def action_finish(self) -> None:
+        if self.current_step != "decide":
+            self._go_to("decide")
+            return
+        current = self.classification
+        chosen = self.chosen or current.suggested
+        reason = self.query_one("#decide-reason", Input).value.strip() or None
+        if chosen is None:
+            self._refuse("Nothing was suggested: choose a bucket and give a reason.")
+            return
+        overriding = chosen != current.suggested
+        if overriding and reason is None:
+            self._refuse(
+                f"Overriding the suggestion with {chosen.label} needs a reason: "
+                "type why in the Reason box."
+            )
+            self.query_one("#decide-reason", Input).focus()
+            return
+        if current.contract is not None and not self.contract_confirmed:
+            self._refuse("Confirm the contract shape first (step 3: tick the checkbox).")
+            self._go_to("contract")
+            return
+        try:
+            result = current.confirm(chosen, reason if overriding else None)
+        except ValueError as error:
+            self._refuse(str(error))
+            return
+        if result.contract is not None:
+            result = result.confirm_contract()
+        self.dismiss(result)
+
+    @on(Button.Pressed, "#nav-back")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    @on(Button.Pressed, "#nav-next")
+    def _next_pressed(self) -> None:
+        self.action_next()
+
+    @on(Button.Pressed, "#nav-finish")
+    def _finish_pressed(self) -> None:
+        self.action_finish()
+
+    @on(Input.Submitted, "#decide-reason")
+    def _reason_submitted(self) -> None:
+        self.action_finish()
