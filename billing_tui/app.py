@@ -246,14 +246,9 @@ class BillingApp(App[None]):
             self.screen.action_focus_input()
 
     def action_cases(self) -> None:
-        try:
-            module = importlib.import_module("screens.cases")
-        except ModuleNotFoundError as error:
-            if error.name != "screens.cases":
-                raise
-            self.notify("The case browser is not available yet.", severity="warning")
-            return
-        screen = module.CasesScreen(self.session, reconciled=self.reconciled)
+        from screens.cases import CasesScreen  # the flow screens load on first use
+
+        screen = CasesScreen(self.session, reconciled=self.reconciled)
         self.push_screen(screen, self._case_chosen)
 
     def _case_chosen(self, record: CaseRecord | None) -> None:

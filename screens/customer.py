@@ -8,10 +8,9 @@ the flow part of the workstation and are imported when first used.
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -326,17 +325,6 @@ def dashboard_url(object_id: str, *, live: bool, customer_id: str) -> str:
 NOT_CLASSIFIED = "Money-moving actions are disabled until the case is classified — press c."
 
 
-def _flow_screen(module: str, name: str) -> Any | None:
-    """A screen class from the flow part of the workstation, or None if it is not installed."""
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as error:
-        if error.name == module:
-            return None
-        raise
-    return getattr(loaded, name, None)
-
-
 def last_query(case: CaseRecord) -> str:
     """What the operator last searched to reach this case."""
     return case.queries[-1] if case.queries else ""
@@ -588,11 +576,9 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
     # ------------------------------------------------------------------ the flow
 
     def action_classify(self) -> None:
-        wizard = _flow_screen("screens.wizard", "WizardScreen")
-        if wizard is None:
-            self.notify("The classification wizard is not available yet.", severity="warning")
-            return
-        self.app.push_screen(wizard(self.session, self.case.id, self.view), self._classified)
+        from screens.wizard import WizardScreen  # the flow screens load on first use
+
+        self.app.push_screen(WizardScreen(self.session, self.case.id, self.view), self._classified)
 
     def _classified(self, result: Classification | None) -> None:
         if result is None:
@@ -606,11 +592,9 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
         self._update_status()
 
     def action_act(self) -> None:
-        actions = _flow_screen("screens.actions", "ActionScreen")
-        if actions is None:
-            self.notify("The action pane is not available yet.", severity="warning")
-            return
-        screen = actions(self.session, self.case.id, self.view, self.classification)
+        from screens.actions import ActionScreen
+
+        screen = ActionScreen(self.session, self.case.id, self.view, self.classification)
         self.app.push_screen(screen, self._acted)
 
     def _acted(self, ran: bool | None) -> None:
@@ -618,8 +602,6 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
             self.refresh_view()
 
     def action_handoff(self) -> None:
-        handoff = _flow_screen("screens.handoff", "HandoffScreen")
-        if handoff is None:
-            self.notify("The handoff screen is not available yet.", severity="warning")
-            return
-        self.app.push_screen(handoff(self.session, self.case.id, self.view))
+        from screens.handoff import HandoffScreen
+
+        self.app.push_screen(HandoffScreen(self.session, self.case.id, self.view))

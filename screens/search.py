@@ -118,7 +118,10 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             self.lookup(self.start_query)
 
     def on_screen_resume(self) -> None:
+        """Back from a customer: the case list and the results may have changed (actions)."""
         self.load_cases()
+        if self.resolution is not None:
+            self.lookup(self.resolution.query)
 
     # ------------------------------------------------------------------ typing
 

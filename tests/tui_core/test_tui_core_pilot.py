@@ -283,3 +283,16 @@ async def test_a_malformed_id_is_refused_with_a_reason(app: BillingApp) -> None:
         message = app.screen.query_one("#message", Static)
         assert message.has_class("-error")
         assert "cus_x" in str(message.render())
+
+
+async def test_results_are_read_again_after_returning_from_the_customer(
+    app: BillingApp, session: Session
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_duplicate_checkout(pilot)
+        # the account changed meanwhile (an action): the duplicate is canceled
+        await session.gateway.cancel_subscription(DUPLICATE_SUBS[1])
+        await pilot.press("escape")
+        await settle(pilot)
+        results = app.screen.query_one("#results", IdTable)
+        assert str(results.get_row(DUPLICATE_CUSTOMER)[RESULT_LIVE_SUBS]) == "1"
