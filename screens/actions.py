@@ -176,17 +176,33 @@ class ActionScreen(Screen[bool]):
                 f"{escape(block)}."
             )
             banner.add_class("-shown")
-        table: DataTable[Text] = self.query_one("#plans", DataTable)
-        table.add_column(Text("#"), key="n")
-        table.add_column(Text("Action"), key="action")
-        table.add_column(Text("State"), key="state")
-        for index, plan in enumerate(self.plans):
-            table.add_row(*self._row(index, plan), key=str(index))
+        self._build_table()
         if not self.plans:
             self.query_one("#diff", PlanDiff).update("No actions are recommended for this case.")
         else:
             self._show(0)
-        table.focus()
+        self.query_one("#plans", DataTable).focus()
+
+    def _title_width(self) -> int:
+        """The Action column's width: what the screen leaves after # and State (min 20)."""
+        return max(20, self.size.width - 2 - 10 - 6 - 2)
+
+    def _build_table(self) -> None:
+        """(Re)build the plan table so each title fits the screen; the diff shows it whole."""
+        table: DataTable[Text] = self.query_one("#plans", DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        table.add_column(Text("#"), key="n", width=2)
+        table.add_column(Text("State"), key="state", width=10)
+        table.add_column(Text("Action"), key="action", width=self._title_width())
+        for index, plan in enumerate(self.plans):
+            table.add_row(*self._row(index, plan), key=str(index))
+        if self.plans:
+            table.move_cursor(row=min(max(row, 0), len(self.plans) - 1))
+
+    def on_resize(self) -> None:
+        if self.plans:
+            self._build_table()
 
     def _row(self, index: int, plan: Plan) -> tuple[Text, Text, Text]:
         state = self.states[index]
@@ -197,15 +213,17 @@ class ActionScreen(Screen[bool]):
             PlanState.RUNNING: "bold yellow",
             PlanState.BLOCKED: "dim",
         }.get(state, "")
+        title = Text(plan.title, style=style, no_wrap=True, overflow="ellipsis")
+        title.truncate(self._title_width(), overflow="ellipsis")
         return (
             Text(str(index + 1), style=style),
-            Text(plan.title, style=style),
             Text(state.value, style=state_style),
+            title,
         )
 
     def _refresh_row(self, index: int) -> None:
         table: DataTable[Text] = self.query_one("#plans", DataTable)
-        number, title, state = self._row(index, self.plans[index])
+        number, state, title = self._row(index, self.plans[index])
         table.update_cell(str(index), "n", number)
         table.update_cell(str(index), "action", title)
         table.update_cell(str(index), "state", state)

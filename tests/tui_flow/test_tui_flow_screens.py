@@ -22,7 +22,6 @@ from tests.tui_flow.flow_fixtures import (
     REFUND_PLAN,
     FixedCasesSession,
     FixedHandoffSession,
-    FixedInfo,
     FixedOutcome,
     FixedSession,
     Host,
@@ -84,19 +83,6 @@ async def test_contract_step_must_be_confirmed_before_finish() -> None:
         assert result.contract is not None
         assert result.contract.confirmed
         assert result.ready_for_money
-
-
-async def test_wizard_without_contract_has_no_contract_step() -> None:
-    app = Host(WizardScreen(FixedSession(), "case_1", None))
-    async with app.run_test() as pilot:
-        screen = app.screen
-        assert isinstance(screen, WizardScreen)
-        assert "contract" not in screen.steps
-        await pilot.press("ctrl+n", "ctrl+n", "ctrl+f")
-        await pilot.pause()
-        (result,) = app.results
-        assert result.final == Bucket.DUPLICATE_PERSONAL
-        assert not result.overridden
 
 
 async def test_override_without_a_reason_is_refused() -> None:
@@ -266,20 +252,6 @@ async def test_blocked_plan_shows_its_reason() -> None:
         await pilot.pause()
         diff = widget_text(screen.query_one("#diff"))
         assert "Not possible: the charge is disputed" in diff
-
-
-async def test_live_mode_passes_the_confirm_phrase() -> None:
-    session = FixedSession(info=FixedInfo("live"))
-    app = Host(ActionScreen(session, "case_1", None, fixed_classification().confirm()))
-    async with app.run_test() as pilot:
-        await pilot.press("j", "j", "x", "y")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)  # y alone does not confirm
-        app.screen.query_one("#phrase", Input).focus()
-        await pilot.press(*"19.00", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert session.executed == [(REFUND_PLAN, "19.00")]
 
 
 # ---------------------------------------------------------------------------- handoff
