@@ -6,6 +6,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from billing_tui.actions import Plan
@@ -19,6 +22,7 @@ from tests.tui_flow.flow_fixtures import (
     CANCEL_PLAN,
     FIXED_CASES,
     FOLLOW_UP,
+    PORTAL_PLAN,
     REFUND_PLAN,
     FixedCasesSession,
     FixedHandoffSession,
@@ -315,3 +319,24 @@ async def test_cases_filter_search_and_open() -> None:
         await pilot.press("enter", "enter")
         await pilot.pause()
         assert [r.id for r in app.results] == [FIXED_CASES[2].id]
+
+
+async def test_live_portal_link_needs_no_phrase() -> None:
+    app = Host(ConfirmScreen(PORTAL_PLAN, live=True))
+    async with app.run_test() as pilot:
+        assert not app.screen.query("#phrase")
+        assert "LIVE MODE" in widget_text(app.screen.query_one("#live-banner"))
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.results == [True]
+
+
+@pytest.mark.parametrize(
+    "screen_class", [WizardScreen, ActionScreen, ConfirmScreen, HandoffScreen, CasesScreen]
+)
+def test_every_binding_has_an_id_a_label_and_a_tooltip(screen_class: type[Screen[Any]]) -> None:
+    for binding in screen_class.BINDINGS:
+        assert isinstance(binding, Binding)
+        assert binding.id, binding
+        assert binding.description, binding
+        assert binding.tooltip, binding
