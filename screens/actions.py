@@ -7,6 +7,7 @@ or running and after it succeeded, and the session's idempotency keys guard unde
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.worker import WorkerFailed
 
 from billing_tui.actions import ActionOutcome, Plan
 from billing_tui.classify import Classification
@@ -314,16 +316,24 @@ class ActionScreen(Screen[bool]):
             calls = "; ".join(plan.api_calls) or plan.title
             self._set_state(index, PlanState.RUNNING, f"Running: {calls} …")
             self.ran = True
-            try:
-                outcome = await self.session.execute(
+            # The call runs in an App worker, shielded: leaving or closing this screen mid-call
+            # (a global key pops it) must not cancel a refund half-way; the case log records it.
+            execution = self.app.run_worker(
+                self.session.execute(
                     self.case_id,
                     self.view,
                     plan,
                     confirmation=plan.confirm_phrase if self.live else None,
-                )
-            except Exception as error:
-                self._set_state(index, PlanState.FAILED, f"Failed: {error}")
-                self.notify(str(error), title="Action failed", severity="error")
+                ),
+                group="execute",
+                description=f"running: {plan.title}",
+                exit_on_error=False,
+            )
+            try:
+                outcome = await asyncio.shield(execution.wait())
+            except WorkerFailed as failure:
+                # The App reports the failed worker (one place for errors); the pane says it too.
+                self._set_state(index, PlanState.FAILED, f"Failed: {failure.error}")
                 return
             self.outcome_objects[index] = outcome
             state, message = describe_outcome(outcome)

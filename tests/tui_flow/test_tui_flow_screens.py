@@ -201,12 +201,14 @@ async def test_a_plan_runs_once_and_a_second_press_is_refused() -> None:
 @dataclass
 class SlowSession(FixedSession):
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: list[Plan] = field(default_factory=list)
 
     async def execute(
         self, case_id: str, view: Any, plan: Plan, confirmation: str | None = None
     ) -> FixedOutcome:
         self.executed.append((plan, confirmation))
         await self.release.wait()
+        self.finished.append(plan)
         return FixedOutcome(plan, "succeeded", "done")
 
 
@@ -231,6 +233,20 @@ async def test_presses_while_running_do_not_start_anything() -> None:
         await pilot.pause()
         assert [plan for plan, _ in session.executed] == [CANCEL_PLAN]
         assert screen.states[1] == PlanState.SUCCEEDED
+
+
+async def test_closing_the_pane_mid_call_does_not_cancel_the_call() -> None:
+    session = SlowSession()
+    app = Host(ActionScreen(session, "case_1", None, fixed_classification().confirm()))
+    async with app.run_test() as pilot:
+        await pilot.press("j", "j", "x", "y")
+        await pilot.pause()
+        assert [plan for plan, _ in session.executed] == [REFUND_PLAN]
+        app.pop_screen()  # e.g. a global "back to search" key
+        await pilot.pause()
+        session.release.set()
+        await app.workers.wait_for_complete()
+        assert session.finished == [REFUND_PLAN]
 
 
 async def test_unclassified_case_disables_money_moving_plans() -> None:
