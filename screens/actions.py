@@ -319,12 +319,7 @@ class ActionScreen(Screen[bool]):
             # The call runs in an App worker, shielded: leaving or closing this screen mid-call
             # (a global key pops it) must not cancel a refund half-way; the case log records it.
             execution = self.app.run_worker(
-                self.session.execute(
-                    self.case_id,
-                    self.view,
-                    plan,
-                    confirmation=plan.confirm_phrase if self.live else None,
-                ),
+                self._execute(plan),
                 group="execute",
                 description=f"running: {plan.title}",
                 exit_on_error=False,
@@ -345,6 +340,22 @@ class ActionScreen(Screen[bool]):
             )
         finally:
             self.busy = False
+
+    async def _execute(self, plan: Plan) -> ActionOutcome:
+        outcome = await self.session.execute(
+            self.case_id,
+            self.view,
+            plan,
+            confirmation=plan.confirm_phrase if self.live else None,
+        )
+        if not self.is_attached:  # the pane was closed mid-call: say how it ended anyway
+            state, message = describe_outcome(outcome)
+            self.app.notify(
+                message,
+                title=plan.title,
+                severity="error" if state == PlanState.FAILED else "information",
+            )
+        return outcome
 
 
 def describe_outcome(outcome: ActionOutcome) -> tuple[PlanState, str]:

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from textual.binding import Binding
+from textual.message import Message
+from textual.notifications import Notify
 from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
@@ -238,7 +240,8 @@ async def test_presses_while_running_do_not_start_anything() -> None:
 async def test_closing_the_pane_mid_call_does_not_cancel_the_call() -> None:
     session = SlowSession()
     app = Host(ActionScreen(session, "case_1", None, fixed_classification().confirm()))
-    async with app.run_test() as pilot:
+    messages: list[Message] = []
+    async with app.run_test(message_hook=messages.append) as pilot:
         await pilot.press("j", "j", "x", "y")
         await pilot.pause()
         assert [plan for plan, _ in session.executed] == [REFUND_PLAN]
@@ -247,6 +250,8 @@ async def test_closing_the_pane_mid_call_does_not_cancel_the_call() -> None:
         session.release.set()
         await app.workers.wait_for_complete()
         assert session.finished == [REFUND_PLAN]
+        toasts = [m.notification.message for m in messages if isinstance(m, Notify)]
+        assert any(t.startswith("Succeeded") for t in toasts)  # said, though the pane is gone
 
 
 async def test_unclassified_case_disables_money_moving_plans() -> None:
