@@ -34,6 +34,12 @@ async def settle(pilot: Pilot[Any]) -> None:
         for screen in pilot.app.screen_stack:
             await screen.workers.wait_for_complete()
         await pilot.pause()
+    # DataTable sizes auto-width columns on a later refresh than the one that adds the rows:
+    # let that happen before anything reads the screen.
+    for table in pilot.app.screen.query(IdTable):
+        table.refresh(layout=True)
+    await pilot.pause(0.05)
+    await pilot.pause()
 
 
 async def open_plans(pilot: Pilot[Any]) -> PlansScreen:
