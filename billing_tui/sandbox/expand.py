@@ -261,7 +261,7 @@ def includable_items(query: Query) -> Callable[[str, str, JSON], list[JSON]]:
             return [
                 s
                 for s in query.by("subscription", "customer", obj["id"])
-                if s.get("status") not in ("canceled", "incomplete_expired")
+                if s.get("status") != "canceled"
             ]
         return []
 

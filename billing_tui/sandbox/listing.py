@@ -209,7 +209,9 @@ SPECS: dict[str, ListSpec] = {
         },
         indexed={"customer": "customer"},
         defaults={
-            "status": lambda obj: obj.get("status") not in ("canceled", "incomplete_expired")
+            # "If no value is supplied, all subscriptions that have not been canceled are
+            # returned" (incomplete_expired ones included).
+            "status": lambda obj: obj.get("status") != "canceled"
         },
     ),
     "invoices": ListSpec(

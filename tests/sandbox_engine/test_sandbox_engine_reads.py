@@ -103,6 +103,13 @@ def test_subscription_status_filter_defaults_to_not_canceled(
     assert {s.id for s in every.data} == {acme["sub"]["id"], gone["id"]}
     ended = client.v1.subscriptions.list({**params, "status": "ended"})
     assert [s.id for s in ended.data] == [gone["id"]]
+    expired = world.subscription(
+        acme["jane"], acme["price"], status="incomplete_expired", created=NOW - 50
+    )
+    default = client.v1.subscriptions.list(params)
+    assert [s.id for s in default.data] == [expired["id"], acme["sub"]["id"]]
+    ended = client.v1.subscriptions.list({**params, "status": "ended"})
+    assert [s.id for s in ended.data] == [expired["id"], gone["id"]]
     by_price = client.v1.subscriptions.list({"price": acme["price"]["id"], "status": "canceled"})
     assert [s.id for s in by_price.data] == [gone["id"]]
     with pytest.raises(stripe.InvalidRequestError) as info:
