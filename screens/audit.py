@@ -27,9 +27,9 @@ def finding_row(index: int, finding: DuplicateFinding) -> Row:
         f"finding-{index}",
         (
             finding.code.replace("_", " "),
+            stake,
             ", ".join(finding.customer_ids),
             ", ".join(finding.subscription_ids) or "—",
-            stake,
             finding.detail,
         ),
     )
@@ -65,7 +65,7 @@ class AuditScreen(ReportsWorkerFailures, Screen[None]):
             id="summary",
             markup=False,
         )
-        yield IdTable(("Finding", "Customers", "Subscriptions", "At stake", "Detail"), id="table")
+        yield IdTable(("Finding", "At stake", "Customers", "Subscriptions", "Detail"), id="table")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -106,7 +106,8 @@ class PlansScreen(ReportsWorkerFailures, Screen[None]):
             f"({report.live_subscriptions} live) · MRR {mrr} · "
             f"{len(report.duplicates)} duplicate findings (d)\n{source}"
         )
-        biggest = max((p.mrr.amount for p in report.plan_mix), default=0)
+        # Bars show each price's share of its own currency's MRR: amounts in different
+        # currencies are never compared.
         self.query_one("#mix-table", IdTable).set_rows(
             Row(
                 p.price_id,
@@ -118,7 +119,7 @@ class PlansScreen(ReportsWorkerFailures, Screen[None]):
                     str(p.seats),
                     p.mrr.format(),
                     f"{p.share:.0%}",
-                    bar(p.mrr.amount, biggest),
+                    bar(round(p.share * 1000), 1000),
                 ),
             )
             for p in report.plan_mix
