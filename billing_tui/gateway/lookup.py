@@ -75,6 +75,7 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
             notes.append(SEARCH_LAG_NOTE)
             if not candidates:
                 raise email_not_found(query)
+            self._remember_customers(c.customer for c in candidates)
             await self._round_one(op, tuple(c.customer.id for c in candidates), raw)
         elif kind is IdentifierKind.CUSTOMER:
             await self._round_one(op, (query,), raw)
@@ -95,6 +96,7 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
                 candidates = await self._by_github(op, github_username(query), notes)
             else:
                 candidates = await self._by_name(op, query, notes)
+            self._remember_customers(c.customer for c in candidates)
             if len(candidates) == 1:
                 await self._snapshot_with_same_email(op, candidates, notes, raw)
             elif _one_person(candidates):
@@ -133,6 +135,7 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
             await self._load_more(op, candidates, raw)
 
     async def _load_more(self, op: Operation, candidates: list[Candidate], raw: _Raw) -> None:
+        self._remember_customers(c.customer for c in candidates)
         extra = tuple(c.customer.id for c in candidates if c.customer.id not in raw.customers)
         if extra:
             await self._round_one(op, extra, raw, shared=False)

@@ -114,6 +114,7 @@ class ResolveMixin(GatewayBase):
                 candidates = await self._with_same_email(op, candidates, notes)
         else:
             candidates = await self._by_name(op, query, notes)
+        self._remember_customers(c.customer for c in candidates)
         return Resolution(
             query=query,
             kind=kind,

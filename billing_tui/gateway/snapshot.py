@@ -91,15 +91,21 @@ class SnapshotMixin(GatewayBase):
                 {},
                 not_found=f"No such customer: {cid}",
             )
+            since = self._customer_created.get(cid)
             tasks[f"subscriptions:{cid}"] = op.list_fast(
-                wire.lister(client, "/v1/subscriptions"), {"customer": cid, "status": "all"}
+                wire.lister(client, "/v1/subscriptions"),
+                {"customer": cid, "status": "all"},
+                since=since,
             )
             tasks[f"invoices:{cid}"] = op.list_fast(
                 wire.lister(client, "/v1/invoices"),
                 {"customer": cid, "expand": ["data.payments"]},
+                since=since,
             )
             tasks[f"charges:{cid}"] = op.list_fast(
-                wire.lister(client, "/v1/charges"), {"customer": cid, "expand": ["data.refunds"]}
+                wire.lister(client, "/v1/charges"),
+                {"customer": cid, "expand": ["data.refunds"]},
+                since=since,
             )
             tasks[f"payment_methods:{cid}"] = op.list_all(
                 wire.lister(client, wire.path("customers", cid, "payment_methods")), {}
