@@ -382,6 +382,8 @@ def render_text(report: dict[str, Any]) -> str:
         lines.append(
             f"  [{a['severity']}] {a['code']}: {a['title']}" + (f"  ({refs})" if refs else "")
         )
+        if a["detail"]:
+            lines.append(f"      {a['detail']}")
     portal = report["portal"]
     lines.append("")
     if not report["portal_known"]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import stripe
 
 from billing_tui.gateway.client import Operation
-from billing_tui.model import CustomerSnapshot, PortalConfiguration
+from billing_tui.model import Customer, CustomerSnapshot, PortalConfiguration
 from billing_tui.settings import DEFAULT_SETTINGS, Settings
 
 #: How long a snapshot loaded by ``resolve()`` may stand in for the ``snapshot()`` that
@@ -36,6 +37,8 @@ class GatewayBase:
         #: ``resolve()`` of an id loads the snapshot alongside (see gateway/lookup.py); the
         #: next ``snapshot()`` of the same customers, within PREFETCH_SECONDS, takes it once.
         self._prefetch_enabled = prefetch
+        #: Customer id -> creation time, as seen: bounds how far back long lists are sharded.
+        self._customer_created: dict[str, int] = {}
         self._prefetched: tuple[frozenset[str], float, CustomerSnapshot] | None = None
 
     def __repr__(self) -> str:  # never show the client (it holds the key)
@@ -60,6 +63,10 @@ class GatewayBase:
         if key != frozenset(ids) or time.monotonic() - at > PREFETCH_SECONDS:
             return None
         return snapshot
+
+    def _remember_customers(self, customers: Iterable[Customer]) -> None:
+        for customer in customers:
+            self._customer_created[customer.id] = int(customer.created.timestamp())
 
     def forget_portal(self) -> None:
         """Drop the cached portal configurations (the next snapshot re-reads them)."""

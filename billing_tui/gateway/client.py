@@ -180,12 +180,16 @@ class Operation:
         params: dict[str, Any],
         *args: Any,
         shards: int = 12,
+        since: int | None = None,
     ) -> tuple[list[Any], bool]:
         """Like :meth:`list_all` for lists filterable by ``created`` (newest first), but a long
         list is not paged one cursor at a time: after the first page, the older objects are
         fetched in ``created`` shards concurrently (each sized to hold about half a page at the
         first page's density; the last shard is open-ended), then deduplicated by id. A long
-        history costs ~2 rounds instead of one per 100 objects."""
+        history costs ~2 rounds instead of one per 100 objects.
+
+        ``since`` (e.g. the customer's creation time) bounds how far back shards are laid out,
+        so a list just over one page costs one more request, not ``shards``."""
         first = await self.call(fn, *args, {"limit": self.settings.page_size, **params})
         items = list(first.data)
         if not first.has_more or not items:
@@ -194,8 +198,9 @@ class Operation:
         width = max((newest - oldest) // 2, 1)
         ranges: list[tuple[int | None, int]] = []
         hi = oldest + 1  # inclusive of the first page's oldest second: ties are deduplicated
+        floor = max(since or 0, 0)
         for _ in range(max(shards - 1, 0)):
-            if hi - width <= 0:
+            if hi - width <= floor:
                 break
             ranges.append((hi - width, hi))
             hi -= width

@@ -22,15 +22,15 @@ from dataclasses import dataclass
 from billing_tui.gateway import convert
 from billing_tui.gateway.client import Operation
 from billing_tui.gateway.resolve import (
-    _ID_NOUN,
+    ID_NOUN,
     SEARCH_LAG_NOTE,
     ResolveMixin,
-    _add_same_email,
+    add_same_email,
     classify_text,
     email_not_found,
 )
 from billing_tui.gateway.results import Candidate, Resolution, normalise_email
-from billing_tui.gateway.snapshot import SnapshotMixin, _Raw
+from billing_tui.gateway.snapshot import RawParts, SnapshotMixin
 from billing_tui.identify import IdentifierKind, github_username
 from billing_tui.model import CustomerSnapshot, RequestStats
 
@@ -67,7 +67,7 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
         query, kind = classify_text(text)
         op = self._op()
         notes: list[str] = []
-        raw = _Raw()
+        raw = RawParts()
         object_id: str | None = None
         candidates: list[Candidate]
         if kind is IdentifierKind.EMAIL:
@@ -75,6 +75,7 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
             notes.append(SEARCH_LAG_NOTE)
             if not candidates:
                 raise email_not_found(query)
+            self._remember_customers(c.customer for c in candidates)
             await self._round_one(op, tuple(c.customer.id for c in candidates), raw)
         elif kind is IdentifierKind.CUSTOMER:
             await self._round_one(op, (query,), raw)
@@ -84,17 +85,18 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
             candidates = [Candidate(cust, "customer id")]
             if cust.email:
                 others = await self._by_email(op, cust.email, notes, strict=False)
-                candidates = _add_same_email(candidates, others, notes)
+                candidates = add_same_email(candidates, others, notes)
                 await self._load_more(op, candidates, raw)
         else:
-            if kind in _ID_NOUN:
+            if kind in ID_NOUN:
                 cust = await self._customer_of(op, kind, query)
                 object_id = query
-                candidates = [Candidate(cust, f"owner of {_ID_NOUN[kind]} {query}")]
+                candidates = [Candidate(cust, f"owner of {ID_NOUN[kind]} {query}")]
             elif kind is IdentifierKind.GITHUB:
                 candidates = await self._by_github(op, github_username(query), notes)
             else:
                 candidates = await self._by_name(op, query, notes)
+            self._remember_customers(c.customer for c in candidates)
             if len(candidates) == 1:
                 await self._snapshot_with_same_email(op, candidates, notes, raw)
             elif _one_person(candidates):
@@ -114,7 +116,7 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
         return Lookup(resolution, snapshot, stats)
 
     async def _snapshot_with_same_email(
-        self, op: Operation, candidates: list[Candidate], notes: list[str], raw: _Raw
+        self, op: Operation, candidates: list[Candidate], notes: list[str], raw: RawParts
     ) -> None:
         """One round: the single candidate's snapshot and the search for others sharing its
         email; then the others' snapshots (only if there are any). Extends ``candidates``."""
@@ -129,10 +131,11 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
             others = self._email_candidates(
                 email_results, first.email, notes, strict=False, prefix="email:"
             )
-            candidates[:] = _add_same_email(candidates, others, notes)
+            candidates[:] = add_same_email(candidates, others, notes)
             await self._load_more(op, candidates, raw)
 
-    async def _load_more(self, op: Operation, candidates: list[Candidate], raw: _Raw) -> None:
+    async def _load_more(self, op: Operation, candidates: list[Candidate], raw: RawParts) -> None:
+        self._remember_customers(c.customer for c in candidates)
         extra = tuple(c.customer.id for c in candidates if c.customer.id not in raw.customers)
         if extra:
             await self._round_one(op, extra, raw, shared=False)

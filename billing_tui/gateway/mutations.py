@@ -86,6 +86,7 @@ class MutationsMixin(GatewayBase):
             params["amount"] = amount
         if reason is not None:
             params["reason"] = reason
+        self._prefetched = None  # a snapshot read before this change is stale now
         op = self._op()
         obj = await op.call(
             self.v1.refunds.create_async,
@@ -110,6 +111,7 @@ class MutationsMixin(GatewayBase):
         params: dict[str, Any] = {"invoice_now": invoice_now, "prorate": prorate}
         if comment:
             params["cancellation_details"] = {"comment": comment}
+        self._prefetched = None  # a snapshot read before this change is stale now
         op = self._op()
         try:
             obj = await op.call(self.v1.subscriptions.cancel_async, sub_id, params)
@@ -161,6 +163,7 @@ class MutationsMixin(GatewayBase):
         if quantity is not None and quantity < 1:
             raise ValueError("quantity must be at least 1")
         params: dict[str, Any] = {}
+        self._prefetched = None  # a snapshot read before this change is stale now
         op = self._op()
         if cancel_at_period_end is not None:
             params["cancel_at_period_end"] = cancel_at_period_end
@@ -223,6 +226,7 @@ class MutationsMixin(GatewayBase):
                     raise ValueError(f"the {flow_type} flow needs a subscription id")
                 flow[flow_type] = {"subscription": subscription_id}
             params["flow_data"] = flow
+        self._prefetched = None  # a snapshot read before this change is stale now
         op = self._op()
         obj = await op.call(
             self.v1.billing_portal.sessions.create_async,
@@ -245,6 +249,7 @@ class MutationsMixin(GatewayBase):
         self, invoice_id: str, *, idempotency_key: str
     ) -> MutationResult[Invoice]:
         """Retry collecting an open invoice now (a declined card raises ``CardDeclined``)."""
+        self._prefetched = None  # a snapshot read before this change is stale now
         op = self._op()
         obj = await op.call(
             self.v1.invoices.pay_async,

@@ -16,7 +16,13 @@ from billing_tui.gateway.errors import (
     NotFound,
 )
 from billing_tui.gateway.results import Candidate, Resolution, normalise_email
-from billing_tui.identify import IdentifierKind, detect_kind, github_username, normalise
+from billing_tui.identify import (
+    ID_PREFIXES,
+    IdentifierKind,
+    detect_kind,
+    github_username,
+    normalise,
+)
 from billing_tui.model import Customer
 
 SEARCH_LAG_NOTE = (
@@ -24,7 +30,7 @@ SEARCH_LAG_NOTE = (
     "customer created moments ago may only show up under its exact spelling."
 )
 
-_ID_NOUN = {
+ID_NOUN = {
     IdentifierKind.CUSTOMER: "customer",
     IdentifierKind.SUBSCRIPTION: "subscription",
     IdentifierKind.INVOICE: "invoice",
@@ -62,7 +68,7 @@ def classify_text(text: str) -> tuple[str, IdentifierKind]:
         )
     if kind is IdentifierKind.MALFORMED_ID:
         prefix = query.split("_", 1)[0]
-        noun = _ID_NOUN.get(_prefix_kind(prefix), "Stripe")
+        noun = ID_NOUN.get(_prefix_kind(prefix), "Stripe")
         raise MalformedId(
             f"'{query}' looks like a {noun} id but is malformed: Stripe ids are the prefix, "
             "an underscore and letters/digits only (e.g. cus_NffrFeUfNV2Hib). Check the "
@@ -103,10 +109,10 @@ class ResolveMixin(GatewayBase):
                 notes.append(f"Customer {cust.id} is deleted in Stripe.")
             candidates = [Candidate(cust, "customer id")]
             candidates = await self._with_same_email(op, candidates, notes)
-        elif kind in _ID_NOUN:
+        elif kind in ID_NOUN:
             cust = await self._customer_of(op, kind, query)
             object_id = query
-            candidates = [Candidate(cust, f"owner of {_ID_NOUN[kind]} {query}")]
+            candidates = [Candidate(cust, f"owner of {ID_NOUN[kind]} {query}")]
             candidates = await self._with_same_email(op, candidates, notes)
         elif kind is IdentifierKind.GITHUB:
             candidates = await self._by_github(op, github_username(query), notes)
@@ -114,6 +120,7 @@ class ResolveMixin(GatewayBase):
                 candidates = await self._with_same_email(op, candidates, notes)
         else:
             candidates = await self._by_name(op, query, notes)
+        self._remember_customers(c.customer for c in candidates)
         return Resolution(
             query=query,
             kind=kind,
@@ -190,14 +197,14 @@ class ResolveMixin(GatewayBase):
             return candidates
         email = candidates[0].customer.email
         others = await self._by_email(op, email, notes, strict=False)
-        return _add_same_email(candidates, others, notes)
+        return add_same_email(candidates, others, notes)
 
     # ------------------------------------------------------------------ ids
 
     async def _customer_of(self, op: Operation, kind: IdentifierKind, obj_id: str) -> Customer:
         """The customer behind a subscription/invoice/charge/PI/refund/dispute id, using
         ``expand`` so it is one request (a second only if the customer was not expandable)."""
-        noun = _ID_NOUN[kind]
+        noun = ID_NOUN[kind]
         missing = f"No such {noun}: {obj_id}"
         v1 = self.v1
         if kind is IdentifierKind.SUBSCRIPTION:
@@ -291,7 +298,7 @@ class ResolveMixin(GatewayBase):
         return [Candidate(convert.customer(c), "name search") for c in items]
 
 
-def _add_same_email(
+def add_same_email(
     candidates: list[Candidate], others: list[Candidate], notes: list[str]
 ) -> list[Candidate]:
     first = candidates[0].customer
@@ -308,11 +315,9 @@ def _add_same_email(
 
 
 def _prefix_kind(prefix: str) -> IdentifierKind:
-    from billing_tui.identify import ID_PREFIXES
-
     return ID_PREFIXES.get(prefix, IdentifierKind.MALFORMED_ID)
 
 
 def _email_of(obj: Any) -> str | None:
-    value = getattr(obj, "email", None) if not isinstance(obj, dict) else obj.get("email")
+    value = obj.get("email") if isinstance(obj, Mapping) else getattr(obj, "email", None)
     return str(value) if value else None

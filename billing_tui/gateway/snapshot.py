@@ -37,7 +37,7 @@ from billing_tui.model import (
 
 
 @dataclass
-class _Raw:
+class RawParts:
     """What round 1 and 2 brought back, before conversion."""
 
     customers: dict[str, Any] = field(default_factory=dict)
@@ -65,7 +65,7 @@ class SnapshotMixin(GatewayBase):
         if prefetched is not None:
             return prefetched
         op = self._op()
-        raw = _Raw()
+        raw = RawParts()
         await self._round_one(op, ids, raw)
         await self._round_two(op, raw)
         return self._build(op, ids, raw)
@@ -73,7 +73,7 @@ class SnapshotMixin(GatewayBase):
     # ------------------------------------------------------------------ round 1
 
     async def _round_one(
-        self, op: Operation, ids: tuple[str, ...], raw: _Raw, *, shared: bool = True
+        self, op: Operation, ids: tuple[str, ...], raw: RawParts, *, shared: bool = True
     ) -> None:
         results = await op.round(self._snapshot_tasks(op, ids, shared=shared))
         self._absorb(results, raw)
@@ -91,15 +91,21 @@ class SnapshotMixin(GatewayBase):
                 {},
                 not_found=f"No such customer: {cid}",
             )
+            since = self._customer_created.get(cid)
             tasks[f"subscriptions:{cid}"] = op.list_fast(
-                wire.lister(client, "/v1/subscriptions"), {"customer": cid, "status": "all"}
+                wire.lister(client, "/v1/subscriptions"),
+                {"customer": cid, "status": "all"},
+                since=since,
             )
             tasks[f"invoices:{cid}"] = op.list_fast(
                 wire.lister(client, "/v1/invoices"),
                 {"customer": cid, "expand": ["data.payments"]},
+                since=since,
             )
             tasks[f"charges:{cid}"] = op.list_fast(
-                wire.lister(client, "/v1/charges"), {"customer": cid, "expand": ["data.refunds"]}
+                wire.lister(client, "/v1/charges"),
+                {"customer": cid, "expand": ["data.refunds"]},
+                since=since,
             )
             tasks[f"payment_methods:{cid}"] = op.list_all(
                 wire.lister(client, wire.path("customers", cid, "payment_methods")), {}
@@ -116,7 +122,7 @@ class SnapshotMixin(GatewayBase):
                 )
         return tasks
 
-    def _absorb(self, results: Mapping[str, Any], raw: _Raw) -> None:
+    def _absorb(self, results: Mapping[str, Any], raw: RawParts) -> None:
         """Take round-1 results into ``raw``. A failed part becomes a PartFailure; a revoked
         key, or a customer record that cannot be read, raises (there is nothing to show)."""
         errors = [r for r in results.values() if isinstance(r, GatewayError)]
@@ -159,7 +165,7 @@ class SnapshotMixin(GatewayBase):
 
     # ------------------------------------------------------------------ round 2
 
-    async def _round_two(self, op: Operation, raw: _Raw) -> None:
+    async def _round_two(self, op: Operation, raw: RawParts) -> None:
         client = self._client
         tasks: dict[str, Any] = {}
         charge_ids = {str(c["id"]) for c in raw.charges}
@@ -216,7 +222,7 @@ class SnapshotMixin(GatewayBase):
 
     # ------------------------------------------------------------------ build
 
-    def _build(self, op: Operation, ids: tuple[str, ...], raw: _Raw) -> CustomerSnapshot:
+    def _build(self, op: Operation, ids: tuple[str, ...], raw: RawParts) -> CustomerSnapshot:
         names = self._product_names
         customers: list[Customer] = [
             convert.customer(raw.customers[cid]) for cid in ids if cid in raw.customers

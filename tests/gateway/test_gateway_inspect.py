@@ -112,3 +112,20 @@ def test_name_matching_one_persons_two_records_loads_both(
     assert data["ambiguous"] is False
     assert {c["id"] for c in data["customers"]} == {"cus_dupcustA", "cus_dupcustB"}
     assert len(data["subscriptions"]) == 2
+
+
+def test_inspect_over_api_base_against_the_loopback_sandbox(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from billing_tui.sandbox import Sandbox
+    from billing_tui.sandbox.server import SandboxServer
+
+    sandbox = Sandbox.demo(scenarios=("duplicate-checkout",))
+    with SandboxServer(sandbox) as server:
+        code = main(["inspect", "sub_dupcheckoutB", "--api-base", server.url, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["mode"] == "test"
+    assert [c["id"] for c in data["customers"]] == ["cus_dupcheckout1"]
+    assert len(data["subscriptions"]) == 2

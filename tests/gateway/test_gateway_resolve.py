@@ -139,3 +139,15 @@ async def test_unknown_identifiers_say_what_was_not_found(
     with pytest.raises(NotFound) as err:
         await gateway.resolve(typed)
     assert str(err.value).startswith(message)
+
+
+async def test_quotes_in_an_email_or_name_are_escaped_for_search(make: GatewayFactory) -> None:
+    sandbox, gateway = make("healthy")
+    customer = dict(next(iter(sandbox.state.all("customer"))))
+    customer.update(id="cus_obrien00001", email="Sean.O'Brien@example.com", name="Seán O'Brien")
+    sandbox.state.add(customer)
+    sandbox.query.invalidate()
+    by_email = await gateway.resolve("sean.o'brien@example.com")
+    assert by_email.customer_ids == ("cus_obrien00001",)
+    by_name = await gateway.resolve("Seán O'Brien")
+    assert by_name.customer_ids == ("cus_obrien00001",)

@@ -168,3 +168,13 @@ async def test_short_list_is_one_request() -> None:
     items, _ = await op.list_fast(_fake_list(objects, calls), {})
     assert len(items) == 30
     assert (op.requests, op.rounds) == (1, 1)
+
+
+async def test_a_list_just_over_a_page_costs_one_more_request_when_its_start_is_known() -> None:
+    objects = [{"id": f"in_{i:04d}", "created": 1_700_000_000 - i * 3600} for i in range(130)]
+    calls: list[dict[str, Any]] = []
+    op = Operation(Settings(page_size=100))
+    since = objects[-1]["created"] - 60  # e.g. the customer's creation time
+    items, _ = await op.list_fast(_fake_list(objects, calls), {}, since=since)
+    assert len(items) == 130
+    assert op.requests == 2

@@ -172,3 +172,13 @@ async def test_an_object_in_an_unexpected_shape_is_a_failure_not_a_crash(
     failure = next(f for f in snap.failures if f.part == "subscriptions")
     assert "sub_dupcheckoutB" in failure.message
     assert len(snap.invoices) == 2  # the rest is intact
+
+
+async def test_a_mutation_discards_the_prefetched_snapshot(make: GatewayFactory) -> None:
+    _, gateway = make("duplicate-checkout")
+    res = await gateway.resolve("sub_dupcheckoutB")
+    await gateway.cancel_subscription("sub_dupcheckoutB")
+    snap = await gateway.snapshot(res.customer_ids)
+    canceled = snap.subscription("sub_dupcheckoutB")
+    assert canceled is not None
+    assert canceled.status.value == "canceled"  # read after the cancel, not the prefetch
