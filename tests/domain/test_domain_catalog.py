@@ -26,10 +26,11 @@ TICKET_ONLY = {
 
 async def load(info: ScenarioInfo) -> CustomerSnapshot:
     sandbox = Sandbox.demo(scenarios=[info.name], now=DEFAULT_TEST_NOW)
-    # This test is about billing state, not keys (the sandbox's own tests cover the key
-    # policies): read with an unrestricted test key even where a scenario declares its keys.
-    sandbox.state.keys.declared.clear()
-    gateway = Gateway(sandbox.stripe_client())
+    # A scenario that declares its keys accepts only those: read with its test-mode one
+    # (restricted-key's read-only key can read everything a snapshot needs).
+    declared = sorted(sandbox.state.keys.declared)
+    key = next((k for k in declared if k.startswith(("sk_test_", "rk_test_"))), None)
+    gateway = Gateway(sandbox.stripe_client(key) if key else sandbox.stripe_client())
     resolution = await gateway.resolve(info.identifier)
     return await gateway.snapshot(resolution.customer_ids)
 
