@@ -8,7 +8,7 @@ product gaps and the case status.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from billing_tui import actions as act
 from billing_tui import anomalies as an
 from billing_tui import classify as cl
 from billing_tui import handoff as ho
+from billing_tui.account import PlansReport, account_report
 from billing_tui.anomalies import Anomaly
 from billing_tui.caselog import ActionRecord, CaseLog, CaseRecord
 from billing_tui.classify import (
@@ -39,6 +40,7 @@ from billing_tui.gateway import Gateway, Resolution
 from billing_tui.model import CustomerSnapshot, Money, mask_email
 from billing_tui.sandbox import DEFAULT_TEST_NOW
 from billing_tui.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.sweep import SweepProgress
 
 #: Where demo portal sessions return to (the sandbox's configurations may have no default).
 DEMO_RETURN_URL = "https://example.com/account"
@@ -436,6 +438,24 @@ class Session:
     async def reconcile(self) -> list[str]:
         """Settle actions a crash left in flight; one message per action."""
         return await act.reconcile(self.gateway, self.caselog)
+
+    # --- account review
+
+    async def plans_report(
+        self,
+        *,
+        refresh: bool = False,
+        on_progress: Callable[[str, SweepProgress], None] | None = None,
+    ) -> PlansReport:
+        """The account-wide plans report (sweep, or the cached sweep when it is fresh)."""
+        return await account_report(
+            self.gateway,
+            self.info,
+            self.now(),
+            refresh=refresh,
+            on_progress=on_progress,
+            settings=self.settings,
+        )
 
     # --- hand off
 
