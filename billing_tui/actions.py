@@ -1395,6 +1395,17 @@ def _result_ids(result: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(str(i) for i in ids) if isinstance(ids, list | tuple) else ()
 
 
+def plan_idempotency_key(case_id: str, plan: Plan) -> str:
+    """The key :func:`execute` sends for ``plan`` (before any ``-retryN`` / ``-nN`` suffix).
+
+    A plan's parameters carry the state it was planned against (a refund's
+    ``refunded_before``, a seat change's ``quantity_before``): pressing the key twice on the
+    same view replays the first call, while a deliberate second partial refund of the same
+    amount, planned after the first one shows on the charge, is a new intent with a new key.
+    """
+    return idempotency_key(case_id, plan.kind, dict(plan.params))
+
+
 def _replayed(plan: Plan, record: _ActionRecordLike) -> ActionOutcome:
     result = record.result
     return ActionOutcome(
@@ -1552,7 +1563,7 @@ async def execute(
                 f"live mode: type {phrase} to confirm this action; nothing was sent",
             )
     params = dict(plan.params)
-    base = idempotency_key(case_id, plan.kind, params)
+    base = plan_idempotency_key(case_id, plan)
     key = base
     case = caselog.get(case_id)
     chain = [

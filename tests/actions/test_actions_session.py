@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.actions import ActionKind, Plan, idempotency_key, metadata_for, plan_portal
+from billing_tui.actions import ActionKind, Plan, metadata_for, plan_idempotency_key, plan_portal
 from billing_tui.caselog import CaseLog
 from billing_tui.classify import Answers, Bucket
 from billing_tui.connection import Connection, ConnectionInfo
@@ -172,7 +172,7 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
     refund = next(p for p in plans if p.kind == ActionKind.REFUND)
     cancel = next(p for p in plans if p.kind == ActionKind.CANCEL_SUBSCRIPTION)
     # 1. the refund was sent (Stripe applied it) but the app died before recording the result
-    key = idempotency_key(case_id, refund.kind, refund.params)
+    key = plan_idempotency_key(case_id, refund)
     sent = log.plan_action(
         case_id,
         kind="refund",
@@ -189,7 +189,7 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
         idempotency_key=key,
     )
     # 2. the cancel (a DELETE, no key) went through, result lost
-    ckey = idempotency_key(case_id, cancel.kind, cancel.params)
+    ckey = plan_idempotency_key(case_id, cancel)
     gone = log.plan_action(
         case_id,
         kind="cancel_subscription",
@@ -231,7 +231,7 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
 async def test_a_fresh_refund_waits_for_one_without_a_result(demo: Session) -> None:
     view, case_id, plans = await open_dupe(demo)
     refund = next(p for p in plans if p.kind == ActionKind.REFUND)
-    key = idempotency_key(case_id, refund.kind, refund.params)
+    key = plan_idempotency_key(case_id, refund)
     stuck = demo.caselog.plan_action(
         case_id,
         kind="refund",
