@@ -494,6 +494,9 @@ def plan_refund(
         ("amount", str(refund.amount)),
         ("currency", refund.currency),
         ("reason", reason),
+        # the state the plan was made against: a second, deliberate partial refund (planned
+        # after the first one) is a new intent; the same plan sent again is not
+        ("refunded_before", str(charge.amount_refunded.amount)),
     )
     card = f" on {brand_label(charge.card.brand)} ····{charge.card.last4}" if charge.card else ""
     warnings: list[str] = []
@@ -696,6 +699,7 @@ def plan_update_quantity(
             ("item", item_id),
             ("quantity", str(quantity)),
             ("proration_behavior", behaviour),
+            ("quantity_before", str(old_qty)),
         ),
         diff=tuple(rows),
         api_calls=(
@@ -1378,30 +1382,28 @@ class _ActionRecordLike(Protocol):
     def operator(self) -> str: ...
 
 
+def _target(params: Mapping[str, str]) -> str | None:
+    """The object an action's recorded parameters act on."""
+    for name in ("charge", "subscription", "invoice", "customer"):
+        if params.get(name):
+            return params[name]
+    return None
+
+
 def _result_ids(result: Mapping[str, Any]) -> tuple[str, ...]:
     ids = result.get("stripe_ids") or ()
     return tuple(str(i) for i in ids) if isinstance(ids, list | tuple) else ()
 
 
 def plan_idempotency_key(case_id: str, plan: Plan) -> str:
-    """The key :func:`execute` sends for ``plan`` (before any ``-retryN`` suffix)."""
-    return idempotency_key(case_id, plan.kind, {**dict(plan.params), **_observed_state(plan)})
+    """The key :func:`execute` sends for ``plan`` (before any ``-retryN`` / ``-nN`` suffix).
 
-
-def _observed_state(plan: Plan) -> dict[str, str]:
-    """The state a refund was planned against (the charge's refunded total before it).
-
-    Part of the key, not of the call: pressing the key twice on the same view replays the
-    first refund, while a deliberate second partial refund of the same amount, planned after
-    the first one shows on the charge, is a new intent with a new key.
+    A plan's parameters carry the state it was planned against (a refund's
+    ``refunded_before``, a seat change's ``quantity_before``): pressing the key twice on the
+    same view replays the first call, while a deliberate second partial refund of the same
+    amount, planned after the first one shows on the charge, is a new intent with a new key.
     """
-    if plan.kind != ActionKind.REFUND:
-        return {}
-    return {
-        f"observed.{row.object_id}.{row.field}": row.before
-        for row in plan.diff
-        if row.field == "amount_refunded"
-    }
+    return idempotency_key(case_id, plan.kind, dict(plan.params))
 
 
 def _replayed(plan: Plan, record: _ActionRecordLike) -> ActionOutcome:
@@ -1567,13 +1569,33 @@ async def execute(
     chain = [
         a
         for a in case.actions
-        if a.idempotency_key == base or a.idempotency_key.startswith(f"{base}-retry")
+        if a.idempotency_key == base or a.idempotency_key.startswith(f"{base}-")
     ]
+    if plan.moves_money and not chain:
+        pending = [
+            a
+            for a in case.actions
+            if a.status in ("planned", "in_flight")
+            and a.kind == plan.kind.value
+            and _target(a.params) == plan.target_id
+        ]
+        if pending:
+            return ActionOutcome(
+                plan,
+                "skipped",
+                f"an earlier {plan.kind.label} of {plan.target_id} ({pending[0].id}) has no "
+                "recorded result yet: reconcile it (or run that plan again) first; nothing "
+                "was sent",
+            )
     if chain:
         last = chain[-1]
-        if last.status == "succeeded":
+        if last.status == "succeeded" and plan.kind != ActionKind.PORTAL_SESSION:
             return _replayed(plan, last)
-        key = f"{base}-retry{len(chain)}" if last.status == "failed" else last.idempotency_key
+        if last.status in ("succeeded", "failed"):
+            # a failed call, or a new portal link (each is a fresh, short-lived session)
+            key = f"{base}-{'n' if last.status == 'succeeded' else 'retry'}{len(chain)}"
+        else:
+            key = last.idempotency_key
     record = caselog.plan_action(
         case_id, kind=plan.kind.value, params=params, idempotency_key=key, operator=operator
     )

@@ -7,7 +7,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from billing_tui.actions import (
@@ -118,6 +118,7 @@ def test_mrr_and_arr_deltas_across_intervals_and_currencies(
 
 @settings(max_examples=12, deadline=None)
 @given(parts=st.lists(st.integers(min_value=1, max_value=2500), min_size=1, max_size=4))
+@example(parts=[500, 500])  # the same partial amount twice, deliberately: two refunds
 def test_partial_refunds_on_the_sandbox_match_their_diffs(parts: list[int]) -> None:
     """Any sequence of partial refunds of one charge: each possible plan's diff is what the
     sandbox reports afterwards, and the refunded total never exceeds the charge."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.actions import ActionKind, Plan, metadata_for, plan_idempotency_key
+from billing_tui.actions import ActionKind, Plan, metadata_for, plan_idempotency_key, plan_portal
 from billing_tui.caselog import CaseLog
 from billing_tui.classify import Answers, Bucket
 from billing_tui.connection import Connection, ConnectionInfo
@@ -27,10 +27,19 @@ READONLY_KEY = "rk_test_sandboxreadonly0001"
 READ_PERMISSIONS = frozenset(
     f"rak_{r}_read"
     for r in (
-        "customer", "subscription", "invoice", "charge", "refund", "dispute", "payment_intent",
-        "payment_method", "price", "product", "billing_portal_configuration",
+        "customer",
+        "subscription",
+        "invoice",
+        "charge",
+        "refund",
+        "dispute",
+        "payment_intent",
+        "payment_method",
+        "price",
+        "product",
+        "billing_portal_configuration",
     )
-)  # fmt: skip
+)
 DANA = "dana.whitfield@example.com"
 
 
@@ -217,3 +226,36 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
     replay = await demo.execute(case_id, view, refund)
     assert replay.replayed
     assert replay.stripe_ids == (first.obj.id,)
+
+
+async def test_a_fresh_refund_waits_for_one_without_a_result(demo: Session) -> None:
+    view, case_id, plans = await open_dupe(demo)
+    refund = next(p for p in plans if p.kind == ActionKind.REFUND)
+    key = plan_idempotency_key(case_id, refund)
+    stuck = demo.caselog.plan_action(
+        case_id,
+        kind="refund",
+        params=dict(refund.params),
+        idempotency_key=key,
+        operator="demo-operator",
+    )
+    demo.caselog.mark_in_flight(case_id, stuck.id)
+    partial = demo.refund_amount(view, demo.suggest(view).confirm(), refund, "5.00")
+    outcome = await demo.execute(case_id, view, partial)
+    assert outcome.status == "skipped"
+    assert f"an earlier refund of ch_dupcheckoutB001 ({stuck.id}) has no recorded result" in (
+        outcome.message
+    )
+    assert demo.connection.sandbox is not None
+    assert not list(demo.connection.sandbox.state.all("refund"))
+
+
+async def test_each_portal_link_is_a_new_session(demo: Session) -> None:
+    view, case_id, _plans = await open_dupe(demo)
+    plan = plan_portal(view.snapshot, "cus_dupcheckout1", return_url="https://example.com/a")
+    first = await demo.execute(case_id, view, plan)
+    second = await demo.execute(case_id, view, plan)
+    assert first.status == second.status == "succeeded"
+    assert first.stripe_ids != second.stripe_ids
+    assert second.url
+    assert second.url != first.url
