@@ -296,3 +296,17 @@ async def test_results_are_read_again_after_returning_from_the_customer(
         await settle(pilot)
         results = app.screen.query_one("#results", IdTable)
         assert str(results.get_row(DUPLICATE_CUSTOMER)[RESULT_LIVE_SUBS]) == "1"
+
+
+async def test_the_palette_runs_a_case_command_on_the_customer_screen(app: BillingApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_duplicate_checkout(pilot)
+        screen.query_one(TabbedContent).active = "subscriptions"
+        screen.table("subscriptions").move_to(DUPLICATE_SUBS[0])
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"copy: selected")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.clipboard == DUPLICATE_SUBS[0]
