@@ -14,7 +14,6 @@ from billing_tui.app import BillingApp, palette_commands
 from billing_tui.model import PartFailure
 from billing_tui.session import Session
 from screens.customer import CustomerScreen
-from screens.help import HelpScreen
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen
 from widgets.anomalies import AnomalyList
@@ -186,20 +185,6 @@ async def test_small_terminal_gets_a_message_not_a_crash(app: BillingApp) -> Non
         await pilot.resize_terminal(120, 40)
         await settle(pilot)
         assert isinstance(app.screen, SearchScreen)
-
-
-async def test_help_lists_the_current_screens_keys(app: BillingApp) -> None:
-    async with app.run_test(size=SIZE) as pilot:
-        await open_duplicate_checkout(pilot)
-        await pilot.press("f1")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-text", Static).render())
-        for label in ("Refresh", "Copy id", "Copy URL", "Classify", "Act", "Handoff", "Help"):
-            assert label in text
-        await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, CustomerScreen)
 
 
 async def test_a_part_that_failed_to_load_is_named_in_its_tab(
