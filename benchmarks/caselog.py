@@ -56,7 +56,7 @@ def history_record(i: int, when: datetime, part: int) -> CaseRecord:
         for n, kind in enumerate(("cancel_subscription", "refund"))
     )
     return CaseRecord(
-        id=f"case-{when:%Y%m}-{part:02d}-{i:08x}",
+        id=f"case-{when:%Y%m}-{part:02d}-h{i:07x}",
         opened_at=when,
         updated_at=action_time,
         operator="benchmark",

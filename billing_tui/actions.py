@@ -223,6 +223,50 @@ def money_phrase(money: Money) -> str:
     return f"{money.major:.{exp}f}"
 
 
+def parse_money(text: str, currency: str) -> Money:
+    """``"9.50"`` in USD → ``Money(950, "usd")``; ``"1200"`` in JPY → ``Money(1200, "jpy")``.
+
+    Raises ``ValueError`` with a sentence for anything that is not a plain positive amount in
+    the currency's precision (no symbols, no thousands separators).
+    """
+    raw = text.strip()
+    exp = minor_unit_exponent(currency)
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        raise ValueError(f"{text!r} is not an amount (write it like 19.00)") from None
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"{text!r}: an amount must be more than zero")
+    minor = value.scaleb(exp)
+    if minor != minor.to_integral_value():
+        places = "no decimals" if exp == 0 else f"at most {exp} decimals"
+        raise ValueError(f"{text!r}: {currency.upper()} amounts have {places}")
+    return Money(int(minor), currency)
+
+
+def with_refund_amount(
+    plan: Plan,
+    snapshot: CustomerSnapshot,
+    amount: Money,
+    *,
+    classification: Classification | None = None,
+    live: bool = False,
+) -> Plan:
+    """The same refund plan for a different (partial) amount, with every guard re-applied."""
+    if plan.kind != ActionKind.REFUND or plan.target_id is None:
+        raise ValueError("only a refund plan has an amount to change")
+    return plan_refund(
+        snapshot,
+        plan.target_id,
+        amount=amount,
+        reason=plan.param("reason") or "requested_by_customer",
+        classification=classification,
+        live=live,
+        why=plan.rationale,
+        recommended=plan.recommended,
+    )
+
+
 def _date(value: datetime | None) -> str:
     return "—" if value is None else f"{value:%Y-%m-%d}"
 
@@ -247,8 +291,8 @@ def next_invoice_text(sub: Subscription) -> str:
 def observe(snapshot: CustomerSnapshot, object_id: str, field_name: str) -> str:
     """The current value of ``object_id.field`` as the diff renders it.
 
-    Diff rows are built with this function ("before"), and the tests read the snapshot after
-    execution through it to check the "after" column against what Stripe reports.
+    Diff rows render their values exactly this way, so reading a fresh snapshot through it
+    after execution checks the "after" column against what Stripe reports (the tests do).
     """
     sub = snapshot.subscription(object_id)
     if sub is not None:
@@ -435,8 +479,6 @@ def plan_refund(
         raise KeyError(f"{charge_id} is not a charge of this case")
     blocked = refund_guard(snapshot, charge, amount)
     refund = amount if amount is not None else charge.refundable
-    if blocked is None and refund.amount <= 0:  # pragma: no cover - guarded above
-        blocked = f"nothing left to refund on {charge.id}"
     after_refunded = Money(
         charge.amount_refunded.amount + max(refund.amount, 0), charge.amount.currency
     )
@@ -1341,6 +1383,27 @@ def _result_ids(result: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(str(i) for i in ids) if isinstance(ids, list | tuple) else ()
 
 
+def plan_idempotency_key(case_id: str, plan: Plan) -> str:
+    """The key :func:`execute` sends for ``plan`` (before any ``-retryN`` suffix)."""
+    return idempotency_key(case_id, plan.kind, {**dict(plan.params), **_observed_state(plan)})
+
+
+def _observed_state(plan: Plan) -> dict[str, str]:
+    """The state a refund was planned against (the charge's refunded total before it).
+
+    Part of the key, not of the call: pressing the key twice on the same view replays the
+    first refund, while a deliberate second partial refund of the same amount, planned after
+    the first one shows on the charge, is a new intent with a new key.
+    """
+    if plan.kind != ActionKind.REFUND:
+        return {}
+    return {
+        f"observed.{row.object_id}.{row.field}": row.before
+        for row in plan.diff
+        if row.field == "amount_refunded"
+    }
+
+
 def _replayed(plan: Plan, record: _ActionRecordLike) -> ActionOutcome:
     result = record.result
     return ActionOutcome(
@@ -1498,7 +1561,7 @@ async def execute(
                 f"live mode: type {phrase} to confirm this action; nothing was sent",
             )
     params = dict(plan.params)
-    base = idempotency_key(case_id, plan.kind, params)
+    base = plan_idempotency_key(case_id, plan)
     key = base
     case = caselog.get(case_id)
     chain = [

@@ -7,7 +7,7 @@ Layout (under ``config.data_dir()/cases`` unless a directory is given)::
     open-cases.json         a cache: per file, its signature and its open cases / pending actions
     .caselog.lock           the file lock every read-modify-write holds
 
-A case id names its file: ``case-202611-02-7f3a9c1e`` lives in ``cases-2026-11-02.json``. A write
+A case id names its file: ``case-202611-02-k7f3a9c1`` lives in ``cases-2026-11-02.json``. A write
 parses and rewrites one part (at most 100 cases) and nothing else, so its cost does not grow
 with history, however the history is spread over months.
 
@@ -29,10 +29,12 @@ Luhn-valid numbers (card numbers) are removed.
 
 from __future__ import annotations
 
+import base64
 import builtins
 import contextlib
 import csv
 import getpass
+import hashlib
 import io
 import json
 import logging
@@ -40,7 +42,7 @@ import os
 import re
 import secrets
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -70,7 +72,7 @@ CASE_STATUSES: tuple[str, ...] = ("open", "resolved")
 ACTION_STATUSES: tuple[str, ...] = ("planned", "in_flight", "succeeded", "failed")
 PENDING: tuple[str, ...] = ("planned", "in_flight")
 
-_CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([0-9a-f]{8})")
+_CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([a-z][0-9a-f]{7})")
 _SHARD = re.compile(r"cases-(\d{4})-(\d{2})-(\d{2,})\.json")
 _TEMP = re.compile(r"\..+\.tmp")
 _SECRET_KEY = re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{4,}")
@@ -329,10 +331,10 @@ def _scrub(value: Any) -> Any:
 
 
 def parse_case_id(case_id: str) -> tuple[int, int, int]:
-    """``case-202611-02-7f3a9c1e`` → (2026, 11, 2); :class:`CaseNotFound` if malformed."""
+    """``case-202611-02-k7f3a9c1`` → (2026, 11, 2); :class:`CaseNotFound` if malformed."""
     match = _CASE_ID.fullmatch(case_id.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise CaseNotFound(f"{case_id!r} is not a case id (they look like case-202611-01-7f3a9c1e)")
+        raise CaseNotFound(f"{case_id!r} is not a case id (they look like case-202611-01-k7f3a9c1)")
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
@@ -350,6 +352,8 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str, **_: Any) -> None:
         self.path = Path(path)
         self._cache: dict[str, Any] | None = None
+        #: The signature of the file this instance last wrote (set under the lock).
+        self.written_signature: Signature | None = None
 
     def read(self) -> dict[str, Any] | None:
         if self._cache is not None:
@@ -366,6 +370,11 @@ class AtomicJSONStorage(Storage):
         encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         atomic_write_bytes(self.path, encoded)
         self._cache = data
+        self.written_signature = _signature(self.path)
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        return self._cache
 
     def close(self) -> None:
         self._cache = None
@@ -413,6 +422,19 @@ def read_json_file_signed(path: Path) -> tuple[dict[str, Any] | None, Signature 
     return data, signature
 
 
+def _token() -> str:
+    """A case id's random part: a letter, then 7 hex digits. The letter keeps the id from
+    ever looking like a 13+ digit (card-like) number, which scrubbers and audits remove."""
+    return secrets.choice("abcdefghjkmnpqrstuvwxyz") + secrets.token_hex(4)[:7]
+
+
+def _sig_token(signature: Signature) -> str:
+    """A file signature as a short token (no long digit runs: the log holds no card-like
+    numbers, not even timestamps in nanoseconds)."""
+    digest = hashlib.blake2b(repr(signature).encode(), digest_size=12).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
 def _signature(path: Path) -> Signature | None:
     try:
         st = os.stat(path)
@@ -444,7 +466,6 @@ class CaseLog:
         self._lock_timeout = lock_timeout
         #: Files that could not be read (moved aside) and other things the operator must know.
         self.problems: builtins.list[str] = []
-        self._index_cache: dict[str, dict[str, Any]] | None = None
         self._index_guard = threading.Lock()
         try:
             ensure_private_dir(self.directory)
@@ -521,9 +542,17 @@ class CaseLog:
 
     @contextlib.contextmanager
     def _db(self, path: Path) -> Iterator[Any]:
+        """A fresh TinyDB on one case file, for one transaction (caller holds the lock).
+
+        After a write, the open-case index learns the file's new signature and open cases.
+        """
         db = TinyDB(str(path), storage=AtomicJSONStorage)
+        storage = db.storage
+        assert isinstance(storage, AtomicJSONStorage)
         try:
             yield db.table(TABLE, cache_size=0)
+            if storage.written_signature is not None and storage.data is not None:
+                self._note_write(path, storage.written_signature, storage.data)
         finally:
             db.close()
 
@@ -616,10 +645,11 @@ class CaseLog:
 
     # --- the open-case index -----------------------------------------------------------------
     #
-    # ``open-cases.json`` caches, per case file, the file's signature and its open cases /
-    # pending actions. Every use re-checks each file's signature (one stat per file) and
-    # re-reads only files that changed, so the cache can never be stale or hide a case, and
-    # writes never have to touch it: it is refreshed by readers, best effort, without fsync.
+    # ``open-cases.json`` caches, per case file, the file's signature (inode, mtime_ns, size)
+    # and its open cases / pending actions. Writers update it right after replacing a case file
+    # (under the lock, without fsync: it is a cache). Readers trust an entry only while the
+    # file's signature matches, and rescan the files that differ (after a crash between the two
+    # writes, a deleted or damaged cache, a file moved aside), so it never hides a case.
 
     def _index_path(self) -> Path:
         return self.directory / INDEX_FILE
@@ -637,54 +667,64 @@ class CaseLog:
         files = data.get("files")
         return dict(files) if isinstance(files, dict) else {}
 
+    def _save_index_file(self, files: Mapping[str, Any]) -> None:
+        payload = {"schema_version": SCHEMA_VERSION, "files": dict(files)}
+        with contextlib.suppress(OSError):  # a cache: losing it only costs a rescan
+            atomic_write_bytes(
+                self._index_path(),
+                json.dumps(payload, separators=(",", ":")).encode(),
+                durable=False,
+            )
+
+    def _note_write(self, path: Path, signature: Signature, data: Mapping[str, Any]) -> None:
+        files = self._load_index_file()
+        table = data.get(TABLE) or {}
+        docs = table.values() if isinstance(table, dict) else ()
+        files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
+        self._save_index_file(files)
+
     def _read_index(self) -> dict[str, dict[str, Any]]:
         """case id → ``{"customer_ids": [...], "pending": bool}`` for open/pending cases."""
         with self._index_guard:
-            return self._refresh_index()
+            files = self._load_index_file()
+            if self._stale(files):
+                with self._locked():
+                    files = self._load_index_file()
+                    if self._stale(files, rescan=True):
+                        self._save_index_file(files)
+        merged: dict[str, dict[str, Any]] = {}
+        for item in files.values():
+            merged.update(item.get("open") or {})
+        return merged
 
-    def _refresh_index(self) -> dict[str, dict[str, Any]]:
-        if self._index_cache is None:
-            self._index_cache = self._load_index_file()
-        cache = self._index_cache
+    def _stale(self, files: dict[str, dict[str, Any]], *, rescan: bool = False) -> bool:
+        """Whether ``files`` disagrees with the directory; with ``rescan``, fix it in place."""
         changed = False
         present = set()
         for path in self._shard_paths():
             present.add(path.name)
-            cached = cache.get(path.name)
+            cached = files.get(path.name)
             signature = _signature(path)
             if (
                 cached is not None
                 and signature is not None
-                and cached.get("sig") == list(signature)
+                and cached.get("sig") == _sig_token(signature)
             ):
                 continue
+            changed = True
+            if not rescan:
+                return True
             docs, signature = self._read_docs_signed(path)
             if signature is None:
-                cache.pop(path.name, None)
-                changed = True
-                continue
-            entries = {}
-            for doc in docs:
-                record = self._record(doc, path)
-                if record is not None and _needs_entry(record):
-                    entries[record.id] = _index_entry(record)
-            cache[path.name] = {"sig": list(signature), "open": entries}
+                files.pop(path.name, None)
+            else:
+                files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
+        for name in [n for n in files if n not in present]:
             changed = True
-        for name in [n for n in cache if n not in present]:
-            del cache[name]
-            changed = True
-        if changed:
-            payload = {"schema_version": SCHEMA_VERSION, "files": cache}
-            with contextlib.suppress(OSError):  # a cache: losing it only costs a rescan
-                atomic_write_bytes(
-                    self._index_path(),
-                    json.dumps(payload, separators=(",", ":")).encode(),
-                    durable=False,
-                )
-        merged: dict[str, dict[str, Any]] = {}
-        for item in cache.values():
-            merged.update(item.get("open") or {})
-        return merged
+            if not rescan:
+                return True
+            del files[name]
+        return changed
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -714,9 +754,7 @@ class CaseLog:
                         taken = {doc.get("id") for doc in existing}
                         case_id = ""
                         while not case_id or case_id in taken:
-                            case_id = (
-                                f"case-{year:04d}{month:02d}-{part:02d}-{secrets.token_hex(4)}"
-                            )
+                            case_id = f"case-{year:04d}{month:02d}-{part:02d}-{_token()}"
                         record = CaseRecord(
                             id=case_id,
                             opened_at=now,
@@ -943,12 +981,21 @@ class CaseLog:
         return result
 
 
-def _needs_entry(record: CaseRecord) -> bool:
-    return record.status == "open" or bool(record.pending_actions)
-
-
-def _index_entry(record: CaseRecord) -> dict[str, Any]:
-    return {"customer_ids": sorted(record.customer_ids), "pending": bool(record.pending_actions)}
+def _doc_entries(docs: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """The index entries of raw case documents: open cases and cases with pending actions."""
+    entries: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+            continue
+        pending = any(
+            isinstance(a, dict) and a.get("status") in PENDING for a in doc.get("actions") or ()
+        )
+        if doc.get("status") == "open" or pending:
+            entries[doc["id"]] = {
+                "customer_ids": sorted(str(c) for c in doc.get("customer_ids") or ()),
+                "pending": pending,
+            }
+    return entries
 
 
 def _haystack(record: CaseRecord) -> str:

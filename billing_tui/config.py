@@ -9,6 +9,7 @@ Directories (``BILLING_TUI_HOME`` overrides both, for tests, demos and portable 
 ``config.toml`` holds a few operator preferences::
 
     default_profile = "work"
+    profiles = ["work", "acme-live"]
     handoff_locale = "zh-CN"
 
     [keymap]
@@ -26,6 +27,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -96,13 +98,27 @@ def atomic_write_bytes(
                 _full_fsync(handle.fileno())
         if mode != 0o600:
             os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
     if durable:
         fsync_dir(directory)
+
+
+def _replace(source: str, target: Path) -> None:
+    """``os.replace``; on Windows, retried briefly while another handle (a reader, an
+    antivirus scanner, a sync client) keeps the target open."""
+    attempts = 6 if os.name == "nt" else 1
+    for attempt in range(attempts):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * 2**attempt)
 
 
 def _full_fsync(fd: int) -> None:
@@ -132,6 +148,8 @@ class Config:
 
     default_profile: str | None = None
     handoff_locale: str | None = None
+    #: Profiles with a stored key (kept by login/logout: keyrings cannot list their entries).
+    profiles: tuple[str, ...] = ()
     keymap: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: Why the file on disk was not used (unparseable, wrong types); empty when all is well.
@@ -164,7 +182,9 @@ def load_config(path: Path | None = None) -> Config:
 def _from_mapping(data: Mapping[str, Any], path: Path) -> Config:
     problems: list[str] = []
     extra = {
-        k: v for k, v in data.items() if k not in ("default_profile", "handoff_locale", "keymap")
+        k: v
+        for k, v in data.items()
+        if k not in ("default_profile", "handoff_locale", "keymap", "profiles")
     }
 
     def text(name: str) -> str | None:
@@ -173,6 +193,13 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> Config:
             return value or None
         problems.append(f"{path}: {name} must be a string, ignoring {value!r}")
         return None
+
+    raw_profiles = data.get("profiles", [])
+    profiles: tuple[str, ...] = ()
+    if isinstance(raw_profiles, list) and all(isinstance(p, str) for p in raw_profiles):
+        profiles = tuple(raw_profiles)
+    else:
+        problems.append(f"{path}: profiles must be a list of names, ignoring it")
 
     keymap: dict[str, str] = {}
     raw_keymap = data.get("keymap", {})
@@ -187,6 +214,7 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> Config:
     return Config(
         default_profile=text("default_profile"),
         handoff_locale=text("handoff_locale"),
+        profiles=profiles,
         keymap=keymap,
         extra=extra,
         problems=tuple(problems),
@@ -247,6 +275,8 @@ def dumps_toml(config: Config) -> str:
             scalars[key] = value
     if config.default_profile:
         scalars["default_profile"] = config.default_profile
+    if config.profiles:
+        scalars["profiles"] = list(config.profiles)
     if config.handoff_locale:
         scalars["handoff_locale"] = config.handoff_locale
     if config.keymap:
