@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -29,12 +28,7 @@ SnapCompare = Callable[..., bool]
 @pytest.fixture
 def fixed_session(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Session:
     """Case ids and times from a fixed clock and a fixed "random" part: stable screenshots."""
-    fixed = SimpleNamespace(
-        token_hex=lambda n=4: "5e" * n,
-        choice=lambda seq: seq[0],
-        token_urlsafe=lambda n=8: "5e" * n,
-    )
-    monkeypatch.setattr(caselog, "secrets", fixed)
+    monkeypatch.setattr(caselog, "_token", lambda: "k5e5e5e5")
     session.caselog = CaseLog(tmp_path / "fixed-cases", clock=lambda: DEFAULT_TEST_NOW)
     return session
 
