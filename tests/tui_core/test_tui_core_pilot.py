@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from textual.app import ComposeResult
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -13,6 +14,7 @@ from textual.widgets import Input, Static, TabbedContent
 from billing_tui.app import BillingApp, palette_commands
 from billing_tui.model import PartFailure
 from billing_tui.session import Session
+from screens import search as search_screen
 from screens.customer import CustomerScreen
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen
@@ -295,3 +297,16 @@ async def test_the_palette_runs_a_case_command_on_the_customer_screen(app: Billi
         await pilot.press("enter")
         await settle(pilot)
         assert app.clipboard == DUPLICATE_SUBS[0]
+
+
+async def test_only_the_first_candidates_are_loaded_for_counts(
+    app: BillingApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_screen, "MAX_COUNTED", 1)
+    async with app.run_test(size=SIZE) as pilot:
+        await search(pilot, "Sam Lee")
+        results = app.screen.query_one("#results", IdTable)
+        first, second = results.ids[1:]
+        assert str(results.get_row(first)[RESULT_ANOMALIES]) != "…"
+        assert str(results.get_row(second)[RESULT_ANOMALIES]) == "…"
+        assert "first 1" in text_of(app, "#message")
