@@ -24,7 +24,6 @@ from billing_tui.gateway.errors import GatewayError
 from billing_tui.model import (
     Charge,
     CustomerSnapshot,
-    PaymentMethod,
     mask_email,
     sum_money,
 )
@@ -215,7 +214,7 @@ def payment_method_rows(snapshot: CustomerSnapshot) -> list[Row]:
         s.default_payment_method_id for s in snapshot.subscriptions
     }
     rows: list[Row] = []
-    for pm in sorted(snapshot.payment_methods, key=_pm_sort):
+    for pm in sorted(snapshot.payment_methods, key=lambda p: p.created, reverse=True):
         card = pm.card
         rows.append(
             Row(
@@ -231,10 +230,6 @@ def payment_method_rows(snapshot: CustomerSnapshot) -> list[Row]:
             )
         )
     return rows
-
-
-def _pm_sort(pm: PaymentMethod) -> tuple[float]:
-    return (-pm.created.timestamp(),)
 
 
 def _status(status: str) -> Text:

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 RESULT_COLUMNS = ("Customer", "Name", "Live subs", "Anomalies", "Email", "Created", "Matched by")
 CASE_COLUMNS = ("Case", "Status", "Customers", "Query", "Bucket", "Updated")
 
+#: Candidates whose subscriptions and anomalies are counted in the results (each is a load).
+MAX_COUNTED = 10
+
 #: Row key of the "all customers of this email together" row.
 ALL_TOGETHER = "*all*"
 
@@ -167,18 +170,19 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
                 self.show_resolution(None, {})
                 self.set_message(f"No customer found for {kind.label} {query}.", "error")
                 return
-            loads = [self.session.load((cid,)) for cid in ids]
-            if len(ids) > 1:
+            counted = ids[:MAX_COUNTED]
+            loads = [self.session.load((cid,)) for cid in counted]
+            if resolution.email_collision:
                 loads.append(self.session.load(ids))
-            loaded = await asyncio.gather(*loads)
+            loaded = await asyncio.gather(*loads)  # one round of parallel loads
         except GatewayError as error:
             self.show_resolution(None, {})
             self.set_message(str(error), "error")
             return
         finally:
             results.loading = False
-        views = dict(zip(ids, loaded, strict=False))
-        if len(ids) > 1:
+        views = dict(zip(counted, loaded, strict=False))
+        if resolution.email_collision:
             views[ALL_TOGETHER] = loaded[-1]
         self.show_resolution(resolution, views)
 
@@ -193,8 +197,8 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
         rows: list[Row] = []
         marked: list[str] = []
         customers = resolution.customers
-        if len(customers) > 1:
-            together = views[ALL_TOGETHER]
+        together = views.get(ALL_TOGETHER)
+        if together is not None:
             label = f"all {len(customers)} together"
             rows.append(
                 Row(
@@ -204,7 +208,7 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
                         "",
                         str(len(together.snapshot.live_subscriptions)),
                         str(len(together.anomalies)),
-                        mask_email(customers[0].email) if resolution.email_collision else "",
+                        mask_email(customers[0].email),
                         "",
                         "",
                     ),
@@ -212,15 +216,15 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             )
         for candidate in resolution.candidates:
             customer = candidate.customer
-            view = views[customer.id]
+            view = views.get(customer.id)
             rows.append(
                 Row(
                     customer.id,
                     (
                         customer.id,
                         customer.name or "—",
-                        str(len(view.snapshot.live_subscriptions)),
-                        str(len(view.anomalies)),
+                        str(len(view.snapshot.live_subscriptions)) if view else "…",
+                        str(len(view.anomalies)) if view else "…",
                         mask_email(customer.email),
                         fmt_date(customer.created),
                         candidate.matched_by,
@@ -244,6 +248,10 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             )
         else:
             lines.append(f"{count} customer{'s' if count != 1 else ''} — Enter opens")
+        if count > MAX_COUNTED:
+            lines.append(
+                f"Counts are shown for the first {MAX_COUNTED}; open a customer for the rest."
+            )
         lines.extend(Text(note, style="dim") for note in resolution.notes)
         message = Text("\n").join(Text(x) if isinstance(x, str) else x for x in lines)
         self.set_message(message, "warning" if resolution.email_collision else "")

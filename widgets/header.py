@@ -67,10 +67,10 @@ class ModeHeader(Horizontal):
         & > #mode.-live {
             background: $error;
             color: $text;
-            text-style: bold reverse;
+            text-style: bold;
         }
-        & > #mode.-live:ansi {
-            text-style: bold reverse;
+        & > #mode.-live.-mono {
+            text-style: bold reverse;  /* NO_COLOR: still unmistakable */
         }
         & > #mode.-test {
             background: $warning;
@@ -97,7 +97,8 @@ class ModeHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         mode = self._info.mode
-        yield Static(mode_label(mode), id="mode", classes=f"-{mode}", markup=False)
+        classes = f"-{mode} -mono" if self.app.no_color else f"-{mode}"
+        yield Static(mode_label(mode), id="mode", classes=classes, markup=False)
         yield Static(self._where_text(), id="where", markup=False)
         account = self._info.account_name or "unnamed account"
         key = safe_key_hint(self._info.key_hint)

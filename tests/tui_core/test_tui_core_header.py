@@ -40,6 +40,7 @@ async def test_live_banner_says_live_and_masks_the_key(
         mode = app.query_one("#mode", Static)
         assert "LIVE" in str(mode.render())
         assert mode.has_class("-live")
+        assert mode.has_class("-mono") == no_color  # reverse video when colour is off
         account = str(app.query_one("#account", Static).render())
         assert account == "Acme Inc · sk_live_…WXYZ"
         assert whole not in app.export_screenshot()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from textual.app import ComposeResult
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -13,8 +14,8 @@ from textual.widgets import Input, Static, TabbedContent
 from billing_tui.app import BillingApp, palette_commands
 from billing_tui.model import PartFailure
 from billing_tui.session import Session
+from screens import search as search_screen
 from screens.customer import CustomerScreen
-from screens.help import HelpScreen
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen
 from widgets.anomalies import AnomalyList
@@ -188,20 +189,6 @@ async def test_small_terminal_gets_a_message_not_a_crash(app: BillingApp) -> Non
         assert isinstance(app.screen, SearchScreen)
 
 
-async def test_help_lists_the_current_screens_keys(app: BillingApp) -> None:
-    async with app.run_test(size=SIZE) as pilot:
-        await open_duplicate_checkout(pilot)
-        await pilot.press("f1")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-text", Static).render())
-        for label in ("Refresh", "Copy id", "Copy URL", "Classify", "Act", "Handoff", "Help"):
-            assert label in text
-        await pilot.press("escape")
-        await pilot.pause()
-        assert isinstance(app.screen, CustomerScreen)
-
-
 async def test_a_part_that_failed_to_load_is_named_in_its_tab(
     app: BillingApp, session: Session
 ) -> None:
@@ -296,3 +283,30 @@ async def test_results_are_read_again_after_returning_from_the_customer(
         await settle(pilot)
         results = app.screen.query_one("#results", IdTable)
         assert str(results.get_row(DUPLICATE_CUSTOMER)[RESULT_LIVE_SUBS]) == "1"
+
+
+async def test_the_palette_runs_a_case_command_on_the_customer_screen(app: BillingApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_duplicate_checkout(pilot)
+        screen.query_one(TabbedContent).active = "subscriptions"
+        screen.table("subscriptions").move_to(DUPLICATE_SUBS[0])
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"copy: selected")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.clipboard == DUPLICATE_SUBS[0]
+
+
+async def test_only_the_first_candidates_are_loaded_for_counts(
+    app: BillingApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_screen, "MAX_COUNTED", 1)
+    async with app.run_test(size=SIZE) as pilot:
+        await search(pilot, "Sam Lee")
+        results = app.screen.query_one("#results", IdTable)
+        first, second = results.ids[1:]
+        assert str(results.get_row(first)[RESULT_ANOMALIES]) != "…"
+        assert str(results.get_row(second)[RESULT_ANOMALIES]) == "…"
+        assert "first 1" in text_of(app, "#message")
