@@ -103,7 +103,7 @@ async def run_plan(pilot: Pilot[Any], screen: ActionScreen, index: int) -> None:
 async def test_duplicate_checkout_from_wizard_to_copied_follow_up(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "duplicate-checkout")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         # classify: the suggestion and its evidence, then Finish on the decide step
         wizard = WizardScreen(ticket.session, ticket.case_id, ticket.view)
         await app.show(pilot, wizard)
@@ -178,7 +178,7 @@ async def test_duplicate_checkout_from_wizard_to_copied_follow_up(tmp_path: Path
 async def test_live_mode_confirm_without_the_amount_does_nothing(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "duplicate-checkout", live=True)
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, confirmed(ticket))
         await app.show(pilot, actions)
         refund = plan_index(actions, ActionKind.REFUND)
@@ -211,7 +211,7 @@ async def test_live_mode_confirm_without_the_amount_does_nothing(tmp_path: Path)
 async def test_failed_renewal_offers_the_portal_link_first_and_no_refund(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "failed-renewal")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, confirmed(ticket))
         await app.show(pilot, actions)
         assert actions.plans[0].kind == ActionKind.PORTAL_SESSION
@@ -225,7 +225,7 @@ async def test_failed_renewal_offers_the_portal_link_first_and_no_refund(tmp_pat
 async def test_team_purchase_needs_the_contract_check_and_keeps_the_seats(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "team-purchase")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         wizard = WizardScreen(ticket.session, ticket.case_id, ticket.view)
         await app.show(pilot, wizard)
         assert "contract" in wizard.steps
@@ -255,7 +255,7 @@ async def test_team_purchase_needs_the_contract_check_and_keeps_the_seats(tmp_pa
 async def test_disputed_charge_wizard_points_at_the_dispute(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "disputed-charge")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         wizard = WizardScreen(ticket.session, ticket.case_id, ticket.view)
         await app.show(pilot, wizard)
         assert "ch_disputed1003" in widget_text(wizard.query_one("#evidence"))
@@ -271,7 +271,7 @@ async def test_disputed_charge_refund_is_shown_impossible_with_the_reason(
 ) -> None:
     ticket = await open_ticket(tmp_path, "disputed-charge")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, confirmed(ticket))
         await app.show(pilot, actions)
         refunds = [i for i, p in enumerate(actions.plans) if p.kind == ActionKind.REFUND]
