@@ -22,6 +22,7 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from billing_tui import anomalies as an
 from billing_tui.classify import Bucket, Classification
 from billing_tui.model import (
     Charge,
@@ -35,10 +36,11 @@ from billing_tui.model import (
     SubscriptionStatus,
     minor_unit_exponent,
 )
+from billing_tui.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
-    from billing_tui.caselog import CaseLog  # type: ignore[import-not-found]
-    from billing_tui.gateway import Gateway  # type: ignore[import-not-found]
+    from billing_tui.caselog import CaseLog
+    from billing_tui.gateway import Gateway
 
 
 class ActionKind(StrEnum):
@@ -196,11 +198,73 @@ class ActionOutcome:
 
 # --------------------------------------------------------------------------- formatting
 
+_BRANDS = {
+    "amex": "American Express",
+    "american_express": "American Express",
+    "diners": "Diners Club",
+    "jcb": "JCB",
+    "unionpay": "UnionPay",
+    "mastercard": "Mastercard",
+    "visa": "Visa",
+    "discover": "Discover",
+    "cartes_bancaires": "Cartes Bancaires",
+    "eftpos_au": "eftpos",
+}
+
+
+def brand_label(brand: str) -> str:
+    """Stripe's card brand code as people write it: ``jcb`` → ``JCB``."""
+    return _BRANDS.get(brand.lower(), brand.replace("_", " ").title())
+
 
 def money_phrase(money: Money) -> str:
     """The amount as an operator types it to confirm: ``19.00``, ``1200`` (JPY), no symbol."""
     exp = minor_unit_exponent(money.currency)
     return f"{money.major:.{exp}f}"
+
+
+def parse_money(text: str, currency: str) -> Money:
+    """``"9.50"`` in USD → ``Money(950, "usd")``; ``"1200"`` in JPY → ``Money(1200, "jpy")``.
+
+    Raises ``ValueError`` with a sentence for anything that is not a plain positive amount in
+    the currency's precision (no symbols, no thousands separators).
+    """
+    raw = text.strip()
+    exp = minor_unit_exponent(currency)
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        raise ValueError(f"{text!r} is not an amount (write it like 19.00)") from None
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"{text!r}: an amount must be more than zero")
+    minor = value.scaleb(exp)
+    if minor != minor.to_integral_value():
+        places = "no decimals" if exp == 0 else f"at most {exp} decimals"
+        raise ValueError(f"{text!r}: {currency.upper()} amounts have {places}")
+    return Money(int(minor), currency)
+
+
+def with_refund_amount(
+    plan: Plan,
+    snapshot: CustomerSnapshot,
+    amount: Money,
+    *,
+    classification: Classification | None = None,
+    live: bool = False,
+) -> Plan:
+    """The same refund plan for a different (partial) amount, with every guard re-applied."""
+    if plan.kind != ActionKind.REFUND or plan.target_id is None:
+        raise ValueError("only a refund plan has an amount to change")
+    return plan_refund(
+        snapshot,
+        plan.target_id,
+        amount=amount,
+        reason=plan.param("reason") or "requested_by_customer",
+        classification=classification,
+        live=live,
+        why=plan.rationale,
+        recommended=plan.recommended,
+    )
 
 
 def _date(value: datetime | None) -> str:
@@ -227,8 +291,8 @@ def next_invoice_text(sub: Subscription) -> str:
 def observe(snapshot: CustomerSnapshot, object_id: str, field_name: str) -> str:
     """The current value of ``object_id.field`` as the diff renders it.
 
-    Diff rows are built with this function ("before"), and the tests read the snapshot after
-    execution through it to check the "after" column against what Stripe reports.
+    Diff rows render their values exactly this way, so reading a fresh snapshot through it
+    after execution checks the "after" column against what Stripe reports (the tests do).
     """
     sub = snapshot.subscription(object_id)
     if sub is not None:
@@ -415,8 +479,6 @@ def plan_refund(
         raise KeyError(f"{charge_id} is not a charge of this case")
     blocked = refund_guard(snapshot, charge, amount)
     refund = amount if amount is not None else charge.refundable
-    if blocked is None and refund.amount <= 0:  # pragma: no cover - guarded above
-        blocked = f"nothing left to refund on {charge.id}"
     after_refunded = Money(
         charge.amount_refunded.amount + max(refund.amount, 0), charge.amount.currency
     )
@@ -433,7 +495,7 @@ def plan_refund(
         ("currency", refund.currency),
         ("reason", reason),
     )
-    card = f" on {charge.card.brand.title()} ····{charge.card.last4}" if charge.card else ""
+    card = f" on {brand_label(charge.card.brand)} ····{charge.card.last4}" if charge.card else ""
     warnings: list[str] = []
     for d in _open_refundable_disputes(snapshot, charge):
         warnings.append(
@@ -441,9 +503,10 @@ def plan_refund(
             "which usually closes it"
         )
     partial = " (partial)" if not full and amount is not None else ""
+    what = refund.format() if refund.amount > 0 else "nothing left"
     plan = Plan(
         kind=ActionKind.REFUND,
-        title=f"Refund {refund.format()}{partial} of {charge.id}{card} (reason: {reason})",
+        title=f"Refund {what}{partial} of {charge.id}{card} (reason: {reason})",
         target_id=charge.id,
         params=params,
         diff=diff,
@@ -682,6 +745,18 @@ def plan_retry_invoice(
     blocked: str | None = None
     if inv.status != "open":
         blocked = f"{inv.id} is {inv.status}, not open: there is nothing to retry"
+    owner = snapshot.subscription(inv.subscription_id) if inv.subscription_id else None
+    if blocked is None and owner is not None and not owner.is_live:
+        twins = [
+            s
+            for s in snapshot.live_subscriptions
+            if s.id != owner.id and s.product_ids & owner.product_ids
+        ]
+        if twins:
+            blocked = (
+                f"paying {inv.id} would start {owner.id} next to the live {twins[0].id} "
+                f"(same product): a duplicate. Let {owner.id} expire instead"
+            )
     diff: list[DiffRow] = [
         DiffRow(inv.id, "status", inv.status, "paid"),
         DiffRow(
@@ -744,8 +819,9 @@ def plan_portal(
     back = (portal.default_return_url if portal is not None else None) or return_url
     if blocked is None and not back:
         blocked = (
-            "no return URL: the portal configuration has no default_return_url and "
-            "Settings.portal_return_url is not set"
+            f"no return URL: give the portal configuration {portal.id if portal else ''} a "
+            "default redirect link (Dashboard → Settings → Billing → Customer portal), or set "
+            "Settings.portal_return_url"
         )
     params: list[tuple[str, str]] = [("customer", customer_id), ("return_url", back or "")]
     if portal is not None:
@@ -796,21 +872,48 @@ def plan_note(title: str, *, customer_id: str | None = None, why: str = "") -> P
 # --------------------------------------------------------------------------- recommendations
 
 
-def duplicate_groups(snapshot: CustomerSnapshot) -> list[tuple[Subscription, ...]]:
-    """Live quantity-1 subscriptions of one product and interval, oldest first, ≥ 2 per group.
+def duplicate_groups(
+    snapshot: CustomerSnapshot, settings: Settings = DEFAULT_SETTINGS
+) -> list[tuple[Subscription, ...]]:
+    """Subscriptions that duplicate each other, oldest (the one to keep) first.
 
-    Groups span the snapshot's customers, so a cross-customer duplicate is found too.
+    On one customer: the ``duplicate_subscription`` rule (same plan, created within the
+    duplicate window, one seat each, not for different people). Across customer records that
+    share an email: the same product live on both (``cross_customer_duplicate``).
     """
-    groups: dict[tuple[frozenset[str], frozenset[str]], list[Subscription]] = {}
-    for sub in snapshot.subscriptions:
-        if not sub.is_live or sub.quantity > 1:
+    groups = [tuple(g) for g in an.duplicate_groups(snapshot, settings)]
+    taken = {s.id for g in groups for s in g}
+    by_email: dict[str, list[str]] = {}
+    for customer in snapshot.customers:
+        email = (customer.email or "").strip().casefold()
+        if email:
+            by_email.setdefault(email, []).append(customer.id)
+    for customer_ids in by_email.values():
+        if len(customer_ids) < 2:
             continue
-        groups.setdefault((sub.product_ids, sub.intervals), []).append(sub)
-    return [
-        tuple(sorted(group, key=lambda s: (s.created, s.id)))
-        for group in groups.values()
-        if len(group) >= 2
-    ]
+        by_product: dict[str, list[Subscription]] = {}
+        for sub in snapshot.live_subscriptions:
+            if sub.customer_id in customer_ids and sub.id not in taken and sub.quantity <= 1:
+                for product in sorted(sub.product_ids):
+                    by_product.setdefault(product, []).append(sub)
+        for subs in by_product.values():
+            subs.sort(key=lambda s: (s.created, s.id))
+            original = subs[0]
+            extras = [
+                s
+                for s in subs[1:]
+                if s.customer_id != original.customer_id
+                and not _different_people(original, s, settings)
+            ]
+            if extras:
+                groups.append((original, *extras))
+                taken.update(s.id for s in (original, *extras))
+    return groups
+
+
+def _different_people(a: Subscription, b: Subscription, settings: Settings) -> bool:
+    pa, pb = an.person(a, settings), an.person(b, settings)
+    return pa is not None and pb is not None and pa != pb
 
 
 def paid_charges_of(snapshot: CustomerSnapshot, sub: Subscription) -> tuple[Charge, ...]:
@@ -847,6 +950,7 @@ def recommend(
     now: datetime | None = None,
     portal_known: bool | None = None,
     return_url: str | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
 ) -> tuple[Plan, ...]:
     """The plans for this case, in the safe order; guards set ``Plan.blocked_reason``.
 
@@ -859,6 +963,17 @@ def recommend(
     known = snapshot.portal_known if portal_known is None else portal_known
     plans: list[Plan] = []
     if bucket is None:
+        if customer and snapshot.portal is not None:
+            plans.append(
+                plan_portal(
+                    snapshot,
+                    customer,
+                    portal_known=known,
+                    return_url=return_url,
+                    recommended=False,
+                    why="the customer can check invoices and payment methods themselves",
+                )
+            )
         plans.append(
             plan_note(
                 "Document: no billing problem found in the evidence",
@@ -866,8 +981,8 @@ def recommend(
                 why="nothing points at a billing problem; write down what was checked",
             )
         )
-        return tuple(plans)
-    ctx = _Ctx(snapshot, classification, live, when, known, return_url)
+        return tuple(sorted(plans, key=lambda p: (p.step, not p.recommended)))
+    ctx = _Ctx(snapshot, classification, live, when, known, return_url, settings)
     match bucket:
         case Bucket.DUPLICATE_PERSONAL:
             plans += _duplicate(ctx)
@@ -890,6 +1005,7 @@ class _Ctx:
     now: datetime
     portal_known: bool
     return_url: str | None = None
+    settings: Settings = DEFAULT_SETTINGS
 
     @property
     def customer(self) -> str | None:
@@ -899,7 +1015,7 @@ class _Ctx:
 def _duplicate(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
-    groups = duplicate_groups(snap)
+    groups = duplicate_groups(snap, ctx.settings)
     for group in groups:
         original, extras = group[0], group[1:]
         for extra in extras:
@@ -978,12 +1094,24 @@ def _seat_target(cls: Classification, sub: Subscription) -> tuple[int, bool]:
 
 
 def _team(ctx: _Ctx) -> list[Plan]:
+    """Keep the seats (no refund). Seat changes and consolidation are offered on request,
+    and recommended only when the operator recorded the seat count asked for (``seats``)."""
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
-    for sub in snap.live_subscriptions:
-        if sub.quantity <= 1 or len(sub.items) != 1:
-            continue
+    live = snap.live_subscriptions
+    teams = [s for s in live if s.quantity > 1 and len(s.items) == 1]
+    personal = [s for s in live if s.quantity == 1 and an.person(s, ctx.settings) is not None]
+    for sub in teams:
         target, asked = _seat_target(cls, sub)
+        consolidate = not asked and personal and sub.customer_id == personal[0].customer_id
+        if consolidate:
+            target = sub.quantity + len(personal)
+            people = ", ".join(p for s in personal if (p := an.person(s, ctx.settings)))
+            why = f"move the personal plans ({people}) onto the team: {target} seats"
+        elif target < sub.quantity:
+            why = "seat reduction: keep the subscription, bill fewer seats"
+        else:
+            why = "more seats on the team subscription"
         plans.append(
             plan_update_quantity(
                 snap,
@@ -992,9 +1120,8 @@ def _team(ctx: _Ctx) -> list[Plan]:
                 classification=cls,
                 live=ctx.live,
                 now=ctx.now,
-                recommended=asked,
-                why="seat reduction on request: keep the subscription, bill fewer seats from "
-                "the next renewal",
+                recommended=asked and target < sub.quantity,
+                why=f"{why}, from the next renewal without proration",
             )
         )
         plans.append(
@@ -1006,12 +1133,26 @@ def _team(ctx: _Ctx) -> list[Plan]:
                 classification=cls,
                 live=ctx.live,
                 now=ctx.now,
-                recommended=False,
-                why="seat reduction now, with a prorated credit on the next invoice",
+                recommended=asked and target > sub.quantity,
+                why=f"{why}, now, prorated on the next invoice",
             )
         )
+        if consolidate:
+            for extra in personal:
+                plans.append(
+                    plan_cancel(
+                        snap,
+                        extra.id,
+                        at_period_end=True,
+                        classification=cls,
+                        live=ctx.live,
+                        recommended=False,
+                        why=f"{an.person(extra, ctx.settings)}'s personal plan ends at its "
+                        "period end once the seat is on the team (with the customer's agreement)",
+                    )
+                )
     if ctx.customer and snap.portal is not None and snap.portal.update_enabled:
-        sub_ids = [s.id for s in snap.live_subscriptions if s.customer_id == ctx.customer]
+        sub_ids = [s.id for s in teams or live if s.customer_id == ctx.customer]
         plans.append(
             plan_portal(
                 snap,
@@ -1034,6 +1175,17 @@ def _team(ctx: _Ctx) -> list[Plan]:
     return plans
 
 
+def _card_can_pay(snapshot: CustomerSnapshot, now: datetime) -> bool:
+    """Whether the customer's default card (or a live subscription's) is on file and valid."""
+    ids = [c.default_payment_method_id for c in snapshot.customers]
+    ids += [s.default_payment_method_id for s in snapshot.live_subscriptions]
+    for pm_id in ids:
+        pm = snapshot.payment_method(pm_id)
+        if pm is not None and pm.card is not None:
+            return not pm.card.expires_before(now)
+    return False
+
+
 def _failed_payment(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
@@ -1050,8 +1202,23 @@ def _failed_payment(ctx: _Ctx) -> list[Plan]:
                 why="the customer puts in a working card themselves",
             )
         )
+    card_ok = _card_can_pay(snap, ctx.now)
     for inv in _open_invoices(snap):
-        plans.append(plan_retry_invoice(snap, inv.id, classification=cls, live=ctx.live))
+        plans.append(
+            plan_retry_invoice(
+                snap,
+                inv.id,
+                classification=cls,
+                live=ctx.live,
+                recommended=card_ok,
+                why=(
+                    "collect the open invoice with the card on file"
+                    if card_ok
+                    else "after the customer has put in a working card (the card on file "
+                    "cannot pay)"
+                ),
+            )
+        )
     plans.append(
         plan_note(
             "Document the failed payment; no refund",
@@ -1126,7 +1293,31 @@ def _missing_self_serve(ctx: _Ctx) -> list[Plan]:
 def _product_failure(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
-    charge = _latest_paid_charge(snap)
+    disputed = [
+        c
+        for c in snap.charges
+        if any(d.is_open and not d.is_charge_refundable for d in snap.disputes_of(c.id))
+    ]
+    charge = max(disputed, key=lambda c: (c.created, c.id)) if disputed else None
+    why = "the product failed the customer: refund the affected charge (partial allowed)"
+    if charge is not None:
+        why = (
+            f"the customer disputed {charge.id}: that is the affected charge, and the dispute "
+            "(not a refund) is how it is settled"
+        )
+    for c in disputed:
+        for d in snap.disputes_of(c.id):
+            if d.is_open and not d.is_charge_refundable:
+                due = f", evidence due {_date(d.evidence_due_by)}" if d.evidence_due_by else ""
+                plans.append(
+                    plan_note(
+                        f"Respond to dispute {d.id} on {c.id} ({d.status}, {d.reason}{due}) in "
+                        "the Dashboard",
+                        customer_id=ctx.customer,
+                        why="the dispute settles the money; answer it instead of refunding",
+                    )
+                )
+    charge = charge or _latest_paid_charge(snap)
     if charge is not None:
         plans.append(
             plan_refund(
@@ -1135,7 +1326,7 @@ def _product_failure(ctx: _Ctx) -> list[Plan]:
                 reason="requested_by_customer",
                 classification=cls,
                 live=ctx.live,
-                why="the product failed the customer: refund the affected charge (partial allowed)",
+                why=why,
             )
         )
     plans.append(

@@ -240,11 +240,26 @@ def _pm_ref(pm: PaymentMethod | None, pm_id: str, card: CardDetails | None) -> _
     return _CardRef(f"pm:{pm_id}", card)
 
 
+_BRANDS = {
+    "amex": "Amex",
+    "american_express": "Amex",
+    "cartes_bancaires": "Cartes Bancaires",
+    "diners": "Diners Club",
+    "discover": "Discover",
+    "eftpos_au": "eftpos",
+    "jcb": "JCB",
+    "mastercard": "Mastercard",
+    "unionpay": "UnionPay",
+    "visa": "Visa",
+}
+
+
 def card_label(card: CardDetails | None) -> str:
     """``Visa ····4242``: what may be shown of a card (never the fingerprint)."""
     if card is None:
         return "a card"
-    return f"{card.brand.title()} ····{card.last4}"
+    brand = _BRANDS.get(card.brand.lower(), card.brand.title())
+    return f"{brand} ····{card.last4}"
 
 
 def _card_sentence(refs: Sequence[_CardRef | None]) -> str:
@@ -259,13 +274,19 @@ def _card_sentence(refs: Sequence[_CardRef | None]) -> str:
 
 
 def charge_subscriptions(snapshot: CustomerSnapshot) -> dict[str, str]:
-    """Charge id → the subscription whose invoice that charge paid."""
+    """Charge id → the subscription whose invoice that charge paid (one pass, any size)."""
+    by_id = {c.id for c in snapshot.charges}
+    by_pi = {c.payment_intent_id: c.id for c in snapshot.charges if c.payment_intent_id}
     found: dict[str, str] = {}
     for invoice in sorted(snapshot.invoices, key=lambda i: (i.created, i.id)):
         if invoice.subscription_id is None:
             continue
-        for charge in snapshot.charges_of_invoice(invoice):
-            found.setdefault(charge.id, invoice.subscription_id)
+        for payment in invoice.payments:
+            charge_id = payment.charge_id if payment.charge_id in by_id else None
+            if charge_id is None and payment.payment_intent_id:
+                charge_id = by_pi.get(payment.payment_intent_id)
+            if charge_id is not None:
+                found.setdefault(charge_id, invoice.subscription_id)
     return found
 
 
@@ -461,7 +482,7 @@ def detect_mixed_interval(
         for sub in subs:
             for item in sub.items:
                 interval = item.price.interval
-                if interval in ("month", "year"):
+                if interval in ("month", "year") and item.price.interval_count == 1:
                     bucket = by_product[item.price.product_id][interval]
                     if sub not in bucket:
                         bucket.append(sub)
@@ -646,22 +667,21 @@ def detect_card_expires_before_renewal(
             and s.cancel_at is None
             and s.current_period_end is not None
         ]
-        if not renewing:
-            continue
-        next_renewal = min(s.current_period_end for s in renewing if s.current_period_end)
-        if not card.expires_before(next_renewal):
-            continue
+        # Each subscription's next renewal: any that falls after the card's last valid day.
         affected = [
             s
             for s in renewing
             if s.current_period_end and card.expires_before(s.current_period_end)
         ]
+        if not affected:
+            continue
+        first = min(affected, key=lambda s: (s.current_period_end or now, s.id))
         found.append(
             _anomaly(
                 CARD_EXPIRES_BEFORE_RENEWAL,
                 "Card expires before renewal",
                 f"The default card {card_label(card)} expires {card.expiry}, before "
-                f"{subscription_name(affected[0])} renews on {_date(next_renewal)}",
+                f"{subscription_name(first)} renews on {_date(first.current_period_end)}",
                 [pm_id, *(s.id for s in affected)],
             )
         )
@@ -809,16 +829,19 @@ def detect_double_charge(
 
     by_key: dict[tuple[str, Money], list[Charge]] = defaultdict(list)
     for charge in sorted(snapshot.charges, key=lambda c: (c.created, c.id)):
-        if charge.status == "succeeded" and charge.customer_id:
+        # A fully refunded charge is no longer money taken twice: once the extra one is
+        # refunded (and its subscription canceled) the case must not flag itself again.
+        if charge.status == "succeeded" and charge.customer_id and not charge.refunded:
             by_key[(charge.customer_id, charge.amount)].append(charge)
     found: list[Anomaly] = []
     for (_customer, amount), charges in sorted(by_key.items()):
-        edges = [
-            (a.id, b.id)
-            for i, a in enumerate(charges)
-            for b in charges[i + 1 :]
-            if abs((b.created - a.created).total_seconds()) <= window and not covered(a, b)
-        ]
+        edges: list[tuple[str, str]] = []
+        for i, a in enumerate(charges):  # sorted by time: stop at the first one too late
+            for b in charges[i + 1 :]:
+                if (b.created - a.created).total_seconds() > window:
+                    break
+                if not covered(a, b):
+                    edges.append((a.id, b.id))
         by_id = {c.id: c for c in charges}
         for component in _components([c.id for c in charges], edges):
             group = [by_id[cid] for cid in component]

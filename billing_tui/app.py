@@ -1,23 +1,264 @@
-"""The Textual App: key bindings, command palette, and the wiring of one operator session."""
+"""The Textual App: key bindings, command palette, and the wiring of one operator session.
+
+Thin on purpose: the screens (``screens/``) own their state and workers; the App owns what is
+global — the session, the keymap from the config file, help, the palette, the too-small guard,
+and the one place where a failed worker becomes a readable notification.
+"""
 
 from __future__ import annotations
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+import importlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import events, work
+from textual.app import App
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
+
+from screens.customer import CustomerScreen, last_query, open_customer_screen
+from screens.help import HelpScreen, help_rows
+from screens.search import SearchScreen
+from screens.too_small import TooSmallScreen, is_too_small
+from widgets.header import ModeHeader
+from widgets.messages import WorkerFailed
+
+if TYPE_CHECKING:
+    from billing_tui.caselog import CaseRecord
+    from billing_tui.session import Session
+
+_KEY_SHAPED = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_|whsec_)([A-Za-z0-9*]+)")
+
+
+def redact_keys(text: str) -> str:
+    """Mask anything shaped like a Stripe key down to its last four characters."""
+    return _KEY_SHAPED.sub(lambda m: f"{m.group(1)}…{m.group(2)[-4:]}", text)
+
+
+def describe_error(error: BaseException | None, doing: str) -> str:
+    """A failed worker as one readable sentence, never a traceback, never a key."""
+    if error is None:
+        return f"{doing or 'A background task'} failed."
+    message = str(error).strip()
+    domain = type(error).__module__.startswith("billing_tui")
+    if not message:
+        message = type(error).__name__
+    elif not domain:
+        message = f"{type(error).__name__}: {message}"
+    prefix = f"{doing[:1].upper()}{doing[1:]} failed: " if doing else ""
+    return redact_keys(prefix + message)
+
+
+def load_keymap() -> tuple[dict[str, str], tuple[str, ...]]:
+    """The ``[keymap]`` table of the config file (binding id → keys), and any problems."""
+    try:
+        config = importlib.import_module("billing_tui.config")
+    except ModuleNotFoundError:
+        return {}, ()
+    loaded: Any = config.load_config()
+    return {str(k): str(v) for k, v in dict(loaded.keymap).items()}, tuple(loaded.problems)
+
+
+# ----------------------------------------------------------------------------- palette
+
+
+@dataclass(frozen=True)
+class PaletteCommand:
+    title: str
+    help: str
+    run: Callable[[], Any]
+
+
+def palette_commands(app: BillingApp, screen: Screen[Any]) -> Iterator[PaletteCommand]:
+    """What the operator can do from ``screen``: its own commands first, then global ones."""
+    if isinstance(screen, CustomerScreen):
+        for title, action, text in CustomerScreen.PALETTE:
+            yield PaletteCommand(title, text, partial(screen.run_action, action))
+    yield PaletteCommand(
+        "search: Open customer", "Look up a customer by any identifier", app.action_search
+    )
+    yield PaletteCommand("cases: Browse case log", "Continue an earlier case", app.action_cases)
+    yield PaletteCommand("help: Keys", "The keys that work on this screen", app.action_help)
+    yield PaletteCommand("app: Switch theme", "Pick another colour theme", app.action_change_theme)
+    yield PaletteCommand("app: Quit", "Leave billing-tui", app.exit)
+
+
+class BillingCommands(Provider):
+    """Every workstation action, offered only where it applies."""
+
+    def _commands(self) -> list[PaletteCommand]:
+        app = self.app
+        if not isinstance(app, BillingApp):
+            return []
+        return list(palette_commands(app, self.screen))
+
+    async def discover(self) -> Hits:
+        for command in self._commands():
+            yield DiscoveryHit(command.title, command.run, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command in self._commands():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(command.title), command.run, help=command.help)
+
+
+# ----------------------------------------------------------------------------- the App
 
 
 class BillingApp(App[None]):
-    """The billing workstation."""
+    """The billing workstation over one :class:`~billing_tui.session.Session`."""
 
     TITLE = "billing-tui"
-    BINDINGS = [("q", "quit", "Quit")]
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = App.COMMANDS | {
+        BillingCommands
+    }
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help", tooltip="The keys of this screen"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            show=False,
+            id="app.help-alt",
+            tooltip="The keys of this screen (outside text boxes)",
+        ),
+        Binding(
+            "f2",
+            "search",
+            "Search",
+            show=False,
+            id="app.search",
+            tooltip="Look up another customer",
+        ),
+        Binding("f3", "cases", "Cases", show=False, id="app.cases", tooltip="Browse the case log"),
+        Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", tooltip="Leave billing-tui"),
+    ]
 
-    def __init__(self, *, demo: bool = False) -> None:
+    def __init__(
+        self, session: Session, *, start_query: str | None = None, cursor_blink: bool = True
+    ) -> None:
         super().__init__()
-        self.demo = demo
-        self.sub_title = "DEMO" if demo else "no key"
+        self.session = session
+        self.start_query = start_query
+        #: Text boxes blink their cursor (off for screenshots and operators who prefer it).
+        self.cursor_blink = cursor_blink
+        self._too_small: TooSmallScreen | None = None
+        #: What reconciling actions left in flight at the last exit found (the cases screen
+        #: shows it as a banner).
+        self.reconciled: tuple[str, ...] = ()
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("billing-tui", id="placeholder")
-        yield Footer()
+    def get_default_screen(self) -> Screen[Any]:
+        return SearchScreen(self.session, start_query=self.start_query)
+
+    def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self._screen_changed)
+        keymap, problems = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        for problem in problems:
+            self.notify(problem, title="Config file", severity="warning", timeout=10)
+        self.reconcile()
+        self._check_size(self.size.width, self.size.height)
+
+    async def on_unmount(self) -> None:
+        try:
+            await self.session.aclose()
+        except Exception as error:  # leaving must never fail on a close
+            self.log.warning(f"closing the session failed: {describe_error(error, '')}")
+
+    # ------------------------------------------------------------------ the header
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        self.call_after_refresh(self._ensure_header, screen)
+
+    def _ensure_header(self, screen: Screen[Any]) -> None:
+        """Every full screen shows the mode banner, also screens that do not compose one."""
+        if isinstance(screen, ModalScreen) or not screen.is_attached:
+            return
+        if screen.query(ModeHeader):
+            return
+        name = str(getattr(screen, "SUB_TITLE", "") or "")
+        name = name or type(screen).__name__.removesuffix("Screen").lower()
+        screen.mount(ModeHeader(self.session.info, f"billing-tui · {name}"))
+
+    # ------------------------------------------------------------------ resilience
+
+    @work(group="reconcile", exit_on_error=False, description="checking actions left in flight")
+    async def reconcile(self) -> None:
+        self.reconciled = tuple(await self.session.reconcile())
+        for message in self.reconciled:
+            self.notify(
+                message, title="Left in flight at the last exit", severity="warning", timeout=15
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The App's own workers (screens forward theirs as :class:`WorkerFailed`)."""
+        if event.state is WorkerState.ERROR:
+            self.post_message(WorkerFailed(event.worker))
+
+    def on_worker_failed(self, event: WorkerFailed) -> None:
+        """The one place a failed worker is reported: a sentence, never a traceback."""
+        worker = event.worker
+        self.notify(
+            describe_error(worker.error, worker.description),
+            title="Something went wrong",
+            severity="error",
+            timeout=10,
+        )
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int, height: int) -> None:
+        if is_too_small(width, height):
+            if self._too_small is None:
+                self._too_small = TooSmallScreen(width, height)
+                self.push_screen(self._too_small)
+            else:
+                self._too_small.set_size(width, height)
+        elif self._too_small is not None:
+            screen, self._too_small = self._too_small, None
+            screen.dismiss(None)
+
+    # ------------------------------------------------------------------ global actions
+
+    def action_help(self) -> None:
+        screen = self.screen
+        if isinstance(screen, HelpScreen | TooSmallScreen):
+            return
+        title = f"Keys — {type(screen).__name__.removesuffix('Screen') or 'screen'}"
+        intro = str(getattr(screen, "HELP", "") or "")
+        self.push_screen(HelpScreen(title, intro, help_rows(screen.active_bindings)))
+
+    def action_search(self) -> None:
+        """Back to the search screen (the bottom of the stack), the cursor in the search box."""
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, SearchScreen):
+            self.pop_screen()
+        if isinstance(self.screen, SearchScreen):
+            self.screen.action_focus_input()
+
+    def action_cases(self) -> None:
+        from screens.cases import CasesScreen  # the flow screens load on first use
+
+        screen = CasesScreen(self.session, reconciled=self.reconciled)
+        self.push_screen(screen, self._case_chosen)
+
+    def _case_chosen(self, record: CaseRecord | None) -> None:
+        if record is not None:
+            self.open_case(record)
+
+    @work(exclusive=True, group="open", exit_on_error=False, description="opening the case")
+    async def open_case(self, record: CaseRecord) -> None:
+        self.notify(f"Opening case {record.id}…")
+        screen = await open_customer_screen(
+            self.session, last_query(record), tuple(record.customer_ids), case=record
+        )
+        await self.push_screen(screen)

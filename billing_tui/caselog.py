@@ -2,25 +2,25 @@
 
 Layout (under ``config.data_dir()/cases`` unless a directory is given)::
 
-    cases-2026-11-01.json   a TinyDB file: the cases opened in Nov 2026, part 1 (≤ 250 cases)
+    cases-2026-11-01.json   a TinyDB file: cases opened in Nov 2026, part 1 (≤ 100 cases)
     cases-2026-11-02.json   part 2, once part 1 is full
-    open-cases.json         index: open cases → customer ids, and whether actions are pending
+    open-cases.json         a cache: per file, its signature and its open cases / pending actions
     .caselog.lock           the file lock every read-modify-write holds
 
-A case id names its file: ``case-202611-02-7f3a9c1e`` lives in ``cases-2026-11-02.json``. Writes
-touch one part (at most 250 cases) and the small index, so their cost does not grow with
-history.
+A case id names its file: ``case-202611-02-k7f3a9c1`` lives in ``cases-2026-11-02.json``. A write
+parses and rewrites one part (at most 100 cases) and nothing else, so its cost does not grow
+with history, however the history is spread over months.
 
-Durability: every file is written atomically (temp file in the same directory, fsync,
+Durability: every case file is written atomically (temp file in the same directory, fsync,
 ``os.replace``, fsync of the directory), mode 0600 in a 0700 directory; every read-modify-write
 runs under one file lock with a fresh TinyDB (TinyDB caches ids and queries per instance);
 leftover temp files are removed at start. A file that does not parse is never overwritten: it
 is renamed ``<name>.corrupt-<timestamp>``, reported in :attr:`CaseLog.problems` (and logged),
 and the rest of the log keeps working.
 
-The index is kept a *superset* of the truth (entries are added before the case file changes
-and removed after), and every entry is checked against the case file when used, so a crash
-between the two writes never hides an open case or an action in flight.
+The open-case index is only a cache: each use checks every case file's signature (inode,
+mtime, size — files are replaced, never edited, so this identifies their content) and re-reads
+the files that changed. It can be deleted or damaged at any time without losing anything.
 
 Only the minimum customer data is stored: ids, masked email, amounts, decisions. Free text is
 scrubbed on the way in: anything shaped like a Stripe secret key is masked and 13–19 digit
@@ -29,17 +29,20 @@ Luhn-valid numbers (card numbers) are removed.
 
 from __future__ import annotations
 
+import base64
 import builtins
 import contextlib
 import csv
 import getpass
+import hashlib
 import io
 import json
 import logging
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -55,7 +58,7 @@ from billing_tui.credentials import mask
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
-PART_CAPACITY = 250
+PART_CAPACITY = 100
 LOCK_TIMEOUT = 10.0
 TABLE = "cases"
 INDEX_FILE = "open-cases.json"
@@ -69,7 +72,7 @@ CASE_STATUSES: tuple[str, ...] = ("open", "resolved")
 ACTION_STATUSES: tuple[str, ...] = ("planned", "in_flight", "succeeded", "failed")
 PENDING: tuple[str, ...] = ("planned", "in_flight")
 
-_CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([0-9a-f]{8})")
+_CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([a-z][0-9a-f]{7})")
 _SHARD = re.compile(r"cases-(\d{4})-(\d{2})-(\d{2,})\.json")
 _TEMP = re.compile(r"\..+\.tmp")
 _SECRET_KEY = re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{4,}")
@@ -328,10 +331,10 @@ def _scrub(value: Any) -> Any:
 
 
 def parse_case_id(case_id: str) -> tuple[int, int, int]:
-    """``case-202611-02-7f3a9c1e`` → (2026, 11, 2); :class:`CaseNotFound` if malformed."""
+    """``case-202611-02-k7f3a9c1`` → (2026, 11, 2); :class:`CaseNotFound` if malformed."""
     match = _CASE_ID.fullmatch(case_id.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise CaseNotFound(f"{case_id!r} is not a case id (they look like case-202611-01-7f3a9c1e)")
+        raise CaseNotFound(f"{case_id!r} is not a case id (they look like case-202611-01-k7f3a9c1)")
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
@@ -349,6 +352,8 @@ class AtomicJSONStorage(Storage):
     def __init__(self, path: str, **_: Any) -> None:
         self.path = Path(path)
         self._cache: dict[str, Any] | None = None
+        #: The signature of the file this instance last wrote (set under the lock).
+        self.written_signature: Signature | None = None
 
     def read(self) -> dict[str, Any] | None:
         if self._cache is not None:
@@ -365,9 +370,17 @@ class AtomicJSONStorage(Storage):
         encoded = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         atomic_write_bytes(self.path, encoded)
         self._cache = data
+        self.written_signature = _signature(self.path)
+
+    @property
+    def data(self) -> dict[str, Any] | None:
+        return self._cache
 
     def close(self) -> None:
         self._cache = None
+
+
+Signature = tuple[int, int, int]
 
 
 def read_json_file(path: Path) -> dict[str, Any] | None:
@@ -375,10 +388,22 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
 
     Raises :class:`CorruptFile` (unparseable) or :class:`NewerSchema` (written by a newer app).
     """
+    return read_json_file_signed(path)[0]
+
+
+def read_json_file_signed(path: Path) -> tuple[dict[str, Any] | None, Signature | None]:
+    """Contents plus the file's identity ``(inode, mtime_ns, size)``.
+
+    Files are only ever replaced, never written in place, so the inode read through one open
+    descriptor always matches the bytes read from it: the signature is exact.
+    """
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            raw = handle.read()
     except FileNotFoundError:
-        return None
+        return None, None
+    signature = (st.st_ino, st.st_mtime_ns, st.st_size)
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, ValueError) as exc:
@@ -394,7 +419,28 @@ def read_json_file(path: Path) -> dict[str, Any] | None:
             f"{path.name} was written by a newer billing-tui (schema {version}, this one reads "
             f"up to {SCHEMA_VERSION}); upgrade billing-tui — the file is left untouched"
         )
-    return data
+    return data, signature
+
+
+def _token() -> str:
+    """A case id's random part: a letter, then 7 hex digits. The letter keeps the id from
+    ever looking like a 13+ digit (card-like) number, which scrubbers and audits remove."""
+    return secrets.choice("abcdefghjkmnpqrstuvwxyz") + secrets.token_hex(4)[:7]
+
+
+def _sig_token(signature: Signature) -> str:
+    """A file signature as a short token (no long digit runs: the log holds no card-like
+    numbers, not even timestamps in nanoseconds)."""
+    digest = hashlib.blake2b(repr(signature).encode(), digest_size=12).digest()
+    return base64.urlsafe_b64encode(digest).decode()
+
+
+def _signature(path: Path) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 # --- the log ------------------------------------------------------------------------------------
@@ -420,6 +466,7 @@ class CaseLog:
         self._lock_timeout = lock_timeout
         #: Files that could not be read (moved aside) and other things the operator must know.
         self.problems: builtins.list[str] = []
+        self._index_guard = threading.Lock()
         try:
             ensure_private_dir(self.directory)
         except OSError as exc:
@@ -495,9 +542,17 @@ class CaseLog:
 
     @contextlib.contextmanager
     def _db(self, path: Path) -> Iterator[Any]:
+        """A fresh TinyDB on one case file, for one transaction (caller holds the lock).
+
+        After a write, the open-case index learns the file's new signature and open cases.
+        """
         db = TinyDB(str(path), storage=AtomicJSONStorage)
+        storage = db.storage
+        assert isinstance(storage, AtomicJSONStorage)
         try:
             yield db.table(TABLE, cache_size=0)
+            if storage.written_signature is not None and storage.data is not None:
+                self._note_write(path, storage.written_signature, storage.data)
         finally:
             db.close()
 
@@ -506,20 +561,23 @@ class CaseLog:
 
         A corrupt file is moved aside and reported; a newer-schema file is reported and left.
         """
+        return self._read_docs_signed(path)[0]
+
+    def _read_docs_signed(
+        self, path: Path
+    ) -> tuple[builtins.list[dict[str, Any]], Signature | None]:
         try:
-            data = read_json_file(path)
+            data, signature = read_json_file_signed(path)
         except CorruptFile as exc:
             self._quarantine(path, exc.reason)
-            return []
+            return [], None
         except NewerSchema as exc:
             self._report(str(exc))
-            return []
+            return [], _signature(path)
         table = (data or {}).get(TABLE) or {}
-        return (
-            [doc for doc in table.values() if isinstance(doc, dict)]
-            if isinstance(table, dict)
-            else []
-        )
+        if not isinstance(table, dict):
+            return [], signature
+        return [doc for doc in table.values() if isinstance(doc, dict)], signature
 
     def _record(self, doc: Mapping[str, Any], path: Path) -> CaseRecord | None:
         try:
@@ -576,7 +634,6 @@ class CaseLog:
                     new = change(old)
                     if new is None:
                         return old
-                    self._index_cover(old, new)
                     table.update(new.to_json(), doc_ids=[docs[0].doc_id])
             except CorruptFile as exc:
                 self._quarantine(path, exc.reason)
@@ -584,69 +641,90 @@ class CaseLog:
                     f"Case {case_id} was in {path.name}, which could not be read and was moved "
                     "aside (see the case log's problems)"
                 ) from None
-            self._index_set(new)
         return CaseRecord.from_json(new.to_json())
 
     # --- the open-case index -----------------------------------------------------------------
+    #
+    # ``open-cases.json`` caches, per case file, the file's signature (inode, mtime_ns, size)
+    # and its open cases / pending actions. Writers update it right after replacing a case file
+    # (under the lock, without fsync: it is a cache). Readers trust an entry only while the
+    # file's signature matches, and rescan the files that differ (after a crash between the two
+    # writes, a deleted or damaged cache, a file moved aside), so it never hides a case.
 
     def _index_path(self) -> Path:
         return self.directory / INDEX_FILE
 
-    def _read_index(self) -> dict[str, dict[str, Any]]:
-        path = self._index_path()
+    def _load_index_file(self) -> dict[str, dict[str, Any]]:
         try:
-            data = read_json_file(path)
-        except CorruptFile as exc:
-            self._quarantine(path, exc.reason)
-            data = None
-        if data is None:
-            if not self._shard_paths():
-                return {}
-            return self._rebuild_index()
-        entries = data.get("open")
-        return dict(entries) if isinstance(entries, dict) else {}
+            data = json.loads(self._index_path().read_bytes())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.info("rebuilding the open-case index %s", self._index_path())
+            return {}
+        if not isinstance(data, dict) or data.get("schema_version") != SCHEMA_VERSION:
+            return {}
+        files = data.get("files")
+        return dict(files) if isinstance(files, dict) else {}
 
-    def _rebuild_index(self) -> dict[str, dict[str, Any]]:
-        with self._locked():
-            entries: dict[str, dict[str, Any]] = {}
-            for path in self._shard_paths():
-                for record in self._read_shard(path):
-                    if _needs_entry(record):
-                        entries[record.id] = _index_entry(record)
-            self._write_index(entries)
-        return entries
+    def _save_index_file(self, files: Mapping[str, Any]) -> None:
+        payload = {"schema_version": SCHEMA_VERSION, "files": dict(files)}
+        with contextlib.suppress(OSError):  # a cache: losing it only costs a rescan
+            atomic_write_bytes(
+                self._index_path(),
+                json.dumps(payload, separators=(",", ":")).encode(),
+                durable=False,
+            )
 
-    def _write_index(self, entries: Mapping[str, Any]) -> None:
-        payload = {"schema_version": SCHEMA_VERSION, "open": dict(entries)}
-        atomic_write_bytes(self._index_path(), json.dumps(payload, separators=(",", ":")).encode())
+    def _note_write(self, path: Path, signature: Signature, data: Mapping[str, Any]) -> None:
+        files = self._load_index_file()
+        table = data.get(TABLE) or {}
+        docs = table.values() if isinstance(table, dict) else ()
+        files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
+        self._save_index_file(files)
 
-    def _index_put(self, case_id: str, entry: dict[str, Any] | None) -> None:
-        entries = self._read_index()
-        if entries.get(case_id) == entry:
-            return
-        if entry is None:
-            del entries[case_id]
-        else:
-            entries[case_id] = entry
-        self._write_index(entries)
+    def _read_index(self) -> dict[str, dict[str, Any]]:
+        """case id → ``{"customer_ids": [...], "pending": bool}`` for open/pending cases."""
+        with self._index_guard:
+            files = self._load_index_file()
+            if self._stale(files):
+                with self._locked():
+                    files = self._load_index_file()
+                    if self._stale(files, rescan=True):
+                        self._save_index_file(files)
+        merged: dict[str, dict[str, Any]] = {}
+        for item in files.values():
+            merged.update(item.get("open") or {})
+        return merged
 
-    def _index_cover(self, old: CaseRecord | None, new: CaseRecord) -> None:
-        """Before writing ``new``: make the index cover both states (caller holds the lock)."""
-        if not _needs_entry(new):
-            return
-        entry = _index_entry(new)
-        if old is not None:
-            entry["customer_ids"] = sorted({*entry["customer_ids"], *old.customer_ids})
-            entry["pending"] = entry["pending"] or bool(old.pending_actions)
-        current = self._read_index().get(new.id)
-        if current is not None:
-            entry["customer_ids"] = sorted({*entry["customer_ids"], *current["customer_ids"]})
-            entry["pending"] = entry["pending"] or bool(current.get("pending"))
-        self._index_put(new.id, entry)
-
-    def _index_set(self, record: CaseRecord) -> None:
-        """After writing ``record``: the exact entry (or none, once resolved and settled)."""
-        self._index_put(record.id, _index_entry(record) if _needs_entry(record) else None)
+    def _stale(self, files: dict[str, dict[str, Any]], *, rescan: bool = False) -> bool:
+        """Whether ``files`` disagrees with the directory; with ``rescan``, fix it in place."""
+        changed = False
+        present = set()
+        for path in self._shard_paths():
+            present.add(path.name)
+            cached = files.get(path.name)
+            signature = _signature(path)
+            if (
+                cached is not None
+                and signature is not None
+                and cached.get("sig") == _sig_token(signature)
+            ):
+                continue
+            changed = True
+            if not rescan:
+                return True
+            docs, signature = self._read_docs_signed(path)
+            if signature is None:
+                files.pop(path.name, None)
+            else:
+                files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
+        for name in [n for n in files if n not in present]:
+            changed = True
+            if not rescan:
+                return True
+            del files[name]
+        return changed
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -676,9 +754,7 @@ class CaseLog:
                         taken = {doc.get("id") for doc in existing}
                         case_id = ""
                         while not case_id or case_id in taken:
-                            case_id = (
-                                f"case-{year:04d}{month:02d}-{part:02d}-{secrets.token_hex(4)}"
-                            )
+                            case_id = f"case-{year:04d}{month:02d}-{part:02d}-{_token()}"
                         record = CaseRecord(
                             id=case_id,
                             opened_at=now,
@@ -691,7 +767,6 @@ class CaseLog:
                             anomaly_codes=tuple(anomaly_codes),
                             livemode=livemode,
                         )
-                        self._index_cover(None, record)
                         table.insert(record.to_json())
                         break
                 except CorruptFile as exc:
@@ -862,7 +937,6 @@ class CaseLog:
             for path, group in by_path.items():
                 with self._db(path) as table:
                     table.insert_multiple([r.to_json() for r in group])
-            self._rebuild_index()
 
     def all(self) -> builtins.list[CaseRecord]:
         records: builtins.list[CaseRecord] = []
@@ -907,12 +981,21 @@ class CaseLog:
         return result
 
 
-def _needs_entry(record: CaseRecord) -> bool:
-    return record.status == "open" or bool(record.pending_actions)
-
-
-def _index_entry(record: CaseRecord) -> dict[str, Any]:
-    return {"customer_ids": sorted(record.customer_ids), "pending": bool(record.pending_actions)}
+def _doc_entries(docs: Iterable[Any]) -> dict[str, dict[str, Any]]:
+    """The index entries of raw case documents: open cases and cases with pending actions."""
+    entries: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+            continue
+        pending = any(
+            isinstance(a, dict) and a.get("status") in PENDING for a in doc.get("actions") or ()
+        )
+        if doc.get("status") == "open" or pending:
+            entries[doc["id"]] = {
+                "customer_ids": sorted(str(c) for c in doc.get("customer_ids") or ()),
+                "pending": pending,
+            }
+    return entries
 
 
 def _haystack(record: CaseRecord) -> str:

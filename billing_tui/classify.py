@@ -319,7 +319,7 @@ class _Vote:
     sentence: str
     refs: tuple[str, ...] = ()
     supports: bool = True
-    family: str = ""  # "duplicate" / "team" / "portal": what an answer may move or cancel
+    family: str = ""  # "dup" / "team" / "portal" / "answer": what an answer may move or cancel
 
 
 @dataclass(frozen=True)
@@ -486,7 +486,7 @@ def _votes(
                 _Vote(
                     Bucket.DUPLICATE_PERSONAL,
                     0.0,
-                    f"{detail}: extra seats look deliberate, not like a double checkout",
+                    f"{detail}: that looks deliberate, not like a double checkout",
                     refs,
                     supports=False,
                 )
@@ -540,7 +540,42 @@ def _votes(
         )
 
     votes.extend(_answer_votes(snapshot, answers))
+    votes.extend(_unknowns(snapshot))
     return _apply_flips(votes, answers)
+
+
+#: Which buckets lose evidence when a part of the snapshot could not be loaded.
+_PART_BUCKETS: Mapping[str, tuple[Bucket, ...]] = MappingProxyType(
+    {
+        "subscriptions": tuple(Bucket),
+        "invoices": (Bucket.FAILED_PAYMENT, Bucket.DUPLICATE_PERSONAL, Bucket.MISSING_SELF_SERVE),
+        "charges": (Bucket.DUPLICATE_PERSONAL, Bucket.PRODUCT_FAILURE),
+        "invoice_payments": (Bucket.DUPLICATE_PERSONAL, Bucket.FAILED_PAYMENT),
+        "refunds": (Bucket.DUPLICATE_PERSONAL,),
+        "products": (),  # only names: nothing is judged on them
+        "disputes": (Bucket.PRODUCT_FAILURE,),
+        "payment_methods": (Bucket.FAILED_PAYMENT,),
+        "portal": (Bucket.MISSING_SELF_SERVE,),
+    }
+)
+
+
+def _unknowns(snapshot: CustomerSnapshot) -> list[_Vote]:
+    """A part that failed to load is said, so "no evidence" is never read as "all clear"."""
+    votes: list[_Vote] = []
+    for failure in snapshot.failures:
+        for bucket in _PART_BUCKETS.get(failure.part, tuple(Bucket)):
+            votes.append(
+                _Vote(
+                    bucket,
+                    0.0,
+                    f"The {failure.part.replace('_', ' ')} could not be loaded "
+                    f"({failure.message}): evidence for this bucket may be missing",
+                    (failure.customer_id,) if failure.customer_id else (),
+                    supports=False,
+                )
+            )
+    return votes
 
 
 def _refund_context(

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "billing_tui.commands.cases",
     "billing_tui.commands.auth",
     "billing_tui.commands.plans",
+    "billing_tui.commands.portal",
     "billing_tui.commands.sandbox",
 )
 

@@ -9,6 +9,7 @@ Directories (``BILLING_TUI_HOME`` overrides both, for tests, demos and portable 
 ``config.toml`` holds a few operator preferences::
 
     default_profile = "work"
+    profiles = ["work", "acme-live"]
     handoff_locale = "zh-CN"
 
     [keymap]
@@ -24,7 +25,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
+import time
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -58,6 +61,14 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
+def cache_dir() -> Path:
+    """The directory for disposable caches (the account sweep)."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        return Path(home) / "cache"
+    return Path(platformdirs.user_cache_dir(APP_NAME))
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (mode 0700 for what we create) and return it."""
     existed = path.is_dir()
@@ -68,11 +79,14 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write_bytes(path: Path, payload: bytes, *, mode: int = 0o600) -> None:
+def atomic_write_bytes(
+    path: Path, payload: bytes, *, mode: int = 0o600, durable: bool = True
+) -> None:
     """Write ``payload`` to ``path`` atomically: temp file in the same dir, fsync, replace.
 
     The temp file is ``.<name>.<random>.tmp`` (created 0600 by :func:`tempfile.mkstemp`), so a
     crash leaves either the old file or the new one, plus at worst an orphan temp file.
+    ``durable=False`` skips the fsyncs (for caches that are rebuilt when lost).
     """
     directory = path.parent
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
@@ -80,15 +94,41 @@ def atomic_write_bytes(path: Path, payload: bytes, *, mode: int = 0o600) -> None
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                _full_fsync(handle.fileno())
         if mode != 0o600:
             os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        _replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    fsync_dir(directory)
+    if durable:
+        fsync_dir(directory)
+
+
+def _replace(source: str, target: Path) -> None:
+    """``os.replace``; on Windows, retried briefly while another handle (a reader, an
+    antivirus scanner, a sync client) keeps the target open."""
+    attempts = 6 if os.name == "nt" else 1
+    for attempt in range(attempts):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * 2**attempt)
+
+
+def _full_fsync(fd: int) -> None:
+    """fsync; on macOS also F_FULLFSYNC, since its fsync does not flush the drive's cache."""
+    os.fsync(fd)
+    if sys.platform == "darwin":  # pragma: no cover - macOS only
+        import fcntl
+
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, fcntl.F_FULLFSYNC)
 
 
 def fsync_dir(directory: Path) -> None:
@@ -108,6 +148,8 @@ class Config:
 
     default_profile: str | None = None
     handoff_locale: str | None = None
+    #: Profiles with a stored key (kept by login/logout: keyrings cannot list their entries).
+    profiles: tuple[str, ...] = ()
     keymap: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
     #: Why the file on disk was not used (unparseable, wrong types); empty when all is well.
@@ -140,7 +182,9 @@ def load_config(path: Path | None = None) -> Config:
 def _from_mapping(data: Mapping[str, Any], path: Path) -> Config:
     problems: list[str] = []
     extra = {
-        k: v for k, v in data.items() if k not in ("default_profile", "handoff_locale", "keymap")
+        k: v
+        for k, v in data.items()
+        if k not in ("default_profile", "handoff_locale", "keymap", "profiles")
     }
 
     def text(name: str) -> str | None:
@@ -149,6 +193,13 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> Config:
             return value or None
         problems.append(f"{path}: {name} must be a string, ignoring {value!r}")
         return None
+
+    raw_profiles = data.get("profiles", [])
+    profiles: tuple[str, ...] = ()
+    if isinstance(raw_profiles, list) and all(isinstance(p, str) for p in raw_profiles):
+        profiles = tuple(raw_profiles)
+    else:
+        problems.append(f"{path}: profiles must be a list of names, ignoring it")
 
     keymap: dict[str, str] = {}
     raw_keymap = data.get("keymap", {})
@@ -163,6 +214,7 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> Config:
     return Config(
         default_profile=text("default_profile"),
         handoff_locale=text("handoff_locale"),
+        profiles=profiles,
         keymap=keymap,
         extra=extra,
         problems=tuple(problems),
@@ -223,6 +275,8 @@ def dumps_toml(config: Config) -> str:
             scalars[key] = value
     if config.default_profile:
         scalars["default_profile"] = config.default_profile
+    if config.profiles:
+        scalars["profiles"] = list(config.profiles)
     if config.handoff_locale:
         scalars["handoff_locale"] = config.handoff_locale
     if config.keymap:

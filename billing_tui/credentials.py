@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn
 
 from billing_tui.config import (
+    ConfigError,
     atomic_write_bytes,
     config_dir,
     ensure_private_dir,
@@ -47,7 +48,7 @@ _PREFIXES = {
     "rk_test_": "restricted_test",
     "rk_live_": "restricted_live",
 }
-_BODY = re.compile(r"[A-Za-z0-9]{4,250}")
+_BODY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{3,249}")
 _PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 _WAYS_OUT = (
@@ -203,7 +204,7 @@ def _classify(raw: str) -> tuple[KeyKind | None, str | None]:
         return None, "The key contains spaces or line breaks: copy it again in one piece"
     if not _BODY.fullmatch(body):
         return None, (
-            f"Malformed {prefix}… key: after the prefix a key has only letters and digits "
+            f"Malformed {prefix}… key: after the prefix a key has only letters, digits and '_' "
             "(was it cut short or pasted with quotes?)"
         )
     return KeyKind(_PREFIXES[prefix]), None
@@ -356,6 +357,24 @@ def _write_insecure_file(keys: dict[str, str]) -> None:
 # --- public API -----------------------------------------------------------------------------
 
 
+def known_profiles() -> tuple[str, ...]:
+    """Profiles that have a stored key (for a profile switcher), default first."""
+    config = load_config()
+    names = list(config.profiles)
+    if config.default_profile and config.default_profile in names:
+        names.remove(config.default_profile)
+        names.insert(0, config.default_profile)
+    return tuple(names)
+
+
+def _remember(profile: str, *, present: bool) -> None:
+    profiles = [p for p in load_config().profiles if p != profile]
+    if present:
+        profiles.append(profile)
+    with contextlib.suppress(ConfigError):  # an unreadable config is reported elsewhere
+        update_config(profiles=tuple(sorted(profiles)))
+
+
 def default_profile() -> str:
     """The remembered default profile (config file), else ``"default"``."""
     return load_config().default_profile or DEFAULT_PROFILE
@@ -411,12 +430,20 @@ def store_key(profile: str, key: SecretKey, *, insecure_file: bool = False) -> K
         keys = _read_insecure_file()
         keys[profile] = key.reveal()
         _write_insecure_file(keys)
+        _remember(profile, present=True)
         return "file"
     backend = _secure_keyring()
     try:
         backend.set_password(SERVICE, profile, key.reveal())
+        stored = backend.get_password(SERVICE, profile)
     except Exception as exc:
         _keyring_failed("store the key", backend, exc)
+    if stored != key.reveal():
+        raise CredentialsError(
+            f"The OS keyring ({_backend_name(backend)}) accepted the key but does not return it; "
+            f"it cannot be used to keep the key. {_WAYS_OUT}"
+        )
+    _remember(profile, present=True)
     # A keyring login supersedes a plaintext copy of the same profile.
     with contextlib.suppress(CredentialsError):
         keys = _read_insecure_file()
@@ -450,4 +477,6 @@ def delete_key(profile: str) -> list[str]:
         removed.append("file")
     if not removed and problem is not None:
         raise problem
+    if removed:
+        _remember(profile, present=False)
     return removed

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from billing_tui.actions import ActionKind, ActionOutcome
+from billing_tui.actions import ActionKind, ActionOutcome, brand_label
 from billing_tui.anomalies import Anomaly
 from billing_tui.classify import Bucket, Classification
 from billing_tui.model import (
@@ -155,20 +155,27 @@ class TemplateSet:
         value = self.raw.get(key)
         return value if isinstance(value, str) else ""
 
-    def sentence(self, bucket: str, key: str) -> str | None:
+    def sentence(
+        self, bucket: str, key: str, situations: Sequence[str] = (), *, fallback: bool = True
+    ) -> str | None:
+        """The template for ``key`` (``kind`` or ``kind:variant``) in ``bucket``.
+
+        Tried in order: ``key:situation`` for each situation, ``key``, the bare kind; first in
+        the bucket's table, then (with ``fallback``) in ``_default``.
+        """
         buckets = self.raw.get("buckets", {})
         kind = key.split(":", 1)[0]
-        for scope in (bucket, "_default"):
+        candidates = [f"{key}:{s}" for s in situations] + [key, kind]
+        for scope in (bucket, "_default") if fallback else (bucket,):
             table = buckets.get(scope, {})
-            for candidate in (key, kind):
+            for candidate in dict.fromkeys(candidates):
                 value = table.get(candidate)
                 if isinstance(value, str):
                     return value
         return None
 
-    def closing(self, bucket: str) -> str | None:
-        value = self.raw.get("buckets", {}).get(bucket, {}).get("closing")
-        return value if isinstance(value, str) else None
+    def closing(self, bucket: str, situations: Sequence[str] = ()) -> str | None:
+        return self.sentence(bucket, "closing", situations, fallback=False)
 
     def date(self, when: datetime | None) -> str:
         if when is None:
@@ -283,9 +290,9 @@ def _target_subscription(
         sub_id = action.params.get("subscription")
         if sub_id and (sub := snapshot.subscription(sub_id)) is not None:
             return sub
-    live = snapshot.live_subscriptions
+    live = sorted(snapshot.live_subscriptions, key=lambda s: (-s.quantity, s.created, s.id))
     if live:
-        return live[0]
+        return live[0]  # the team subscription (most seats) first, else the oldest
     return snapshot.subscriptions[0] if snapshot.subscriptions else None
 
 
@@ -293,7 +300,7 @@ def _card_of(snapshot: CustomerSnapshot, charge_id: str | None, ts: TemplateSet)
     charge: Charge | None = snapshot.charge(charge_id) if charge_id else None
     if charge is not None and charge.card is not None:
         return ts.text("card_phrase").format(
-            brand=charge.card.brand.title(), last4=charge.card.last4
+            brand=brand_label(charge.card.brand), last4=charge.card.last4
         )
     return ts.text("card_unknown")
 
@@ -305,7 +312,8 @@ def _latest(invoices: Iterable[Invoice]) -> Invoice | None:
 def _name(customer: Customer | None, ts: TemplateSet) -> str | None:
     if customer is None or not customer.name:
         return None
-    if ts.raw.get("name_style") == "first":
+    cjk = any(ord(ch) >= 0x2E80 for ch in customer.name)  # family name first: keep it whole
+    if ts.raw.get("name_style") == "first" and not cjk:
         return customer.name.split()[0]
     return customer.name
 
@@ -319,7 +327,7 @@ def follow_up_values(
     values: dict[str, str] = {"refund_days": ts.text("refund_days")}
     if sub is not None:
         item = sub.items[0] if sub.items else None
-        values["plan"] = item.price.nickname or item.price.product_name if item else sub.label
+        values["plan"] = item.price.product_name if item else sub.label
         values["product"] = item.price.product_name if item else sub.label
         values["seats"] = str(sub.quantity)
         values["renewal_date"] = ts.date(sub.current_period_end)
@@ -343,6 +351,11 @@ def follow_up_values(
                 unit = sub.items[0].price.unit_money
                 if unit is not None:
                     values["renewal_amount"] = unit.times(int(qty)).format()
+    trial = next(
+        (s for s in snapshot.subscriptions if s.trial_end and s.status.value == "trialing"), None
+    )
+    if trial is not None:
+        values["trial_end"] = ts.date(trial.trial_end)
     open_inv = _latest(i for i in snapshot.invoices if i.status == "open")
     prorated = _latest(i for i in snapshot.invoices if i.has_proration)
     retried = next((a for a in done if a.kind == ActionKind.RETRY_INVOICE_PAYMENT), None)
@@ -352,7 +365,24 @@ def follow_up_values(
         values["invoice_amount"] = open_inv.amount_remaining.format()
     elif prorated is not None:
         values["invoice_amount"] = prorated.total.format()
+    if prorated is not None:
+        net = sum(line.amount.amount for line in prorated.lines if line.proration)
+        values["proration_amount"] = Money(abs(net), prorated.total.currency).format()
     return values
+
+
+def situations(snapshot: CustomerSnapshot, bucket: Bucket | None) -> tuple[str, ...]:
+    """Facts of the case that change the wording (template keys ``kind:situation``)."""
+    found: list[str] = []
+    if bucket == Bucket.MISSING_SELF_SERVE and any(i.has_proration for i in snapshot.invoices):
+        found.append("proration")
+    if bucket == Bucket.FAILED_PAYMENT:
+        has_open = any(i.status == "open" for i in snapshot.invoices)
+        if not has_open and any(s.status.value == "trialing" for s in snapshot.subscriptions):
+            found.append("trial")
+    if any(d.is_open and not d.is_charge_refundable for d in snapshot.disputes):
+        found.append("dispute")
+    return tuple(found)
 
 
 def follow_up(
@@ -368,6 +398,7 @@ def follow_up(
     ts = sets.get(locale) or sets[DEFAULT_LOCALE]
     scope = bucket.value if bucket is not None else "_none"
     fill = _Fill(follow_up_values(snapshot, actions, ts), ts.text("missing") or "[{key}]")
+    here = situations(snapshot, bucket)
     sentences: list[str] = []
     seen: set[str] = set()
     for action in actions:
@@ -376,18 +407,18 @@ def follow_up(
         if action.variant in seen:
             continue
         seen.add(action.variant)
-        template = ts.sentence(scope, action.variant)
+        template = ts.sentence(scope, action.variant, here)
         if template:
             sentences.append(template.format_map(fill))
+    for situation in here:
+        explain = ts.sentence(scope, f"explain:{situation}", fallback=False)
+        if explain:
+            sentences.append(explain.format_map(fill))
     if not sentences or (bucket == Bucket.PRODUCT_FAILURE and "refund" not in seen):
-        key = "no_op"
-        has_proration = any(i.has_proration for i in snapshot.invoices)
-        if bucket == Bucket.MISSING_SELF_SERVE and has_proration and not sentences:
-            key = "no_op:proration"
-        template = ts.sentence(scope, key)
+        template = ts.sentence(scope, "no_op", here)
         if template:
             sentences.append(template.format_map(fill))
-    closing = ts.closing(scope)
+    closing = ts.closing(scope, here)
     if closing:
         sentences.append(closing.format_map(fill))
     customer = snapshot.primary if snapshot.customers else None

@@ -184,11 +184,31 @@ def check_portal(
     if policy.require_annual_switch:
         findings.append(_annual_switch(c, prices))
     if policy.require_downgrade_at_period_end:
-        ok = c.update_enabled and c.update_proration_behavior in {"none", None}
+        ok = not c.update_enabled or c.update_proration_behavior in {"none", None}
+        fix = None
+        if not ok:
+            fix = PortalFix(
+                c.id,
+                (
+                    ("features[subscription_update][proration_behavior]", "none"),
+                    (
+                        "features[subscription_update][schedule_at_period_end][conditions][0][type]",
+                        "decreasing_item_amount",
+                    ),
+                ),
+                (
+                    (
+                        "features.subscription_update.proration_behavior",
+                        c.update_proration_behavior or "—",
+                        "none",
+                    ),
+                    ("features.subscription_update.schedule_at_period_end", "—", "downgrades"),
+                ),
+            )
         findings.append(
             PortalFinding(
                 "downgrade_at_period_end",
-                ok or not c.update_enabled,
+                ok,
                 "Plan changes: "
                 + (
                     f"on, proration {c.update_proration_behavior or 'default'}"
@@ -197,7 +217,8 @@ def check_portal(
                 ),
                 "Immediate prorated downgrades produce credits customers read as missing "
                 "refunds; period-end downgrades are what customers expect.",
-                None if ok or not c.update_enabled else "plan change prorates immediately",
+                None if ok else "plan change prorates immediately",
+                fix,
             )
         )
     return tuple(findings)

@@ -8,7 +8,7 @@ product gaps and the case status.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,8 +19,9 @@ from billing_tui import actions as act
 from billing_tui import anomalies as an
 from billing_tui import classify as cl
 from billing_tui import handoff as ho
+from billing_tui.account import PlansReport, account_report
 from billing_tui.anomalies import Anomaly
-from billing_tui.caselog import ActionRecord, CaseLog, CaseRecord  # type: ignore[import-not-found]
+from billing_tui.caselog import ActionRecord, CaseLog, CaseRecord
 from billing_tui.classify import (
     Answers,
     Bucket,
@@ -29,16 +30,20 @@ from billing_tui.classify import (
     Evidence,
     Question,
 )
-from billing_tui.connection import (  # type: ignore[import-not-found]
+from billing_tui.connection import (
     Connection,
     ConnectionInfo,
     ConnectionOptions,
     connect,
 )
-from billing_tui.gateway import Gateway, Resolution  # type: ignore[import-not-found]
+from billing_tui.gateway import Gateway, Resolution
 from billing_tui.model import CustomerSnapshot, Money, mask_email
-from billing_tui.sandbox import DEFAULT_TEST_NOW  # type: ignore[attr-defined]
+from billing_tui.sandbox import DEFAULT_TEST_NOW
 from billing_tui.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.sweep import SweepProgress
+
+#: Where demo portal sessions return to (the sandbox's configurations may have no default).
+DEMO_RETURN_URL = "https://example.com/account"
 
 
 @dataclass(frozen=True)
@@ -261,6 +266,8 @@ class Session:
         operator: str,
         settings: Settings = DEFAULT_SETTINGS,
     ) -> None:
+        if settings.portal_return_url is None and connection.info.mode == "demo":
+            settings = replace(settings, portal_return_url=DEMO_RETURN_URL)
         self.connection = connection
         self.caselog = caselog
         self.operator = operator
@@ -268,7 +275,8 @@ class Session:
         self.gateway = Gateway(connection.client, settings=settings)
         self._outcomes: dict[str, list[act.ActionOutcome]] = {}
         self._classifications: dict[str, Classification] = {}
-        self._edited_follow_up: set[str] = set()
+        #: The follow-up this session generated last, per case (replaced when regenerated).
+        self._generated_follow_up: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return f"Session(operator={self.operator!r}, info={self.info!r})"
@@ -305,7 +313,7 @@ class Session:
     async def load(self, customer_ids: Sequence[str]) -> CaseView:
         """Everything about these customers, and the anomalies in it."""
         snapshot: CustomerSnapshot = await self.gateway.snapshot(tuple(customer_ids))
-        found = an.detect(snapshot, self.settings, now=self.now())  # type: ignore[attr-defined]
+        found = an.detect(snapshot, self.settings, now=self.now())
         return CaseView(snapshot, tuple(found))
 
     async def refresh(self, view: CaseView) -> CaseView:
@@ -353,12 +361,12 @@ class Session:
     # --- classify
 
     def questions(self, view: CaseView) -> tuple[Question, ...]:
-        found: tuple[Question, ...] = cl.questions(view.snapshot, view.anomalies)  # type: ignore[attr-defined]
+        found: tuple[Question, ...] = cl.questions(view.snapshot, view.anomalies)
         return found
 
     def suggest(self, view: CaseView, answers: Answers | None = None) -> Classification:
         """The suggested bucket with evidence (raises ``ValueError`` for a bad answer)."""
-        result: Classification = cl.suggest(  # type: ignore[attr-defined]
+        result: Classification = cl.suggest(
             view.snapshot, view.anomalies, answers or Answers(), self.now(), settings=self.settings
         )
         return result
@@ -388,6 +396,19 @@ class Session:
             live=self.live,
             now=self.now(),
             return_url=self.settings.portal_return_url,
+            settings=self.settings,
+        )
+
+    def refund_amount(
+        self, view: CaseView, classification: Classification, plan: act.Plan, amount: str
+    ) -> act.Plan:
+        """The refund ``plan`` for a partial ``amount`` typed by the operator (``"9.50"``);
+        raises ``ValueError`` with a sentence for a malformed amount. Guards re-applied."""
+        if plan.amount is None:
+            raise ValueError("only a refund plan has an amount to change")
+        money = act.parse_money(amount, plan.amount.currency)
+        return act.with_refund_amount(
+            plan, view.snapshot, money, classification=classification, live=self.live
         )
 
     async def execute(
@@ -418,6 +439,24 @@ class Session:
         """Settle actions a crash left in flight; one message per action."""
         return await act.reconcile(self.gateway, self.caselog)
 
+    # --- account review
+
+    async def plans_report(
+        self,
+        *,
+        refresh: bool = False,
+        on_progress: Callable[[str, SweepProgress], None] | None = None,
+    ) -> PlansReport:
+        """The account-wide plans report (sweep, or the cached sweep when it is fresh)."""
+        return await account_report(
+            self.gateway,
+            self.info,
+            self.now(),
+            refresh=refresh,
+            on_progress=on_progress,
+            settings=self.settings,
+        )
+
     # --- hand off
 
     def handoff(
@@ -426,8 +465,14 @@ class Session:
         view: CaseView,
         *,
         locale: str | None = None,
+        regenerate: bool = False,
     ) -> ho.Handoff:
-        """The six-section handoff for the case; the follow-up and product gaps are saved."""
+        """The six-section handoff for the case; the follow-up and product gaps are saved.
+
+        A follow-up already saved with the case (the operator's edit, or one written by an
+        earlier session) is kept; the generated one replaces it only when it was generated by
+        this session, or with ``regenerate`` / an explicit ``locale``.
+        """
         record = self.case(case_id)
         classification = self.classification(case_id)
         url_by_action = {o.action_id: o.url for o in self.outcomes(case_id) if o.url}
@@ -438,7 +483,9 @@ class Session:
             if url:
                 item = replace(item, url=url)
             taken.append(item)
-        edited = record.follow_up if case_id in self._edited_follow_up else None
+        saved = record.follow_up
+        ours = saved == self._generated_follow_up.get(case_id)
+        keep = bool(saved) and not ours and not regenerate and locale is None
         result = ho.render(
             view.snapshot,
             view.anomalies,
@@ -446,8 +493,10 @@ class Session:
             taken,
             case_id=case_id,
             locale=locale,
-            follow_up_text=edited,
+            follow_up_text=saved if keep else None,
         )
+        if not keep:
+            self._generated_follow_up[case_id] = result.follow_up
         self.caselog.update(
             case_id,
             follow_up=result.follow_up,
@@ -457,7 +506,7 @@ class Session:
 
     def save_follow_up(self, case_id: str, text: str) -> None:
         """The operator's edited follow-up (kept over the generated one from now on)."""
-        self._edited_follow_up.add(case_id)
+        self._generated_follow_up.pop(case_id, None)
         self.caselog.update(case_id, follow_up=text)
 
 

@@ -90,13 +90,35 @@ async def sweep(
     concurrency: int = 8,
     rate: float = 25.0,
     on_progress: Callable[[SweepProgress], None] | None = None,
+    created_of: Callable[[T], int] | None = None,
+    key_of: Callable[[T], str] | None = None,
+    page_size: int = 100,
 ) -> SweepResult[T]:
-    """Page through every object created in ``[since, until)``; cancel by cancelling the task."""
+    """Page through every object created in ``[since, until)``; cancel by cancelling the task.
+
+    With ``created_of`` and ``key_of`` the sweep first reads one unsharded page (lists are
+    newest first): a small account costs one request, and a large one is sharded over the
+    remaining, older range with as many shards as its estimated size needs (at most
+    ``shards``); objects on a shard boundary are deduplicated by key.
+    """
+    head: Sequence[T] = ()
+    requests = 0
+    if created_of is not None and key_of is not None:
+        await RateLimiter(rate).acquire()
+        first = await fetch_page(since, until, None)
+        requests = 1
+        head = first.items
+        if not first.has_more or not head:
+            return SweepResult(tuple(head), 1, 1, 0.0)
+        newest, oldest = created_of(head[0]), created_of(head[-1])
+        estimate = len(head) * (oldest - since) / max(newest - oldest, 1)
+        shards = max(1, min(shards, math.ceil(estimate / page_size)))
+        until = oldest + 1  # the first page's oldest second again: ties are deduplicated
     ranges = shard_ranges(since, until, shards)
     limiter = RateLimiter(rate)
     gate = asyncio.Semaphore(concurrency)
     started = time.monotonic()
-    state = {"requests": 0, "items": 0, "done": 0}
+    state = {"requests": requests, "items": len(head), "done": 0}
     results: list[list[T]] = [[] for _ in ranges]
 
     def report() -> None:
@@ -130,5 +152,14 @@ async def sweep(
     async with asyncio.TaskGroup() as group:
         for i, (lo, hi) in enumerate(ranges):
             group.create_task(run_shard(i, lo, hi))
-    items = tuple(item for shard in results for item in shard)
-    return SweepResult(items, state["requests"], len(ranges), time.monotonic() - started)
+    items = [*head, *(item for shard in results for item in shard)]
+    if key_of is not None:
+        seen: set[str] = set()
+        unique = []
+        for item in items:
+            key = key_of(item)
+            if key not in seen:
+                seen.add(key)
+                unique.append(item)
+        items = unique
+    return SweepResult(tuple(items), state["requests"], len(ranges), time.monotonic() - started)

@@ -68,7 +68,7 @@ def _missing_action(args: argparse.Namespace) -> int:
 
 
 def _log() -> Any:
-    from billing_tui.caselog import CaseLog  # type: ignore[import-not-found]
+    from billing_tui.caselog import CaseLog
 
     log = CaseLog()
     for problem in log.problems:

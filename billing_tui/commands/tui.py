@@ -1,13 +1,62 @@
-"""Start the full-screen workstation."""
+"""Start the full-screen workstation.
+
+Everything that can fail before the first frame (no key, a rejected key, an unreachable API, a
+bad ``--now``) fails here, with one sentence on stderr and exit status 2, never inside the TUI.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from billing_tui.session import Session
+
+#: Exit status for "could not start" (bad credentials, unreachable Stripe, bad options).
+EXIT_CANNOT_START = 2
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry / no login name (containers)
+        return "operator"
+
+
+def build_session(args: argparse.Namespace) -> Session:
+    """The operator's session for these options: the sandbox for ``--demo``, else Stripe.
+
+    The demo keeps its case log apart from the real one (``<data dir>/demo-cases``), so
+    practice cases never mix with real decisions.
+    """
+    from billing_tui.caselog import CaseLog
+    from billing_tui.config import data_dir
+    from billing_tui.connection import ConnectionOptions, connect
+    from billing_tui.session import Session
+
+    options = ConnectionOptions.from_args(args)
+    connection = connect(options)
+    caselog = CaseLog(data_dir() / "demo-cases") if connection.info.mode == "demo" else CaseLog()
+    return Session(connection, caselog, operator=_operator())
 
 
 def run_tui(args: argparse.Namespace) -> int:
+    from billing_tui.config import ConfigError
+    from billing_tui.connection import ConnectionFailed
+    from billing_tui.credentials import CredentialsError
+    from billing_tui.gateway.errors import GatewayError
+
+    try:
+        session = build_session(args)
+    except (ConnectionFailed, CredentialsError, GatewayError, ConfigError) as error:
+        print(f"billing-tui: cannot start: {error}", file=sys.stderr)
+        return EXIT_CANNOT_START
+
     from billing_tui.app import BillingApp
 
-    app = BillingApp(demo=bool(getattr(args, "demo", False)))
+    start_query = getattr(args, "query", None)
+    app = BillingApp(session, start_query=str(start_query) if start_query else None)
     app.run()
     return int(app.return_code or 0)

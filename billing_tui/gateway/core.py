@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from billing_tui.gateway.lookup import LookupMixin
 from billing_tui.gateway.mutations import MutationsMixin
+from billing_tui.gateway.portal_admin import PortalAdminMixin
 from billing_tui.gateway.sweeps import SweepMixin
 
 
-class Gateway(LookupMixin, MutationsMixin, SweepMixin):
+class Gateway(LookupMixin, MutationsMixin, SweepMixin, PortalAdminMixin):
     """``Gateway(client, *, settings=DEFAULT_SETTINGS, portal_cache=True)``.
 
     - ``await resolve(text) -> Resolution``
@@ -18,6 +19,8 @@ class Gateway(LookupMixin, MutationsMixin, SweepMixin):
       ``retrieve_subscription``, ``retrieve_charge``, ``retrieve_invoice``.
 
     - ``page_fetcher(resource)`` for :func:`billing_tui.sweep.sweep`.
+    - ``portal_configurations``, ``active_prices``, ``update_portal_configuration`` for the
+      portal check.
 
     All I/O methods are async and raise :class:`~billing_tui.gateway.errors.GatewayError`
     subclasses only.

@@ -14,12 +14,12 @@ include. Lists page only while ``has_more``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from billing_tui.gateway import convert
+from billing_tui.gateway import convert, wire
 from billing_tui.gateway.base import GatewayBase
 from billing_tui.gateway.client import Operation
 from billing_tui.gateway.errors import AuthFailed, GatewayError
@@ -61,6 +61,9 @@ class SnapshotMixin(GatewayBase):
         ids = tuple(dict.fromkeys(i for i in customer_ids if i))
         if not ids:
             raise ValueError("snapshot() needs at least one customer id")
+        prefetched = self._take_prefetched(ids)
+        if prefetched is not None:
+            return prefetched
         op = self._op()
         raw = _Raw()
         await self._round_one(op, ids, raw)
@@ -80,30 +83,37 @@ class SnapshotMixin(GatewayBase):
     ) -> dict[str, Any]:
         """Round-1 requests for ``ids``; ``shared`` adds the account-wide parts (disputes page,
         portal configurations and products when not cached)."""
-        v1 = self.v1
+        client = self._client
         tasks: dict[str, Any] = {}
         for cid in ids:
             tasks[f"customer:{cid}"] = op.call(
-                v1.customers.retrieve_async, cid, not_found=f"No such customer: {cid}"
+                wire.getter(client, wire.path("customers", cid)),
+                {},
+                not_found=f"No such customer: {cid}",
             )
             tasks[f"subscriptions:{cid}"] = op.list_fast(
-                v1.subscriptions.list_async, {"customer": cid, "status": "all"}
+                wire.lister(client, "/v1/subscriptions"), {"customer": cid, "status": "all"}
             )
             tasks[f"invoices:{cid}"] = op.list_fast(
-                v1.invoices.list_async, {"customer": cid, "expand": ["data.payments"]}
+                wire.lister(client, "/v1/invoices"),
+                {"customer": cid, "expand": ["data.payments"]},
             )
             tasks[f"charges:{cid}"] = op.list_fast(
-                v1.charges.list_async, {"customer": cid, "expand": ["data.refunds"]}
+                wire.lister(client, "/v1/charges"), {"customer": cid, "expand": ["data.refunds"]}
             )
             tasks[f"payment_methods:{cid}"] = op.list_all(
-                v1.customers.payment_methods.list_async, {}, cid
+                wire.lister(client, wire.path("customers", cid, "payment_methods")), {}
             )
         if shared:
-            tasks["disputes"] = op.list_all(v1.disputes.list_async, {}, max_pages=1)
+            tasks["disputes"] = op.list_all(wire.lister(client, "/v1/disputes"), {}, max_pages=1)
             if self._portal_configs is None or not self._portal_cache_enabled:
-                tasks["portal"] = op.list_all(v1.billing_portal.configurations.list_async, {})
+                tasks["portal"] = op.list_all(
+                    wire.lister(client, "/v1/billing_portal/configurations"), {}
+                )
             if not self._products_listed:
-                tasks["products"] = op.list_all(v1.products.list_async, {}, max_pages=1)
+                tasks["products"] = op.list_all(
+                    wire.lister(client, "/v1/products"), {}, max_pages=1
+                )
         return tasks
 
     def _absorb(self, results: Mapping[str, Any], raw: _Raw) -> None:
@@ -132,10 +142,10 @@ class SnapshotMixin(GatewayBase):
                 raw.charges.extend(result[0])
             elif part == "payment_methods":
                 for pm in result[0]:
-                    raw.payment_methods[str(pm.id)] = pm
+                    raw.payment_methods[str(pm["id"])] = pm
             elif part == "disputes":
                 for dp in result[0]:
-                    raw.disputes[str(dp.id)] = dp
+                    raw.disputes[str(dp["id"])] = dp
             elif part == "portal":
                 self._portal_configs = tuple(convert.portal_configuration(c) for c in result[0])
             elif part == "products":
@@ -144,25 +154,26 @@ class SnapshotMixin(GatewayBase):
 
     def _remember_products(self, products: list[Any]) -> None:
         for product in products:
-            self._product_names[str(product.id)] = str(getattr(product, "name", "") or product.id)
+            pid = str(product["id"])
+            self._product_names[pid] = str(product.get("name") or pid)
 
     # ------------------------------------------------------------------ round 2
 
     async def _round_two(self, op: Operation, raw: _Raw) -> None:
-        v1 = self.v1
+        client = self._client
         tasks: dict[str, Any] = {}
-        charge_ids = {str(c.id) for c in raw.charges}
+        charge_ids = {str(c["id"]) for c in raw.charges}
         # Our charges' disputes: the account-wide first page is filtered to our charges;
         # a disputed charge whose dispute it did not cover is asked for by charge.
         raw.disputes = {
-            k: d for k, d in raw.disputes.items() if convert.ref_id(d.charge) in charge_ids
+            k: d for k, d in raw.disputes.items() if convert.ref_id(d.get("charge")) in charge_ids
         }
         if not any(f.part == "disputes" for f in raw.failures):
-            covered = {convert.ref_id(d.charge) for d in raw.disputes.values()}
+            covered = {convert.ref_id(d.get("charge")) for d in raw.disputes.values()}
             for charge in raw.charges:
-                if getattr(charge, "disputed", False) and charge.id not in covered:
-                    tasks[f"disputes:{charge.id}"] = op.list_all(
-                        v1.disputes.list_async, {"charge": charge.id}
+                if charge.get("disputed") and charge["id"] not in covered:
+                    tasks[f"disputes:{charge['id']}"] = op.list_all(
+                        wire.lister(client, "/v1/disputes"), {"charge": charge["id"]}
                     )
         # Names of products the cache has not seen (new products, or a long catalog).
         if not any(f.part == "products" for f in raw.failures):
@@ -175,12 +186,14 @@ class SnapshotMixin(GatewayBase):
             missing = sorted(missing_set)
             for start in range(0, len(missing), 100):
                 chunk = missing[start : start + 100]
-                tasks[f"products:{start}"] = op.list_all(v1.products.list_async, {"ids": chunk})
+                tasks[f"products:{start}"] = op.list_all(
+                    wire.lister(client, "/v1/products"), {"ids": chunk}
+                )
         # Invoice payments, only if the server ignored the ``payments`` include.
         for inv in raw.invoices:
-            if not convert.invoice_has_payments(inv) and inv.status in ("paid", "open"):
-                tasks[f"invoice_payments:{inv.id}"] = op.list_all(
-                    v1.invoice_payments.list_async, {"invoice": inv.id}
+            if not convert.invoice_has_payments(inv) and inv.get("status") in ("paid", "open"):
+                tasks[f"invoice_payments:{inv['id']}"] = op.list_all(
+                    wire.lister(client, "/v1/invoice_payments"), {"invoice": inv["id"]}
                 )
         if not tasks:
             return
@@ -195,7 +208,7 @@ class SnapshotMixin(GatewayBase):
                 continue
             if part == "disputes":
                 for dp in result[0]:
-                    raw.disputes[str(dp.id)] = dp
+                    raw.disputes[str(dp["id"])] = dp
             elif part == "products":
                 self._remember_products(result[0])
             elif part == "invoice_payments":
@@ -208,32 +221,25 @@ class SnapshotMixin(GatewayBase):
         customers: list[Customer] = [
             convert.customer(raw.customers[cid]) for cid in ids if cid in raw.customers
         ]
-        subs: list[Subscription] = sorted(
-            (convert.subscription(s, names) for s in _dedupe(raw.subscriptions)),
-            key=lambda s: s.created,
-            reverse=True,
+        failures = raw.failures
+        subs: list[Subscription] = _converted(
+            "subscriptions", _dedupe(raw.subscriptions),
+            lambda s: convert.subscription(s, names), failures,
+        )  # fmt: skip
+        invoices: list[Invoice] = _converted(
+            "invoices", _dedupe(raw.invoices),
+            lambda i: convert.invoice(i, raw.invoice_payments.get(str(i["id"]))), failures,
+        )  # fmt: skip
+        charges: list[Charge] = _converted(
+            "charges", _dedupe(raw.charges), convert.charge, failures
         )
-        invoices: list[Invoice] = sorted(
-            (
-                convert.invoice(i, raw.invoice_payments.get(str(i.id)))
-                for i in _dedupe(raw.invoices)
-            ),
-            key=lambda i: i.created,
-            reverse=True,
+        disputes: list[Dispute] = _converted(
+            "disputes", list(raw.disputes.values()), convert.dispute, failures
         )
-        charges: list[Charge] = sorted(
-            (convert.charge(c) for c in _dedupe(raw.charges)),
-            key=lambda c: c.created,
-            reverse=True,
-        )
-        disputes: list[Dispute] = sorted(
-            (convert.dispute(d) for d in raw.disputes.values()),
-            key=lambda d: d.created,
-            reverse=True,
-        )
-        methods: list[PaymentMethod] = [
-            convert.payment_method(p) for p in raw.payment_methods.values()
-        ]
+        methods: list[PaymentMethod] = _converted(
+            "payment_methods", list(raw.payment_methods.values()), convert.payment_method,
+            failures, newest_first=False,
+        )  # fmt: skip
         portal_known = self._portal_configs is not None and not any(
             f.part == "portal" for f in raw.failures
         )
@@ -261,8 +267,33 @@ class SnapshotMixin(GatewayBase):
         )
 
 
+_M = TypeVar("_M", Subscription, Invoice, Charge, Dispute, PaymentMethod)
+
+
+def _converted(
+    part: str,
+    objs: list[Any],
+    fn: Callable[[Any], _M],
+    failures: list[PartFailure],
+    *,
+    newest_first: bool = True,
+) -> list[_M]:
+    """Convert each object; one that cannot be read (a server that answers in an unexpected
+    shape) becomes a PartFailure naming it, instead of sinking the whole snapshot."""
+    out: list[_M] = []
+    for obj in objs:
+        try:
+            out.append(fn(obj))
+        except (KeyError, TypeError, ValueError) as exc:
+            obj_id = obj.get("id", "?") if isinstance(obj, Mapping) else "?"
+            failures.append(PartFailure(part, f"could not read {obj_id}: {exc!r}"))
+    if newest_first:
+        out.sort(key=lambda m: m.created, reverse=True)
+    return out
+
+
 def _dedupe(objs: list[Any]) -> list[Any]:
     seen: dict[str, Any] = {}
     for obj in objs:
-        seen.setdefault(str(obj.id), obj)
+        seen.setdefault(str(obj["id"]), obj)
     return list(seen.values())

@@ -14,6 +14,10 @@ A scenario is one JSON file in ``billing_tui/sandbox/scenarios/`` (or any path):
       "objects": [ {partial object}, … ]
     }
 
+A scenario that declares ``keys`` or ``revoked_keys`` is not part of ``"all"``: once keys are
+declared the sandbox accepts only those, which would lock out the demo's own test key. Load it
+by name.
+
 ``_base.json`` (same format, no ``expect``) holds the account's product catalog and its default
 billing-portal configuration; it is loaded once, before any scenario.
 
@@ -157,6 +161,9 @@ class ScenarioInfo:
     notes: str
     customer_ids: tuple[str, ...] = ()
     path: str = ""
+    #: False for scenarios that declare API keys: once keys are declared only those work, which
+    #: would lock the demo's own ``sk_test_…`` key out, so ``"all"`` leaves them out.
+    in_all: bool = True
 
 
 # --------------------------------------------------------------------------- listing
@@ -191,7 +198,7 @@ def load(state: SandboxState, names: Sequence[str]) -> list[ScenarioInfo]:
     paths: list[Path] = []
     for name in names:
         if name == "all":
-            paths.extend(available.values())
+            paths.extend(p for p in available.values() if _in_all(_read(p)))
         elif name in available:
             paths.append(available[name])
         elif name.endswith(".json") or "/" in name or Path(name).is_file():
@@ -244,6 +251,10 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
+def _in_all(data: Mapping[str, Any]) -> bool:
+    return not data.get("keys") and not data.get("revoked_keys")
+
+
 def _customer_ids(data: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(
         str(o.get("id"))
@@ -292,6 +303,7 @@ def _info(data: Mapping[str, Any], path: Path, *, customer_ids: tuple[str, ...])
         notes=str(expect.get("notes", "")),
         customer_ids=customer_ids,
         path=str(path),
+        in_all=_in_all(data),
     )
 
 
@@ -375,6 +387,7 @@ _FEATURES = (
     "subscription_cancel",
     "subscription_update",
 )
+_ENDED = frozenset({"canceled", "incomplete_expired"})
 _SUB_STATUSES = frozenset(
     {"incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled", "unpaid",
      "paused"}
@@ -442,8 +455,17 @@ class _Loader:
         if not isinstance(keys, dict):
             raise ScenarioError(f"{self.path.name}: field 'keys' must map key -> permissions|null")
         for key, perms in keys.items():
-            if not re.fullmatch(r"(sk|rk)_(test|live)_[A-Za-z0-9_]+", key):
-                raise ScenarioError(f"{self.path.name}: field 'keys': {key!r} is not an API key")
+            match = re.fullmatch(r"(sk|rk)_(test|live)_([A-Za-z0-9]{4,})", key)
+            if match is None:
+                raise ScenarioError(
+                    f"{self.path.name}: field 'keys': {key[:8]}… is not an API key "
+                    "(sk_/rk_, test_/live_, then at least 4 letters or digits)"
+                )
+            if match.group(2) == "live" and len(match.group(3)) > 15:
+                raise ScenarioError(
+                    f"{self.path.name}: field 'keys': a declared live key must be obviously fake "
+                    "(at most 15 characters after sk_live_/rk_live_), never a real-looking one"
+                )
             if perms is not None and not (
                 isinstance(perms, list) and all(isinstance(p, str) for p in perms)
             ):
@@ -635,6 +657,15 @@ class _Loader:
         pm_default = self._ref(e, "default_payment_method", "payment_method", required=False)
         created = self._time(e, "created", "-30d")
         trial_end = self._time(e, "trial_end", None)
+        trial_start = self._time(e, "trial_start", None)
+        if trial_end is not None and trial_end <= (trial_start or created):
+            raise _Field("trial_end", "must be after the trial start (or created)")
+        for key in ("canceled_at", "ended_at"):
+            value = self._time(e, key, None)
+            if value is not None and value < created:
+                raise _Field(key, "is before the subscription was created")
+            if key == "ended_at" and value is not None and status not in _ENDED:
+                raise _Field(key, f"only a canceled subscription has ended (status {status!r})")
         sub = objects.subscription(
             state,
             id=sid,
@@ -646,7 +677,7 @@ class _Loader:
             default_payment_method=pm_default,
             metadata=self._metadata(e),
             description=self._str(e, "description", None),
-            trial_start=self._time(e, "trial_start", None),
+            trial_start=trial_start,
             trial_end=trial_end,
             cancel_at_period_end=self._bool(e, "cancel_at_period_end", False),
             cancel_at=self._time(e, "cancel_at", None),

@@ -16,13 +16,20 @@ The shapes follow Stripe's current API (see ``shared/reference/stripe-api.md`` �
   expanded); refunds are separate ``refund`` objects with ``charge``.
 
 Money is always integer minor units (JPY is zero-decimal: ``1500`` is ¥1,500).
-Embedded prices inside subscription items are the stored price dicts themselves (prices are
-immutable in the sandbox), which keeps a 20,000-customer population small in memory.
+
+To keep a 20,000-customer population small in memory, parts that never change after creation are
+shared between objects: embedded prices inside subscription items are the stored price dicts, and
+constant blocks (empty ``discounts``/``tax_rates``/… lists, ``automatic_tax``, ``issuer``,
+``payment_settings``, ``billing_mode``, ``trial_settings``, the subscription's
+``invoice_settings``, card ``checks``, a succeeded charge's ``outcome``, a line's ``pricing``…)
+are module constants. Code that changes one of those keys assigns a new value; it never mutates
+them in place. Everything an API call can change (``metadata``, ``items``,
+``cancellation_details``, ``status_transitions``, the customer's ``invoice_settings``…) is per
+object.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 from collections.abc import Mapping, Sequence
@@ -57,6 +64,69 @@ _DECLINE_MESSAGES = {
 }
 
 
+# Read-only parts shared by many objects (they never change after creation in Stripe either).
+# Sharing them keeps a 20,000-customer population small; code that changes one of these keys
+# must assign a new value (``obj["discounts"] = [...]``), never mutate it in place.
+_EMPTY: list[Any] = []
+_ISSUER_SELF: JSON = {"type": "self"}
+_SUB_AUTOMATIC_TAX: JSON = {"disabled_reason": None, "enabled": False, "liability": None}
+_INVOICE_AUTOMATIC_TAX: JSON = {
+    "disabled_reason": None,
+    "enabled": False,
+    "liability": None,
+    "provider": None,
+    "status": None,
+}
+_BILLING_MODE: JSON = {"type": "classic"}
+_SUB_INVOICE_SETTINGS: JSON = {"account_tax_ids": None, "issuer": _ISSUER_SELF}
+_SUB_PAYMENT_SETTINGS: JSON = {
+    "payment_method_options": None,
+    "payment_method_types": None,
+    "save_default_payment_method": "off",
+}
+_SUB_TRIAL_SETTINGS: JSON = {"end_behavior": {"missing_payment_method": "create_invoice"}}
+_INVOICE_PAYMENT_SETTINGS: JSON = {
+    "default_mandate": None,
+    "payment_method_options": None,
+    "payment_method_types": None,
+}
+_NO_CREDITED_ITEMS: JSON = {"credited_items": None}
+_PI_AMOUNT_DETAILS: JSON = {"tip": {}}
+_PI_CARD_TYPES: list[str] = ["card"]
+_PI_METHOD_OPTIONS: JSON = {
+    "card": {
+        "installments": None,
+        "mandate_options": None,
+        "network": None,
+        "request_three_d_secure": "automatic",
+    }
+}
+_CHARGE_CHECKS: JSON = {
+    "address_line1_check": None,
+    "address_postal_code_check": None,
+    "cvc_check": None,
+}
+_PM_CHECKS: JSON = {
+    "address_line1_check": None,
+    "address_postal_code_check": None,
+    "cvc_check": "pass",
+}
+_NETWORK_TOKEN: JSON = {"used": False}
+_THREE_DS_USAGE: JSON = {"supported": True}
+_OUTCOME_OK: JSON = {
+    "advice_code": None,
+    "network_advice_code": None,
+    "network_decline_code": None,
+    "network_status": "approved_by_network",
+    "reason": None,
+    "risk_level": "normal",
+    "seller_message": "Payment complete.",
+    "type": "authorized",
+}
+_PRICING: dict[tuple[str, str, str], JSON] = {}
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 # --------------------------------------------------------------------------- time helpers
 
 
@@ -74,7 +144,10 @@ def add_months(ts: int, months: int, *, anchor_day: int | None = None) -> int:
     index = moment.year * 12 + (moment.month - 1) + months
     year, month = divmod(index, 12)
     month += 1
-    day = min(day, calendar.monthrange(year, month)[1])
+    last = _DAYS_IN_MONTH[month]
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        last = 29
+    day = min(day, last)
     return int(moment.replace(year=year, month=month, day=day).timestamp())
 
 
@@ -107,9 +180,9 @@ def period_starts(anchor: int, interval: str, count: int, until: int) -> list[in
 
 
 def _fingerprint(*parts: object) -> str:
-    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
-    # Stripe fingerprints are 16 alphanumerics; mix case so they look the part.
-    return "".join(c.upper() if i % 3 == 0 else c for i, c in enumerate(digest[:16]))
+    digest = hashlib.blake2b("|".join(map(str, parts)).encode(), digest_size=8).hexdigest()
+    # Stripe fingerprints are 16 alphanumerics in mixed case.
+    return digest[:8].upper() + digest[8:]
 
 
 def _body(obj_id: str) -> str:
@@ -363,16 +436,12 @@ def payment_method(
             },
             "card": {
                 **card,
-                "checks": {
-                    "address_line1_check": None,
-                    "address_postal_code_check": None,
-                    "cvc_check": "pass",
-                },
+                "checks": _PM_CHECKS,
                 "display_brand": brand,
                 "generated_from": None,
                 "networks": {"available": [brand], "preferred": None},
                 "regulated_status": "unregulated",
-                "three_d_secure_usage": {"supported": True},
+                "three_d_secure_usage": _THREE_DS_USAGE,
                 "wallet": None,
             },
             "created": state.now() if created is None else created,
@@ -398,11 +467,18 @@ def current_period(
     at: int,
 ) -> tuple[int, int]:
     """The billing period (start, end) that contains ``at`` for a cycle anchored at ``anchor``
-    (the first period when ``at`` is before the anchor)."""
+    (the first period when ``at`` is before the anchor). Jumps straight to the period, so it
+    stays cheap for long-lived subscriptions."""
     day = _utc(anchor).day
-    n = 0
-    start = anchor
-    end = add_interval(anchor, interval, interval_count, 1, anchor_day=day)
+    if interval in {"month", "year"}:
+        step = interval_count * (12 if interval == "year" else 1)
+        a, t = _utc(anchor), _utc(max(at, anchor))
+        n = max(((t.year - a.year) * 12 + t.month - a.month) // step - 1, 0)
+    else:
+        length = (7 if interval == "week" else 1) * 86400 * interval_count
+        n = max((at - anchor) // length - 1, 0)
+    start = add_interval(anchor, interval, interval_count, n, anchor_day=day)
+    end = add_interval(anchor, interval, interval_count, n + 1, anchor_day=day)
     while end <= at:
         n += 1
         start, end = end, add_interval(anchor, interval, interval_count, n + 1, anchor_day=day)
@@ -484,12 +560,12 @@ def subscription(
             "created": ts,
             "current_period_end": end,
             "current_period_start": start,
-            "discounts": [],
+            "discounts": _EMPTY,
             "metadata": {},
             "price": pr,
             "quantity": quantity,
             "subscription": sid,
-            "tax_rates": [],
+            "tax_rates": _EMPTY,
         }
         item_dicts.append(item)
     if len(currencies) != 1:
@@ -501,10 +577,10 @@ def subscription(
         "object": "subscription",
         "application": None,
         "application_fee_percent": None,
-        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
+        "automatic_tax": _SUB_AUTOMATIC_TAX,
         "billing_cycle_anchor": anchor,
         "billing_cycle_anchor_config": None,
-        "billing_mode": {"type": "classic"},
+        "billing_mode": _BILLING_MODE,
         "billing_thresholds": None,
         "cancel_at": cancel_at,
         "cancel_at_period_end": cancel_at_period_end,
@@ -521,11 +597,11 @@ def subscription(
         "days_until_due": days_until_due,
         "default_payment_method": default_payment_method,
         "default_source": None,
-        "default_tax_rates": [],
+        "default_tax_rates": _EMPTY,
         "description": description,
-        "discounts": [],
+        "discounts": _EMPTY,
         "ended_at": ended_at,
-        "invoice_settings": {"account_tax_ids": None, "issuer": {"type": "self"}},
+        "invoice_settings": _SUB_INVOICE_SETTINGS,
         "items": _list(f"/v1/subscription_items?subscription={sid}", item_dicts),
         "latest_invoice": latest_invoice,
         "livemode": False,
@@ -533,11 +609,7 @@ def subscription(
         "next_pending_invoice_item_invoice": None,
         "on_behalf_of": None,
         "pause_collection": None,
-        "payment_settings": {
-            "payment_method_options": None,
-            "payment_method_types": None,
-            "save_default_payment_method": "off",
-        },
+        "payment_settings": _SUB_PAYMENT_SETTINGS,
         "pending_invoice_item_interval": None,
         "pending_setup_intent": None,
         "pending_update": None,
@@ -547,7 +619,7 @@ def subscription(
         "test_clock": None,
         "transfer_data": None,
         "trial_end": trial_end,
-        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+        "trial_settings": _SUB_TRIAL_SETTINGS,
         "trial_start": trial_start,
     }
     for item in item_dicts:
@@ -556,6 +628,18 @@ def subscription(
 
 
 # --------------------------------------------------------------------------- invoices
+
+
+def _pricing(pr: JSON) -> JSON:
+    key = (pr["id"], pr["product"], pr["unit_amount_decimal"])
+    found = _PRICING.get(key)
+    if found is None:
+        found = _PRICING[key] = {
+            "price_details": {"price": pr["id"], "product": pr["product"]},
+            "type": "price_details",
+            "unit_amount_decimal": pr["unit_amount_decimal"],
+        }
+    return found
 
 
 def invoice_line(
@@ -586,7 +670,7 @@ def invoice_line(
             "subscription_item_details": {
                 "invoice_item": None,
                 "proration": proration,
-                "proration_details": {"credited_items": None},
+                "proration_details": _NO_CREDITED_ITEMS,
                 "subscription": subscription,
                 "subscription_item": subscription_item,
             },
@@ -597,7 +681,7 @@ def invoice_line(
             "invoice_item_details": {
                 "invoice_item": "ii_" + _body(id or invoice),
                 "proration": proration,
-                "proration_details": {"credited_items": None},
+                "proration_details": _NO_CREDITED_ITEMS,
                 "subscription": subscription,
             },
             "subscription_item_details": None,
@@ -609,27 +693,21 @@ def invoice_line(
             "amount": amount,
             "currency": currency,
             "description": description,
-            "discount_amounts": [],
+            "discount_amounts": _EMPTY,
             "discountable": not proration,
-            "discounts": [],
+            "discounts": _EMPTY,
             "invoice": invoice,
             "livemode": False,
             "metadata": {},
             "parent": parent,
             "period": {"end": period_end, "start": period_start},
-            "pretax_credit_amounts": [],
-            "pricing": None
-            if pr is None
-            else {
-                "price_details": {"price": pr["id"], "product": pr["product"]},
-                "type": "price_details",
-                "unit_amount_decimal": pr["unit_amount_decimal"],
-            },
+            "pretax_credit_amounts": _EMPTY,
+            "pricing": None if pr is None else _pricing(pr),
             "quantity": quantity,
             "quantity_decimal": None if quantity is None else str(quantity),
             "subscription": subscription,
             "subtotal": amount,
-            "taxes": [],
+            "taxes": _EMPTY,
         }
     )
 
@@ -718,13 +796,7 @@ def invoice(
             "attempt_count": attempt_count,
             "attempted": attempt_count > 0,
             "auto_advance": status in {"draft", "open"},
-            "automatic_tax": {
-                "disabled_reason": None,
-                "enabled": False,
-                "liability": None,
-                "provider": None,
-                "status": None,
-            },
+            "automatic_tax": _INVOICE_AUTOMATIC_TAX,
             "automatically_finalizes_at": None,
             "billing_reason": billing_reason,
             "collection_method": collection_method,
@@ -738,12 +810,12 @@ def invoice(
             "customer_phone": cust["phone"],
             "customer_shipping": None,
             "customer_tax_exempt": "none",
-            "customer_tax_ids": [],
+            "customer_tax_ids": _EMPTY,
             "default_payment_method": default_payment_method,
             "default_source": None,
-            "default_tax_rates": [],
+            "default_tax_rates": _EMPTY,
             "description": description,
-            "discounts": [],
+            "discounts": _EMPTY,
             "due_date": due_date,
             "effective_at": ts if finalized else None,
             "ending_balance": ending,
@@ -751,7 +823,7 @@ def invoice(
             "from_invoice": None,
             "hosted_invoice_url": f"{SANDBOX_WEB}/i/{iid}" if finalized else None,
             "invoice_pdf": f"{SANDBOX_WEB}/i/{iid}/pdf" if finalized else None,
-            "issuer": {"type": "self"},
+            "issuer": _ISSUER_SELF,
             "last_finalization_error": None,
             "latest_revision": None,
             "lines": _list(f"/v1/invoices/{iid}/lines", line_dicts),
@@ -770,11 +842,7 @@ def invoice(
                 },
                 "type": "subscription_details",
             },
-            "payment_settings": {
-                "default_mandate": None,
-                "payment_method_options": None,
-                "payment_method_types": None,
-            },
+            "payment_settings": _INVOICE_PAYMENT_SETTINGS,
             "period_end": p_end,
             "period_start": p_start,
             "post_payment_credit_notes_amount": 0,
@@ -796,10 +864,10 @@ def invoice(
             "subtotal_excluding_tax": total,
             "test_clock": None,
             "total": total,
-            "total_discount_amounts": [],
+            "total_discount_amounts": _EMPTY,
             "total_excluding_tax": total,
-            "total_pretax_credit_amounts": [],
-            "total_taxes": [],
+            "total_pretax_credit_amounts": _EMPTY,
+            "total_taxes": _EMPTY,
             "webhooks_delivered_at": ts,
         }
     )
@@ -874,7 +942,7 @@ def payment_intent(
             "object": "payment_intent",
             "amount": amount,
             "amount_capturable": 0,
-            "amount_details": {"tip": {}},
+            "amount_details": _PI_AMOUNT_DETAILS,
             "amount_received": amount if status == "succeeded" else 0,
             "application": None,
             "application_fee_amount": None,
@@ -882,7 +950,7 @@ def payment_intent(
             "canceled_at": None,
             "cancellation_reason": None,
             "capture_method": "automatic",
-            "client_secret": f"{pid}_secret_{_fingerprint(pid)}",
+            "client_secret": f"{pid}_secret_{_body(pid)[::-1]}",
             "confirmation_method": "automatic",
             "created": state.now() if created is None else created,
             "currency": currency,
@@ -897,15 +965,8 @@ def payment_intent(
             "on_behalf_of": None,
             "payment_method": payment_method,
             "payment_method_configuration_details": None,
-            "payment_method_options": {
-                "card": {
-                    "installments": None,
-                    "mandate_options": None,
-                    "network": None,
-                    "request_three_d_secure": "automatic",
-                }
-            },
-            "payment_method_types": ["card"],
+            "payment_method_options": _PI_METHOD_OPTIONS,
+            "payment_method_types": _PI_CARD_TYPES,
             "processing": None,
             "receipt_email": None,
             "review": None,
@@ -963,16 +1024,7 @@ def charge(
     card = pm["card"]
     cust = state.get("customer", customer) if customer else None
     if ok:
-        outcome = {
-            "advice_code": None,
-            "network_advice_code": None,
-            "network_decline_code": None,
-            "network_status": "approved_by_network",
-            "reason": None,
-            "risk_level": "normal",
-            "seller_message": "Payment complete.",
-            "type": "authorized",
-        }
+        outcome = _OUTCOME_OK
     else:
         outcome = {
             "advice_code": "try_again_later"
@@ -1023,11 +1075,7 @@ def charge(
                     "amount_authorized": amount if ok else None,
                     "authorization_code": None,
                     "brand": card["brand"],
-                    "checks": {
-                        "address_line1_check": None,
-                        "address_postal_code_check": None,
-                        "cvc_check": None,
-                    },
+                    "checks": _CHARGE_CHECKS,
                     "country": card["country"],
                     "exp_month": card["exp_month"],
                     "exp_year": card["exp_year"],
@@ -1036,7 +1084,7 @@ def charge(
                     "last4": card["last4"],
                     "mandate": None,
                     "network": card["brand"],
-                    "network_token": {"used": False},
+                    "network_token": _NETWORK_TOKEN,
                     "network_transaction_id": None,
                     "regulated_status": "unregulated",
                     "three_d_secure": None,

@@ -72,13 +72,15 @@ class Clock:
 class KeyPolicy:
     """Which API keys the sandbox accepts.
 
-    With no declared keys, any well-formed ``sk_test_…`` key works. Scenarios may declare
-    keys (live or restricted ones, with their permissions) and revoke keys.
+    Any well-formed ``sk_test_…`` key works unless revoked or the policy is strict. Scenarios
+    may declare keys (live or restricted ones, with their permissions) and revoke keys.
     """
 
     declared: dict[str, frozenset[str] | None] = field(default_factory=dict)
     """key -> permission set (``None`` = unrestricted secret key), e.g. ``{"rak_charge_read"}``."""
     revoked: set[str] = field(default_factory=set)
+    strict: bool = False
+    """When true, only declared keys work (well-formed ``sk_test_…`` keys are refused too)."""
 
 
 class SandboxState:

@@ -101,3 +101,43 @@ def test_cancelling_stops_the_sweep() -> None:
             await task
 
     asyncio.run(asyncio.wait_for(run(), timeout=5))
+
+
+def make_timed_fetch(created: list[int], calls: list[str | None], page: int = 100):
+    """Like make_fetch, but items carry their created time: ``(created, id)``."""
+    objects = sorted(((t, f"obj_{i:05d}") for i, t in enumerate(created)), reverse=True)
+
+    async def fetch(lo: int, hi: int, after: str | None) -> Page[tuple[int, str]]:
+        calls.append(after)
+        rows = [(t, oid) for t, oid in objects if lo <= t < hi]
+        ids = [oid for _, oid in rows]
+        start = ids.index(after) + 1 if after else 0
+        chunk = rows[start : start + page]
+        return Page(chunk, start + page < len(rows), chunk[-1][1] if chunk else None)
+
+    return fetch
+
+
+@given(st.lists(st.integers(0, 5_000), max_size=900))
+@settings(max_examples=40, deadline=None)
+def test_adaptive_sweep_reads_small_lists_in_one_request_and_shards_big_ones(
+    created: list[int],
+) -> None:
+    calls: list[str | None] = []
+    result = asyncio.run(
+        sweep(
+            make_timed_fetch(created, calls),
+            since=0,
+            until=5_001,
+            rate=1e6,
+            created_of=lambda item: item[0],
+            key_of=lambda item: item[1],
+        )
+    )
+    assert sorted(oid for _, oid in result.items) == sorted(
+        f"obj_{i:05d}" for i in range(len(created))
+    )
+    if len(created) <= 100:
+        assert result.requests == 1
+    else:
+        assert result.requests <= math.ceil(len(created) / 100) + result.shards + 1

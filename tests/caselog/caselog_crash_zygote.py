@@ -75,7 +75,7 @@ def seed_history(log: CaseLog, count: int) -> None:
     now = datetime.now(UTC)
     records = [
         CaseRecord(
-            id=f"case-{now:%Y%m}-01-{i:08x}",
+            id=f"case-{now:%Y%m}-01-h{i:07x}",
             opened_at=now,
             updated_at=now,
             operator="history",

@@ -53,6 +53,7 @@ def test_open_case_is_stored_and_read_back(caselog: CaseLog, log_dir: Path) -> N
 
 def test_files_are_private_and_versioned(caselog: CaseLog, log_dir: Path) -> None:
     _open(caselog)
+    assert caselog.find_open(["cus_A"]) is not None  # builds the open-case index
     assert stat.S_IMODE(os.stat(log_dir).st_mode) == 0o700
     files = [p for p in log_dir.iterdir() if p.name.endswith(".json")]
     assert {p.name for p in files} == {"cases-2026-11-01.json", "open-cases.json"}
@@ -88,7 +89,7 @@ def test_unknown_and_malformed_ids(caselog: CaseLog) -> None:
     with pytest.raises(CaseNotFound, match="not a case id"):
         caselog.get("cus_123")
     with pytest.raises(CaseNotFound, match="No case"):
-        caselog.get("case-202611-01-00000000")
+        caselog.get("case-202611-01-a0000000")
 
 
 def test_action_lifecycle_is_write_ahead(caselog: CaseLog, log_dir: Path) -> None:
@@ -250,3 +251,14 @@ def test_write_cost_does_not_grow_parts_roll_over(log_dir: Path, clock: object) 
     }
     assert len(log.list()) == 7
     assert all(log.get(i).id == i for i in ids)
+
+
+def test_case_ids_never_look_like_card_numbers() -> None:
+    from billing_tui.caselog import _scrub_text, _token
+
+    for part in (1, 12, 345):
+        for _ in range(3000):
+            case_id = f"case-202611-{part:02d}-{_token()}"
+            assert parse_case_id(case_id) == (2026, 11, part)
+            text = f"Follow-up for {case_id}, see case {case_id[5:]}"
+            assert _scrub_text(text) == text

@@ -44,3 +44,37 @@ def memory_keyring(home: Path, use_keyring: object) -> MemoryKeyring:
     backend = MemoryKeyring()
     use_keyring(backend)  # type: ignore[operator]
     return backend
+
+
+# --- a loopback sandbox with the keys the CLI tests use ---------------------------------------
+
+TEST_KEY = "sk_test_cliFullAccess0001"
+LIVE_KEY = "sk_live_cliFakeLive0001"
+PARTIAL_KEY = "rk_test_cliNoCharges0001"
+EMPTY_KEY = "rk_live_cli_NoPermission01"
+REVOKED_KEY = "sk_test_cliRevoked0001"
+
+
+def declare_keys(sandbox: object, *extra: str) -> None:
+    keys = sandbox.state.keys  # type: ignore[attr-defined]
+    keys.declared[TEST_KEY] = None
+    keys.declared[LIVE_KEY] = None
+    keys.declared[PARTIAL_KEY] = frozenset(
+        {"rak_customer_read", "rak_subscription_read", "rak_invoice_read"}
+    )
+    keys.declared[EMPTY_KEY] = frozenset()
+    keys.revoked.add(REVOKED_KEY)
+    for key in extra:
+        keys.declared[key] = None
+
+
+@pytest.fixture(scope="module")
+def api_base() -> Iterator[str]:
+    """A loopback sandbox (the restricted-key scenario) with the CLI tests' keys declared."""
+    from billing_tui.sandbox import Sandbox
+    from billing_tui.sandbox.server import SandboxServer
+
+    sandbox = Sandbox.demo(scenarios=("restricted-key",))
+    declare_keys(sandbox)
+    with SandboxServer(sandbox) as server:
+        yield server.url

@@ -186,3 +186,28 @@ def test_keyring_login_supersedes_the_plaintext_copy(memory_keyring: MemoryKeyri
     store_key("default", OTHER)
     assert not insecure_file_path().exists()
     assert resolve_key().source == "keyring"
+
+
+def test_a_keyring_that_forgets_is_caught_at_login(
+    home: Path, use_keyring: Callable[[object], object]
+) -> None:
+    from credtest_keyrings import ForgetfulKeyring
+
+    use_keyring(ForgetfulKeyring())
+    with pytest.raises(CredentialsError, match="accepted the key but does not return it"):
+        store_key("default", KEY)
+
+
+def test_known_profiles_follow_login_and_logout(memory_keyring: MemoryKeyring) -> None:
+    from billing_tui.credentials import known_profiles
+
+    assert known_profiles() == ()
+    store_key("zeta", KEY)
+    store_key("alpha", OTHER)
+    store_key("mid", KEY, insecure_file=True)
+    assert known_profiles() == ("alpha", "mid", "zeta")
+    set_default_profile("zeta")
+    assert known_profiles() == ("zeta", "alpha", "mid")
+    delete_key("alpha")
+    delete_key("mid")
+    assert known_profiles() == ("zeta",)

@@ -63,6 +63,13 @@ def test_duplicate_paid_by_different_cards_says_so() -> None:
     assert "different cards (Visa ····4242, Mastercard ····5555)" in dup.detail
 
 
+def test_card_brands_read_the_way_cardholders_know_them() -> None:
+    first = paid_subscription(created=ago(hours=3), details=card("0505", brand="jcb"))
+    second = paid_subscription(created=ago(hours=2), details=card("0505", brand="jcb"))
+    (dup,) = only(detect(world(first, second)), "duplicate_subscription")
+    assert "same card (JCB ····0505)" in dup.detail
+
+
 def test_same_product_new_price_same_interval_is_a_duplicate() -> None:
     first = paid_subscription(created=ago(hours=5))
     second = paid_subscription(price=PRO_MONTHLY_V2, created=ago(hours=4))
@@ -251,6 +258,28 @@ def test_card_expiring_before_the_annual_renewal() -> None:
     assert "card_expires_before_renewal" not in codes(detect(snap2))
 
 
+def test_card_expiring_before_a_later_renewal_of_several() -> None:
+    pm = payment_method(pm_id="pm_soon", details=card(exp_month=3, exp_year=2027))
+    monthly = subscription(default_payment_method_id="pm_soon")  # renews in 20 days
+    annual = subscription(price=PRO_ANNUAL, default_payment_method_id="pm_soon")
+    snap = snapshot(subscriptions=[monthly, annual], payment_methods=[pm])
+    (soon,) = only(detect(snap), "card_expires_before_renewal")
+    assert soon.refs == ("pm_soon", annual.id)
+    quiet = snapshot(subscriptions=[monthly], payment_methods=[pm])
+    assert "card_expires_before_renewal" not in codes(detect(quiet))
+
+
+def test_quarterly_and_annual_are_not_mixed_monthly_and_annual() -> None:
+    from billing_tui.model import Price
+
+    quarterly = Price("price_pro_q", "prod_pro", "Pro", "usd", 5400, "month", interval_count=3)
+    snap = world(
+        paid_subscription(price=quarterly, created=ago(days=50)),
+        paid_subscription(price=PRO_ANNUAL, created=ago(days=2)),
+    )
+    assert "mixed_interval" not in codes(detect(snap))
+
+
 def test_no_payment_method_for_an_automatically_charged_subscription() -> None:
     sub = subscription()
     found = detect(snapshot(subscriptions=[sub], payment_methods=[]))
@@ -331,6 +360,15 @@ def test_different_amounts_or_failed_charges_are_not_double() -> None:
     b = charge(created=ago(hours=1) + timedelta(minutes=1), amount=2900)
     c = charge(created=ago(hours=1) + timedelta(minutes=2), status="failed")
     assert "double_charge" not in codes(detect(snapshot(charges=[a, b, c])))
+
+
+def test_a_fully_refunded_twin_is_no_longer_a_double_charge() -> None:
+    a = charge(created=ago(hours=1))
+    b = charge(created=ago(hours=1) + timedelta(minutes=2))
+    assert "double_charge" in codes(detect(snapshot(charges=[a, b])))
+    assert "double_charge" not in codes(detect(snapshot(charges=[a, refunded_charge(b)])))
+    partly = refunded_charge(b, 500)
+    assert "double_charge" in codes(detect(snapshot(charges=[a, partly])))
 
 
 def test_charges_of_a_duplicate_subscription_are_not_a_separate_double_charge() -> None:

@@ -357,3 +357,15 @@ def test_override_needs_a_reason() -> None:
     decided = result.confirm(Bucket.TEAM_INTENT, "customer bought it for a colleague")
     assert decided.overridden
     assert decided.final == Bucket.TEAM_INTENT
+
+
+def test_a_part_that_failed_to_load_is_never_read_as_all_clear() -> None:
+    from billing_tui.model import PartFailure
+
+    snap = world(
+        paid_subscription(), failures=(PartFailure("invoices", "Stripe timed out", "cus_1"),)
+    )
+    result = classify(snap)
+    failed = against(result, Bucket.FAILED_PAYMENT)
+    assert any("invoices could not be loaded (Stripe timed out)" in s for s in failed)
+    assert not any("No failed, open or incomplete payment" in s for s in failed)

@@ -23,3 +23,15 @@ def loaded_all() -> SandboxState:
     st = SandboxState(Clock(DEFAULT_NOW))
     catalog.load(st, ["all"])
     return st
+
+
+#: Another "now": end of February, late evening (short month, day clamping, year change nearby).
+LATER_NOW = dt.datetime(2027, 2, 28, 23, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def loaded_later() -> SandboxState:
+    """Every scenario (including key-declaring ones) loaded together at :data:`LATER_NOW`."""
+    st = SandboxState(Clock(LATER_NOW))
+    catalog.load(st, ["all", *(i.name for i in catalog.list_scenarios() if not i.in_all)])
+    return st

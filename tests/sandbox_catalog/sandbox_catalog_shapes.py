@@ -63,6 +63,7 @@ def _stripe_classes(annotation: Any) -> Iterator[type[StripeObject]]:
         yield from _stripe_classes(arg)
 
 
+@cache
 def _annotations(cls: type | None) -> dict[str, Any]:
     if cls is None:
         return {}
@@ -72,6 +73,7 @@ def _annotations(cls: type | None) -> dict[str, Any]:
     return merged
 
 
+@cache
 def _child_class(cls: type | None, key: str) -> type | None:
     ann = _annotations(cls).get(key)
     if ann is None:

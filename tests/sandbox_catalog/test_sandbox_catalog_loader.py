@@ -40,10 +40,12 @@ def test_each_scenario_loads_alone(name: str, state: SandboxState) -> None:
 
 
 def test_all_loads_every_scenario_once_without_id_collisions(loaded_all: SandboxState) -> None:
-    assert sorted(loaded_all.scenarios) == sorted(NAMES)
+    in_all = [info.name for info in catalog.list_scenarios() if info.in_all]
+    assert sorted(loaded_all.scenarios) == sorted(in_all)
+    assert set(NAMES) - set(in_all) == {"restricted-key"}  # it declares API keys
     # Each scenario alone adds exactly the objects it adds inside "all": nothing was replaced.
     total_alone = 0
-    for name in NAMES:
+    for name in in_all:
         st = SandboxState(Clock(loaded_all.clock.current()))
         catalog.load(st, [name])
         total_alone += sum(len(v) for v in st.objects.values())
@@ -51,7 +53,25 @@ def test_all_loads_every_scenario_once_without_id_collisions(loaded_all: Sandbox
     catalog.load(base, [])
     base_count = sum(len(v) for v in base.objects.values())
     all_count = sum(len(v) for v in loaded_all.objects.values())
-    assert all_count == total_alone - base_count * (len(NAMES) - 1)
+    assert all_count == total_alone - base_count * (len(in_all) - 1)
+
+
+def test_a_key_declaring_scenario_loads_next_to_all(loaded_all: SandboxState) -> None:
+    st = SandboxState(Clock(loaded_all.clock.current()))
+    catalog.load(st, ["all", "restricted-key"])
+    assert "restricted-key" in st.scenarios
+    assert st.keys.declared["rk_test_sandboxreadonly01"] is not None
+    assert "rak_refund_write" not in (st.keys.declared["rk_test_sandboxreadonly01"] or ())
+    assert st.keys.declared["sk_live_sandboxdemo01"] is None
+    assert "sk_test_sandboxrevoked01" in st.keys.revoked
+
+
+def test_real_looking_live_keys_are_refused(tmp_path: Path, state: SandboxState) -> None:
+    fake = "sk_live_" + "A1b2C3d4E5f6G7h8"  # 16 alphanumerics: shaped like a real key
+    path = _write(tmp_path, [CUSTOMER], keys={fake: None})
+    with pytest.raises(ScenarioError, match="obviously fake"):
+        catalog.load(state, [str(path)])
+    assert fake not in state.keys.declared
 
 
 def test_loading_twice_is_idempotent(state: SandboxState) -> None:
@@ -77,6 +97,9 @@ def _write(tmp_path: Path, objects: list[dict[str, Any]], **extra: Any) -> Path:
 
 
 CUSTOMER = {"object": "customer", "id": "cus_custom1", "email": "x@example.com", "name": "X"}
+PM = {"object": "payment_method", "id": "pm_custom1", "customer": "cus_custom1", "default": True}
+SUB = {"object": "subscription", "id": "sub_custom1", "customer": "cus_custom1",
+       "items": [{"price": "price_promonthly", "quantity": 1}]}  # fmt: skip
 
 
 def test_a_file_path_loads_like_a_catalog_scenario(tmp_path: Path, state: SandboxState) -> None:
@@ -110,6 +133,23 @@ def test_a_file_path_loads_like_a_catalog_scenario(tmp_path: Path, state: Sandbo
         (
             [CUSTOMER, {**CUSTOMER}],
             r"object #1 \(cus_custom1\): field 'id': 'cus_custom1' already exists",
+        ),
+        (
+            [CUSTOMER, PM, {**SUB, "status": "canceled", "ended_at": "-40d", "created": "-10d"}],
+            r"object #2 \(sub_custom1\): field 'ended_at': is before the subscription was created",
+        ),
+        (
+            [CUSTOMER, PM, {**SUB, "invoices": "some"}],
+            r"object #2 \(sub_custom1\): field 'invoices': must be 'all', 'first' or 'none'",
+        ),
+        (
+            [CUSTOMER, PM, {**SUB, "status": "trialing", "trial_end": "-40d"}],
+            r"object #2 \(sub_custom1\): field 'trial_end': must be after the trial start",
+        ),
+        (
+            [CUSTOMER, PM, SUB, {"object": "refund", "id": "re_custom1", "charge": "ch_custom1001",
+                                 "amount": 5000}],
+            r"object #3 \(re_custom1\): field 'amount': refund amount 5000 must be between 1",
         ),
         (
             [{"object": "coupon", "id": "co_x"}],
