@@ -71,11 +71,11 @@ class ConfirmScreen(ModalScreen[bool]):
             "y",
             "confirm",
             "Yes, run it",
-            id="confirm-yes",
+            id="confirm.yes",
             tooltip="Run the plan (in LIVE mode only after typing the confirm phrase)",
         ),
-        Binding("n", "cancel", "No", id="confirm-no", tooltip="Do not run the plan"),
-        Binding("escape", "cancel", "Cancel", id="confirm-cancel", tooltip="Close without running"),
+        Binding("n", "cancel", "No", id="confirm.no", tooltip="Do not run the plan"),
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel", tooltip="Close without running"),
     ]
 
     AUTO_FOCUS = "#cancel"
