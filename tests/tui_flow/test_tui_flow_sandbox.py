@@ -18,7 +18,7 @@ from billing_tui.connection import Connection
 from billing_tui.sandbox import catalog
 from billing_tui.session import CaseView, Session, demo_session
 from screens.actions import ActionScreen, PlanState
-from screens.cases import CasesScreen
+from screens.cases import CasesScreen, actions_summary
 from screens.confirm import ConfirmScreen
 from screens.handoff import SECTION_TITLES, HandoffScreen
 from screens.wizard import WizardScreen
@@ -274,3 +274,25 @@ async def test_disputed_charge_refund_is_shown_impossible_with_the_reason(
         actions.query_one("#plans").move_cursor(row=disputed)
         await pilot.pause()
         assert "is disputed" in widget_text(actions.query_one("#diff"))
+
+
+async def test_cases_screen_warns_about_an_action_left_in_flight(tmp_path: Path) -> None:
+    ticket = await open_ticket(tmp_path, "duplicate-checkout")
+    caselog = ticket.session.caselog
+    action = caselog.plan_action(
+        ticket.case_id,
+        kind="refund",
+        params={"charge": "ch_dupcheckoutB001", "amount": "1900"},
+        idempotency_key="btui-test-in-flight",
+        operator="demo-operator",
+    )
+    caselog.mark_in_flight(ticket.case_id, action.id)  # then the workstation "crashed"
+    app = Flow()
+    async with app.run_test() as pilot:
+        cases = CasesScreen(ticket.session)
+        await app.show(pilot, cases)
+        banner = widget_text(cases.query_one("#cases-banner"))
+        assert "1 action(s) were in flight" in banner
+        assert ticket.case_id in banner
+        assert "refund" in banner
+        assert actions_summary(cases.shown[0]) == "1 pending"
