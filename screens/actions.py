@@ -51,6 +51,13 @@ UNCLASSIFIED = "classify the case first (the wizard)"
 class ActionScreen(ReportsWorkerFailures, Screen[bool]):
     """Pick a plan, see its diff, confirm and run it; dismisses True when anything ran."""
 
+    HELP = (
+        "Plans in the safe order: restore self-serve, fix the state, refund only the affected "
+        "charge, document. Greyed plans say why they cannot run. x or Enter asks for "
+        "confirmation (in LIVE mode type the amount or id); a plan that succeeded cannot run "
+        "again, and the case log keeps every call's idempotency key."
+    )
+
     DEFAULT_CSS = """
     ActionScreen #actions-title {
         height: 1;

@@ -69,6 +69,12 @@ def actions_summary(record: CaseRecord) -> str:
 class CasesScreen(ReportsWorkerFailures, Screen[CaseRecord | None]):
     """Browse the case log; Enter dismisses with the selected case record, escape with None."""
 
+    HELP = (
+        "Every case in the log, open first. Filter by status and bucket, / searches ids, "
+        "emails, customers, queries and actions; Enter reopens the case. A red banner lists "
+        "actions that were in flight when the workstation last exited."
+    )
+
     DEFAULT_CSS = """
     CasesScreen #cases-banner {
         height: auto;

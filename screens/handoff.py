@@ -53,6 +53,12 @@ def gap_text(doc: Handoff) -> str:
 class HandoffScreen(ReportsWorkerFailures, Screen[None]):
     """Review, edit and copy the handoff of one case; mark it resolved."""
 
+    HELP = (
+        "The six sections of the handoff. c copies the follow-up (as edited), a the whole "
+        "handoff, g the product-gap backlog item. e edits the follow-up, escape stops editing; "
+        "leaving saves it. r marks the case resolved. Everything stays selectable on screen."
+    )
+
     DEFAULT_CSS = """
     HandoffScreen #handoff-body {
         height: 1fr;

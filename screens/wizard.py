@@ -70,6 +70,13 @@ def contract_table(contract: ContractCheck) -> Table:
 class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
     """Classify one case; dismisses with the confirmed classification, or ``None`` on escape."""
 
+    HELP = (
+        "Four steps: the suggested bucket with evidence for (+) and against (-); the questions "
+        "that tell buckets apart (each answer re-runs the suggestion); the contract shape "
+        "(annual, team, prorated cases: tick the box once checked); the decision. Confirm the "
+        "suggestion, or pick another bucket and type why. ctrl+n/ctrl+b move, ctrl+f finishes."
+    )
+
     DEFAULT_CSS = """
     WizardScreen #wizard-steps {
         height: 1;
