@@ -43,12 +43,15 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #diff-scroll {
         height: 1fr;
     }
+    ConfirmScreen #summary {
+        height: auto;
+        border-top: solid $primary;
+    }
     ConfirmScreen #live-banner {
         background: $error;
         color: $text;
         text-style: bold;
         padding: 0 1;
-        margin-top: 1;
     }
     ConfirmScreen #phrase {
         margin-top: 0;
@@ -95,10 +98,15 @@ class ConfirmScreen(ModalScreen[bool]):
                 diff = PlanDiff(id="diff")
                 diff.show(self.plan)
                 yield diff
+            reversible = "reversible" if self.plan.reversible else "[$warning b]NOT reversible[/]"
+            yield Static(
+                f"[b]Impact:[/] {escape(self.plan.impact.describe())} · {reversible}",
+                id="summary",
+            )
             if self.phrase_required:
                 phrase = self.plan.confirm_phrase or ""
                 yield Static(
-                    f"LIVE MODE: real money. Type [b]{escape(phrase)}[/] to confirm.",
+                    f"LIVE: real money. Type [b]{escape(phrase)}[/] below (shift+tab), Enter.",
                     id="live-banner",
                 )
                 yield Input(placeholder=f"type {phrase}", id="phrase")
