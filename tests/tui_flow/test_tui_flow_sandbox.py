@@ -296,3 +296,24 @@ async def test_cases_screen_warns_about_an_action_left_in_flight(tmp_path: Path)
         assert ticket.case_id in banner
         assert "refund" in banner
         assert actions_summary(cases.shown[0]) == "1 pending"
+
+
+async def test_nothing_suggested_needs_a_chosen_bucket_and_a_reason(tmp_path: Path) -> None:
+    ticket = await open_ticket(tmp_path, "healthy")
+    app = Flow()
+    async with app.run_test() as pilot:
+        wizard = WizardScreen(ticket.session, ticket.case_id, ticket.view)
+        await app.show(pilot, wizard)
+        assert wizard.classification.suggested is None
+        assert "No suggestion" in widget_text(wizard.query_one("#wizard-suggestion"))
+        await pilot.press("ctrl+f", "ctrl+f")
+        await pilot.pause()
+        assert app.results == []
+        assert "choose a bucket" in widget_text(wizard.query_one("#wizard-message"))
+        await pilot.press("down", "enter")  # the second bucket: team intent
+        wizard.query_one("#decide-reason", Input).value = "customer bought seats for a team"
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        (result,) = app.results
+        assert result.final == Bucket.TEAM_INTENT
+        assert result.override_reason == "customer bought seats for a team"
