@@ -25,6 +25,8 @@ from billing_tui.actions import ActionOutcome, Plan
 from billing_tui.classify import Classification
 from screens.confirm import ConfirmScreen
 from widgets.diff import PlanDiff
+from widgets.header import ModeHeader
+from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
     from billing_tui.session import CaseView, Session
@@ -46,15 +48,23 @@ _FINAL = frozenset({PlanState.SUCCEEDED})
 UNCLASSIFIED = "classify the case first (the wizard)"
 
 
-class ActionScreen(Screen[bool]):
+class ActionScreen(ReportsWorkerFailures, Screen[bool]):
     """Pick a plan, see its diff, confirm and run it; dismisses True when anything ran."""
+
+    HELP = (
+        "Plans in the safe order: restore self-serve, fix the state, refund only the affected "
+        "charge, document. Greyed plans say why they cannot run. x or Enter asks for "
+        "confirmation (in LIVE mode type the amount or id); a plan that succeeded cannot run "
+        "again, and the case log keeps every call's idempotency key."
+    )
 
     DEFAULT_CSS = """
     ActionScreen #actions-title {
         height: 1;
+        text-overflow: ellipsis;
+        text-wrap: nowrap;
         padding: 0 1;
-        background: $panel;
-        text-style: bold;
+        color: $text-muted;
     }
     ActionScreen #actions-banner {
         height: auto;
@@ -96,16 +106,16 @@ class ActionScreen(Screen[bool]):
             "x",
             "execute",
             "Run plan",
-            id="actions-execute",
+            id="actions.execute",
             tooltip="Confirm and run the highlighted plan (Enter does the same)",
         ),
-        Binding("j", "cursor_down", "Down", show=False, id="actions-down", tooltip="Next plan"),
-        Binding("k", "cursor_up", "Up", show=False, id="actions-up", tooltip="Previous plan"),
+        Binding("j", "cursor_down", "Down", show=False, id="actions.down", tooltip="Next plan"),
+        Binding("k", "cursor_up", "Up", show=False, id="actions.up", tooltip="Previous plan"),
         Binding(
             "escape",
             "leave",
             "Back",
-            id="actions-back",
+            id="actions.back",
             tooltip="Back to the customer (refused while an action is running)",
         ),
     ]
@@ -157,9 +167,9 @@ class ActionScreen(Screen[bool]):
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
-        mode = "LIVE" if self.live else "test"
+        yield ModeHeader(self.session.info, f"Actions · case {self.case_id}", id="header")
         yield Static(
-            f"Actions for case {escape(self.case_id)}  [dim]({mode} mode, safest first)[/]",
+            "Safest first: self-serve → fix the state → refund the affected charge → document",
             id="actions-title",
         )
         yield Static("", id="actions-banner")
@@ -167,7 +177,7 @@ class ActionScreen(Screen[bool]):
         with VerticalScroll(id="diff-pane"):
             yield PlanDiff(id="diff")
         yield Static("", id="outcome")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         banner = self.query_one("#actions-banner", Static)

@@ -21,6 +21,8 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from billing_tui.caselog import ActionRecord, CaseRecord
 from billing_tui.classify import Bucket
+from widgets.header import ModeHeader
+from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
     from billing_tui.session import Session
@@ -64,16 +66,16 @@ def actions_summary(record: CaseRecord) -> str:
     return ", ".join(parts)
 
 
-class CasesScreen(Screen[CaseRecord | None]):
+class CasesScreen(ReportsWorkerFailures, Screen[CaseRecord | None]):
     """Browse the case log; Enter dismisses with the selected case record, escape with None."""
 
+    HELP = (
+        "Every case in the log, open first. Filter by status and bucket, / searches ids, "
+        "emails, customers, queries and actions; Enter reopens the case. A red banner lists "
+        "actions that were in flight when the workstation last exited."
+    )
+
     DEFAULT_CSS = """
-    CasesScreen #cases-title {
-        height: 1;
-        padding: 0 1;
-        background: $panel;
-        text-style: bold;
-    }
     CasesScreen #cases-banner {
         height: auto;
         max-height: 8;
@@ -107,13 +109,13 @@ class CasesScreen(Screen[CaseRecord | None]):
             "slash",
             "search",
             "Search",
-            id="cases-search",
+            id="cases.search",
             tooltip="Search cases by id, email, customer, query or action",
         ),
-        Binding("r", "reload", "Reload", id="cases-reload", tooltip="Read the case log again"),
-        Binding("j", "cursor_down", "Down", show=False, id="cases-down", tooltip="Next case"),
-        Binding("k", "cursor_up", "Up", show=False, id="cases-up", tooltip="Previous case"),
-        Binding("escape", "leave", "Back", id="cases-back", tooltip="Close the case log"),
+        Binding("r", "reload", "Reload", id="cases.reload", tooltip="Read the case log again"),
+        Binding("j", "cursor_down", "Down", show=False, id="cases.down", tooltip="Next case"),
+        Binding("k", "cursor_up", "Up", show=False, id="cases.up", tooltip="Previous case"),
+        Binding("escape", "leave", "Back", id="cases.back", tooltip="Close the case log"),
     ]
 
     def __init__(self, session: Session, *, reconciled: Sequence[str] | None = None) -> None:
@@ -124,7 +126,7 @@ class CasesScreen(Screen[CaseRecord | None]):
         self.shown: list[CaseRecord] = []
 
     def compose(self) -> ComposeResult:
-        yield Static("Case log", id="cases-title")
+        yield ModeHeader(self.session.info, "Case log", id="header")
         yield Static("", id="cases-banner")
         with Horizontal(id="cases-filters"):
             yield Select(
@@ -140,7 +142,7 @@ class CasesScreen(Screen[CaseRecord | None]):
             yield Input(placeholder="/ search id, email, customer, query", id="cases-search")
         yield DataTable(id="cases-table", cursor_type="row", zebra_stripes=True)
         yield Static("Reading the case log…", id="cases-empty")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         table: DataTable[str] = self.query_one("#cases-table", DataTable)

@@ -43,12 +43,15 @@ class ConfirmScreen(ModalScreen[bool]):
     ConfirmScreen #diff-scroll {
         height: 1fr;
     }
+    ConfirmScreen #summary {
+        height: auto;
+        border-top: solid $primary;
+    }
     ConfirmScreen #live-banner {
         background: $error;
         color: $text;
         text-style: bold;
         padding: 0 1;
-        margin-top: 1;
     }
     ConfirmScreen #phrase {
         margin-top: 0;
@@ -71,11 +74,11 @@ class ConfirmScreen(ModalScreen[bool]):
             "y",
             "confirm",
             "Yes, run it",
-            id="confirm-yes",
+            id="confirm.yes",
             tooltip="Run the plan (in LIVE mode only after typing the confirm phrase)",
         ),
-        Binding("n", "cancel", "No", id="confirm-no", tooltip="Do not run the plan"),
-        Binding("escape", "cancel", "Cancel", id="confirm-cancel", tooltip="Close without running"),
+        Binding("n", "cancel", "No", id="confirm.no", tooltip="Do not run the plan"),
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel", tooltip="Close without running"),
     ]
 
     AUTO_FOCUS = "#cancel"
@@ -95,10 +98,15 @@ class ConfirmScreen(ModalScreen[bool]):
                 diff = PlanDiff(id="diff")
                 diff.show(self.plan)
                 yield diff
+            reversible = "reversible" if self.plan.reversible else "[$warning b]NOT reversible[/]"
+            yield Static(
+                f"[b]Impact:[/] {escape(self.plan.impact.describe())} · {reversible}",
+                id="summary",
+            )
             if self.phrase_required:
                 phrase = self.plan.confirm_phrase or ""
                 yield Static(
-                    f"LIVE MODE: real money. Type [b]{escape(phrase)}[/] to confirm.",
+                    f"LIVE: real money. Type [b]{escape(phrase)}[/] below (shift+tab), Enter.",
                     id="live-banner",
                 )
                 yield Input(placeholder=f"type {phrase}", id="phrase")

@@ -8,12 +8,11 @@ works the operator can still select the text by hand.
 from __future__ import annotations
 
 import asyncio
-import importlib
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.markup import escape
@@ -21,6 +20,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
 from billing_tui.handoff import Handoff
+from widgets.clipboard import copy_to_clipboards
+from widgets.header import ModeHeader
+from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
     from billing_tui.session import CaseView, Session
@@ -33,16 +35,6 @@ SECTION_TITLES = (
     "FOLLOW-UP",
     "PRODUCT GAP",
 )
-
-
-def copy_text(app: App[Any], text: str, what: str) -> str:
-    """Copy ``text`` to every clipboard that works; returns the toast saying where it went."""
-    try:
-        clipboard = importlib.import_module("widgets.clipboard")
-    except ImportError:
-        app.copy_to_clipboard(text)
-        return f"{what}: sent to the terminal clipboard (OSC 52); if pasting fails, select it."
-    return str(clipboard.copy_to_clipboards(app, text, what=what))
 
 
 def with_follow_up(doc: Handoff, follow_up: str) -> Handoff:
@@ -58,16 +50,16 @@ def gap_text(doc: Handoff) -> str:
     return "\n\n".join(f"{gap.title}\n\n{gap.body.rstrip()}" for gap in doc.product_gaps)
 
 
-class HandoffScreen(Screen[None]):
+class HandoffScreen(ReportsWorkerFailures, Screen[None]):
     """Review, edit and copy the handoff of one case; mark it resolved."""
 
+    HELP = (
+        "The six sections of the handoff. c copies the follow-up (as edited), a the whole "
+        "handoff, g the product-gap backlog item. e edits the follow-up, escape stops editing; "
+        "leaving saves it. r marks the case resolved. Everything stays selectable on screen."
+    )
+
     DEFAULT_CSS = """
-    HandoffScreen #handoff-title {
-        height: 1;
-        padding: 0 1;
-        background: $panel;
-        text-style: bold;
-    }
     HandoffScreen #handoff-body {
         height: 1fr;
         padding: 0 1;
@@ -94,35 +86,35 @@ class HandoffScreen(Screen[None]):
             "c",
             "copy_follow_up",
             "Copy",
-            id="handoff-copy-follow-up",
+            id="handoff.copy-follow-up",
             tooltip="Copy the follow-up text (as edited) to the clipboard",
         ),
         Binding(
             "a",
             "copy_all",
             "Copy all",
-            id="handoff-copy-all",
+            id="handoff.copy-all",
             tooltip="Copy the whole six-section handoff to the clipboard",
         ),
         Binding(
             "g",
             "copy_gap",
             "Copy gap",
-            id="handoff-copy-gap",
+            id="handoff.copy-gap",
             tooltip="Copy the product-gap backlog item to the clipboard",
         ),
         Binding(
             "e",
             "edit",
             "Edit",
-            id="handoff-edit",
+            id="handoff.edit",
             tooltip="Edit the follow-up text (escape stops editing)",
         ),
         Binding(
             "ctrl+s",
             "save",
             "Save",
-            id="handoff-save",
+            id="handoff.save",
             tooltip="Save the follow-up text to the case log (leaving saves it too)",
             priority=True,
             show=False,
@@ -131,14 +123,14 @@ class HandoffScreen(Screen[None]):
             "r",
             "resolve",
             "Resolve",
-            id="handoff-resolve",
+            id="handoff.resolve",
             tooltip="Save the follow-up and mark the case resolved",
         ),
         Binding(
             "escape",
             "leave",
             "Back",
-            id="handoff-back",
+            id="handoff.back",
             tooltip="Stop editing, or go back (the follow-up is saved first)",
         ),
     ]
@@ -153,10 +145,10 @@ class HandoffScreen(Screen[None]):
         self.resolved = False
 
     def compose(self) -> ComposeResult:
-        yield Static(f"Handoff for case {escape(self.case_id)}", id="handoff-title")
+        yield ModeHeader(self.session.info, f"Handoff · case {self.case_id}", id="header")
         with VerticalScroll(id="handoff-body"):
             yield Static("Building the handoff…", id="handoff-loading")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._load()
@@ -233,7 +225,7 @@ class HandoffScreen(Screen[None]):
     # ------------------------------------------------------------------ actions
 
     def _copy(self, text: str, what: str) -> None:
-        self.notify(copy_text(self.app, text, what), title="Copied")
+        self.notify(copy_to_clipboards(self.app, text, what=what), title="Copied")
 
     def action_copy_follow_up(self) -> None:
         if self.doc is None:
@@ -287,9 +279,7 @@ class HandoffScreen(Screen[None]):
             if resolve:
                 await asyncio.to_thread(self.session.resolve_case, self.case_id)
                 self.resolved = True
-                self.query_one("#handoff-title", Static).update(
-                    f"Handoff for case {escape(self.case_id)}  [$success]resolved[/]"
-                )
+                self.query_one(ModeHeader).set_where(f"Handoff · case {self.case_id} · resolved")
                 self.notify("Case marked resolved.", title="Resolved")
         except Exception as error:
             self.notify(str(error), title="Could not save", severity="error")

@@ -33,6 +33,8 @@ from textual.widgets import (
 
 from billing_tui.classify import Answers, Bucket, Classification, ContractCheck, Question
 from widgets.evidence import EvidencePanel, suggestion_line
+from widgets.header import ModeHeader
+from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
     from billing_tui.session import CaseView, Session
@@ -65,8 +67,15 @@ def contract_table(contract: ContractCheck) -> Table:
     return table
 
 
-class WizardScreen(Screen[Classification | None]):
+class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
     """Classify one case; dismisses with the confirmed classification, or ``None`` on escape."""
+
+    HELP = (
+        "Four steps: the suggested bucket with evidence for (+) and against (-); the questions "
+        "that tell buckets apart (each answer re-runs the suggestion); the contract shape "
+        "(annual, team, prorated cases: tick the box once checked); the decision. Confirm the "
+        "suggestion, or pick another bucket and type why. ctrl+n/ctrl+b move, ctrl+f finishes."
+    )
 
     DEFAULT_CSS = """
     WizardScreen #wizard-steps {
@@ -135,18 +144,18 @@ class WizardScreen(Screen[Classification | None]):
             "ctrl+b",
             "back",
             "Back",
-            id="wizard-back",
+            id="wizard.back",
             tooltip="Go to the previous step",
             priority=True,
         ),
         Binding(
-            "ctrl+n", "next", "Next", id="wizard-next", tooltip="Go to the next step", priority=True
+            "ctrl+n", "next", "Next", id="wizard.next", tooltip="Go to the next step", priority=True
         ),
         Binding(
             "ctrl+f",
             "finish",
             "Finish",
-            id="wizard-finish",
+            id="wizard.finish",
             tooltip="Go to the decision; there, confirm the bucket (and contract) and close",
             priority=True,
         ),
@@ -154,7 +163,7 @@ class WizardScreen(Screen[Classification | None]):
             "escape",
             "cancel",
             "Cancel",
-            id="wizard-cancel",
+            id="wizard.cancel",
             tooltip="Close the wizard without classifying",
         ),
     ]
@@ -186,6 +195,7 @@ class WizardScreen(Screen[Classification | None]):
         return self.steps[min(self.step, len(self.steps) - 1)]
 
     def compose(self) -> ComposeResult:
+        yield ModeHeader(self.session.info, f"Classify case {self.case_id}", id="header")
         yield Static(self._steps_markup(), id="wizard-steps")
         yield Static(suggestion_line(self.classification), id="wizard-suggestion")
         with ContentSwitcher(initial="suggest"):
@@ -213,7 +223,7 @@ class WizardScreen(Screen[Classification | None]):
             yield Button("◀ Back ^b", id="nav-back", compact=True)
             yield Button("Next ^n ▶", id="nav-next", compact=True)
             yield Button("Finish ^f", id="nav-finish", compact=True, variant="success")
-        yield Footer()
+        yield Footer(compact=True)
 
     async def on_mount(self) -> None:
         await self._rebuild_questions()
@@ -230,7 +240,7 @@ class WizardScreen(Screen[Classification | None]):
                 parts.append(f"[b reverse] {label} [/]")
             else:
                 parts.append(f"[dim] {label} [/]")
-        return f"Classify {escape(self.case_id)} │" + "›".join(parts)
+        return "›".join(parts)
 
     # ------------------------------------------------------------------ questions
 

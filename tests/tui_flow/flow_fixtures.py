@@ -147,6 +147,8 @@ BLOCKED_REFUND = Plan(
 @dataclass(frozen=True)
 class FixedInfo:
     mode: str = "demo"
+    key_hint: str = "sandbox"
+    account_name: str | None = "Acme Cloud (sandbox)"
 
     @property
     def live(self) -> bool:
@@ -227,6 +229,7 @@ FIXED_HANDOFF = Handoff(
 
 @dataclass
 class FixedHandoffSession:
+    info: FixedInfo = field(default_factory=FixedInfo)
     saved: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
 
@@ -314,6 +317,7 @@ class FixedCaseLog:
 
 @dataclass
 class FixedCasesSession:
+    info: FixedInfo = field(default_factory=FixedInfo)
     caselog: FixedCaseLog = field(default_factory=FixedCaseLog)
 
     def cases(self, status: str | None = None) -> list[FixedCase]:

@@ -18,7 +18,7 @@ from billing_tui.connection import Connection
 from billing_tui.sandbox import catalog
 from billing_tui.session import CaseView, Session, demo_session
 from screens.actions import ActionScreen, PlanState
-from screens.cases import CasesScreen
+from screens.cases import CasesScreen, actions_summary
 from screens.confirm import ConfirmScreen
 from screens.handoff import SECTION_TITLES, HandoffScreen
 from screens.wizard import WizardScreen
@@ -102,7 +102,7 @@ async def run_plan(pilot: Pilot[Any], screen: ActionScreen, index: int) -> None:
 async def test_duplicate_checkout_from_wizard_to_copied_follow_up(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "duplicate-checkout")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         # classify: the suggestion and its evidence, then Finish on the decide step
         wizard = WizardScreen(ticket.session, ticket.case_id, ticket.view)
         await app.show(pilot, wizard)
@@ -177,7 +177,7 @@ async def test_duplicate_checkout_from_wizard_to_copied_follow_up(tmp_path: Path
 async def test_live_mode_confirm_without_the_amount_does_nothing(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "duplicate-checkout", live=True)
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, confirmed(ticket))
         await app.show(pilot, actions)
         refund = plan_index(actions, ActionKind.REFUND)
@@ -210,7 +210,7 @@ async def test_live_mode_confirm_without_the_amount_does_nothing(tmp_path: Path)
 async def test_failed_renewal_offers_the_portal_link_first_and_no_refund(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "failed-renewal")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, confirmed(ticket))
         await app.show(pilot, actions)
         assert actions.plans[0].kind == ActionKind.PORTAL_SESSION
@@ -224,7 +224,7 @@ async def test_failed_renewal_offers_the_portal_link_first_and_no_refund(tmp_pat
 async def test_team_purchase_needs_the_contract_check_and_keeps_the_seats(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "team-purchase")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         wizard = WizardScreen(ticket.session, ticket.case_id, ticket.view)
         await app.show(pilot, wizard)
         assert "contract" in wizard.steps
@@ -254,7 +254,7 @@ async def test_team_purchase_needs_the_contract_check_and_keeps_the_seats(tmp_pa
 async def test_disputed_charge_wizard_points_at_the_dispute(tmp_path: Path) -> None:
     ticket = await open_ticket(tmp_path, "disputed-charge")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         wizard = WizardScreen(ticket.session, ticket.case_id, ticket.view)
         await app.show(pilot, wizard)
         assert "ch_disputed1003" in widget_text(wizard.query_one("#evidence"))
@@ -265,7 +265,7 @@ async def test_disputed_charge_refund_is_shown_impossible_with_the_reason(
 ) -> None:
     ticket = await open_ticket(tmp_path, "disputed-charge")
     app = Flow()
-    async with app.run_test(size=(100, 32)) as pilot:
+    async with app.run_test() as pilot:
         actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, confirmed(ticket))
         await app.show(pilot, actions)
         refunds = [i for i, p in enumerate(actions.plans) if p.kind == ActionKind.REFUND]
@@ -274,3 +274,46 @@ async def test_disputed_charge_refund_is_shown_impossible_with_the_reason(
         actions.query_one("#plans").move_cursor(row=disputed)
         await pilot.pause()
         assert "is disputed" in widget_text(actions.query_one("#diff"))
+
+
+async def test_cases_screen_warns_about_an_action_left_in_flight(tmp_path: Path) -> None:
+    ticket = await open_ticket(tmp_path, "duplicate-checkout")
+    caselog = ticket.session.caselog
+    action = caselog.plan_action(
+        ticket.case_id,
+        kind="refund",
+        params={"charge": "ch_dupcheckoutB001", "amount": "1900"},
+        idempotency_key="btui-test-in-flight",
+        operator="demo-operator",
+    )
+    caselog.mark_in_flight(ticket.case_id, action.id)  # then the workstation "crashed"
+    app = Flow()
+    async with app.run_test() as pilot:
+        cases = CasesScreen(ticket.session)
+        await app.show(pilot, cases)
+        banner = widget_text(cases.query_one("#cases-banner"))
+        assert "1 action(s) were in flight" in banner
+        assert ticket.case_id in banner
+        assert "refund" in banner
+        assert actions_summary(cases.shown[0]) == "1 pending"
+
+
+async def test_nothing_suggested_needs_a_chosen_bucket_and_a_reason(tmp_path: Path) -> None:
+    ticket = await open_ticket(tmp_path, "healthy")
+    app = Flow()
+    async with app.run_test() as pilot:
+        wizard = WizardScreen(ticket.session, ticket.case_id, ticket.view)
+        await app.show(pilot, wizard)
+        assert wizard.classification.suggested is None
+        assert "No suggestion" in widget_text(wizard.query_one("#wizard-suggestion"))
+        await pilot.press("ctrl+f", "ctrl+f")
+        await pilot.pause()
+        assert app.results == []
+        assert "choose a bucket" in widget_text(wizard.query_one("#wizard-message"))
+        await pilot.press("down", "enter")  # the second bucket: team intent
+        wizard.query_one("#decide-reason", Input).value = "customer bought seats for a team"
+        await pilot.press("ctrl+f")
+        await pilot.pause()
+        (result,) = app.results
+        assert result.final == Bucket.TEAM_INTENT
+        assert result.override_reason == "customer bought seats for a team"
