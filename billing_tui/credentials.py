@@ -294,6 +294,12 @@ def _secure_keyring() -> Any:
     return backend
 
 
+def check_keyring() -> str:
+    """The secure keyring backend's name, or :class:`CredentialsError` saying why there is none
+    (call it before asking the operator for a key that could not be stored)."""
+    return _backend_name(_secure_keyring())
+
+
 def _keyring_failed(action: str, backend: object, exc: BaseException) -> NoReturn:
     raise CredentialsError(
         f"The OS keyring ({_backend_name(backend)}) failed to {action}: "

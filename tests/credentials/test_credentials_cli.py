@@ -206,8 +206,11 @@ def test_no_keyring_refuses_then_insecure_file_store_is_explicit(
     run: Run, api_base: str, use_keyring: Callable[[object], object]
 ) -> None:
     use_keyring(keyring.backends.fail.Keyring())
-    code, _out, err = run("login", "--api-base", api_base, stdin=TEST_KEY)
+    typed = io.StringIO(TEST_KEY)
+    code, out, err = run("login", "--api-base", api_base, stdin=typed)
     assert code == 2
+    assert typed.tell() == 0  # refused before the key was even read
+    assert out == ""
     assert "No secure OS keyring available (detected keyring.backends.fail.Keyring)" in err
     assert "STRIPE_API_KEY" in err
     assert "--insecure-file-store" in err
