@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from billing_tui import analysis
 from billing_tui.anomalies import detect
+from billing_tui.config import cache_dir
 from billing_tui.model import (
     Customer,
     CustomerSnapshot,
@@ -417,3 +418,61 @@ class SweepCache:
         if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
             return None
         return data
+
+
+# --------------------------------------------------------------------------- the whole thing
+
+
+class ConnectionFacts(Protocol):
+    """What the cache key needs to know about the connection (never the key itself)."""
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def api_base(self) -> str | None: ...
+
+    @property
+    def profile(self) -> str | None: ...
+
+
+def cache_for(info: ConnectionFacts, max_age: timedelta = timedelta(minutes=30)) -> SweepCache:
+    """One cache per mode, profile and API base."""
+    import hashlib
+
+    base = hashlib.sha256((info.api_base or "stripe").encode()).hexdigest()[:12]
+    name = f"sweep-{info.mode}-{info.profile or 'default'}-{base}.json"
+    return SweepCache(cache_dir() / name, max_age)
+
+
+def default_rate(mode: str) -> float:
+    """Stripe's limits: 25 req/s in test mode, 100 in live; the local sandbox is not held back."""
+    return 25.0 if mode == "test" else 100.0
+
+
+async def account_report(
+    gateway: SweepSource,
+    info: ConnectionFacts,
+    now: datetime,
+    *,
+    refresh: bool = False,
+    max_age: timedelta = timedelta(minutes=30),
+    rate: float | None = None,
+    on_progress: Callable[[str, SweepProgress], None] | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+) -> PlansReport:
+    """The plans report, from the cached sweep when it is fresh enough, else a new sweep."""
+    from dataclasses import replace
+
+    cache = cache_for(info, max_age)
+    account = None if refresh else cache.load(now)
+    if account is None:
+        account = await load_account(
+            gateway, now=now, rate=rate or default_rate(info.mode), on_progress=on_progress
+        )
+        cache.save(account, now)
+    report = build_report(account, settings)
+    age = cache.age(now)
+    source = dict(report.source)
+    source["cache_age_seconds"] = None if age is None else int(age.total_seconds())
+    return replace(report, source=MappingProxyType(source))

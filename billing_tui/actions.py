@@ -223,6 +223,50 @@ def money_phrase(money: Money) -> str:
     return f"{money.major:.{exp}f}"
 
 
+def parse_money(text: str, currency: str) -> Money:
+    """``"9.50"`` in USD → ``Money(950, "usd")``; ``"1200"`` in JPY → ``Money(1200, "jpy")``.
+
+    Raises ``ValueError`` with a sentence for anything that is not a plain positive amount in
+    the currency's precision (no symbols, no thousands separators).
+    """
+    raw = text.strip()
+    exp = minor_unit_exponent(currency)
+    try:
+        value = Decimal(raw)
+    except ArithmeticError:
+        raise ValueError(f"{text!r} is not an amount (write it like 19.00)") from None
+    if not value.is_finite() or value <= 0:
+        raise ValueError(f"{text!r}: an amount must be more than zero")
+    minor = value.scaleb(exp)
+    if minor != minor.to_integral_value():
+        places = "no decimals" if exp == 0 else f"at most {exp} decimals"
+        raise ValueError(f"{text!r}: {currency.upper()} amounts have {places}")
+    return Money(int(minor), currency)
+
+
+def with_refund_amount(
+    plan: Plan,
+    snapshot: CustomerSnapshot,
+    amount: Money,
+    *,
+    classification: Classification | None = None,
+    live: bool = False,
+) -> Plan:
+    """The same refund plan for a different (partial) amount, with every guard re-applied."""
+    if plan.kind != ActionKind.REFUND or plan.target_id is None:
+        raise ValueError("only a refund plan has an amount to change")
+    return plan_refund(
+        snapshot,
+        plan.target_id,
+        amount=amount,
+        reason=plan.param("reason") or "requested_by_customer",
+        classification=classification,
+        live=live,
+        why=plan.rationale,
+        recommended=plan.recommended,
+    )
+
+
 def _date(value: datetime | None) -> str:
     return "—" if value is None else f"{value:%Y-%m-%d}"
 
@@ -247,8 +291,8 @@ def next_invoice_text(sub: Subscription) -> str:
 def observe(snapshot: CustomerSnapshot, object_id: str, field_name: str) -> str:
     """The current value of ``object_id.field`` as the diff renders it.
 
-    Diff rows are built with this function ("before"), and the tests read the snapshot after
-    execution through it to check the "after" column against what Stripe reports.
+    Diff rows render their values exactly this way, so reading a fresh snapshot through it
+    after execution checks the "after" column against what Stripe reports (the tests do).
     """
     sub = snapshot.subscription(object_id)
     if sub is not None:
@@ -435,8 +479,6 @@ def plan_refund(
         raise KeyError(f"{charge_id} is not a charge of this case")
     blocked = refund_guard(snapshot, charge, amount)
     refund = amount if amount is not None else charge.refundable
-    if blocked is None and refund.amount <= 0:  # pragma: no cover - guarded above
-        blocked = f"nothing left to refund on {charge.id}"
     after_refunded = Money(
         charge.amount_refunded.amount + max(refund.amount, 0), charge.amount.currency
     )

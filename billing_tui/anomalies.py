@@ -829,7 +829,9 @@ def detect_double_charge(
 
     by_key: dict[tuple[str, Money], list[Charge]] = defaultdict(list)
     for charge in sorted(snapshot.charges, key=lambda c: (c.created, c.id)):
-        if charge.status == "succeeded" and charge.customer_id:
+        # A fully refunded charge is no longer money taken twice: once the extra one is
+        # refunded (and its subscription canceled) the case must not flag itself again.
+        if charge.status == "succeeded" and charge.customer_id and not charge.refunded:
             by_key[(charge.customer_id, charge.amount)].append(charge)
     found: list[Anomaly] = []
     for (_customer, amount), charges in sorted(by_key.items()):

@@ -18,13 +18,14 @@ from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from screens.customer import CustomerScreen, last_query, open_customer_screen
 from screens.help import HelpScreen, help_rows
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen, is_too_small
+from widgets.header import ModeHeader
 from widgets.messages import WorkerFailed
 
 if TYPE_CHECKING:
@@ -141,16 +142,24 @@ class BillingApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit", tooltip="Leave billing-tui"),
     ]
 
-    def __init__(self, session: Session, *, start_query: str | None = None) -> None:
+    def __init__(
+        self, session: Session, *, start_query: str | None = None, cursor_blink: bool = True
+    ) -> None:
         super().__init__()
         self.session = session
         self.start_query = start_query
+        #: Text boxes blink their cursor (off for screenshots and operators who prefer it).
+        self.cursor_blink = cursor_blink
         self._too_small: TooSmallScreen | None = None
+        #: What reconciling actions left in flight at the last exit found (the cases screen
+        #: shows it as a banner).
+        self.reconciled: tuple[str, ...] = ()
 
     def get_default_screen(self) -> Screen[Any]:
         return SearchScreen(self.session, start_query=self.start_query)
 
     def on_mount(self) -> None:
+        self.screen_change_signal.subscribe(self, self._screen_changed)
         keymap, problems = load_keymap()
         if keymap:
             self.set_keymap(keymap)
@@ -165,12 +174,30 @@ class BillingApp(App[None]):
         except Exception as error:  # leaving must never fail on a close
             self.log.warning(f"closing the session failed: {describe_error(error, '')}")
 
+    # ------------------------------------------------------------------ the header
+
+    def _screen_changed(self, screen: Screen[Any]) -> None:
+        self.call_after_refresh(self._ensure_header, screen)
+
+    def _ensure_header(self, screen: Screen[Any]) -> None:
+        """Every full screen shows the mode banner, also screens that do not compose one."""
+        if isinstance(screen, ModalScreen) or not screen.is_attached:
+            return
+        if screen.query(ModeHeader):
+            return
+        name = str(getattr(screen, "SUB_TITLE", "") or "")
+        name = name or type(screen).__name__.removesuffix("Screen").lower()
+        screen.mount(ModeHeader(self.session.info, f"billing-tui · {name}"))
+
     # ------------------------------------------------------------------ resilience
 
     @work(group="reconcile", exit_on_error=False, description="checking actions left in flight")
     async def reconcile(self) -> None:
-        for message in await self.session.reconcile():
-            self.notify(message, title="Left in flight at the last exit", severity="warning")
+        self.reconciled = tuple(await self.session.reconcile())
+        for message in self.reconciled:
+            self.notify(
+                message, title="Left in flight at the last exit", severity="warning", timeout=15
+            )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The App's own workers (screens forward theirs as :class:`WorkerFailed`)."""
@@ -219,14 +246,10 @@ class BillingApp(App[None]):
             self.screen.action_focus_input()
 
     def action_cases(self) -> None:
-        try:
-            module = importlib.import_module("screens.cases")
-        except ModuleNotFoundError as error:
-            if error.name != "screens.cases":
-                raise
-            self.notify("The case browser is not available yet.", severity="warning")
-            return
-        self.push_screen(module.CasesScreen(self.session), self._case_chosen)
+        from screens.cases import CasesScreen  # the flow screens load on first use
+
+        screen = CasesScreen(self.session, reconciled=self.reconciled)
+        self.push_screen(screen, self._case_chosen)
 
     def _case_chosen(self, record: CaseRecord | None) -> None:
         if record is not None:

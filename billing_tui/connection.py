@@ -8,17 +8,20 @@ key hint, where the key came from). The key itself is only ever handed to ``Stri
 from __future__ import annotations
 
 import argparse
-import importlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import stripe
 
+from billing_tui import credentials
 from billing_tui.commands.common import api_base as _api_base_option
 from billing_tui.commands.common import opt
 from billing_tui.gateway.client import build_client, close_client
 from billing_tui.settings import DEFAULT_SETTINGS, Settings
+
+if TYPE_CHECKING:
+    from billing_tui.sandbox import Sandbox
 
 Mode = Literal["demo", "test", "live"]
 
@@ -48,14 +51,7 @@ def parse_now(text: str) -> datetime:
 
 def mask_key(key: str) -> str:
     """``sk_live_…abcd``: the key's kind and its last 4 characters, nothing more."""
-    try:
-        credentials: Any = importlib.import_module("billing_tui.credentials")
-        return str(credentials.mask(key))
-    except (ImportError, AttributeError):
-        pass
-    parts = key.split("_")
-    prefix = "_".join(parts[:2]) + "_" if len(parts) >= 3 else ""
-    return f"{prefix}…{key[-4:]}"
+    return credentials.mask(key)
 
 
 def key_mode(key: str) -> Mode:
@@ -115,7 +111,7 @@ class ConnectionInfo:
 class Connection:
     client: stripe.StripeClient
     info: ConnectionInfo
-    sandbox: Any | None = None  # billing_tui.sandbox.Sandbox in demo mode
+    sandbox: Sandbox | None = None  # the emulator, in demo mode
 
     def __repr__(self) -> str:  # the client holds the key: never show it
         return f"Connection(info={self.info!r}, sandbox={self.sandbox is not None})"
@@ -132,49 +128,37 @@ class Connection:
 
 
 def _resolve_key(profile: str | None) -> tuple[str, str, str | None]:
-    """``(key, source, profile)`` from the credentials module; raises ConnectionFailed."""
-    try:
-        credentials: Any = importlib.import_module("billing_tui.credentials")
-    except ImportError:
-        raise ConnectionFailed(
-            "No credentials support in this build: use --demo or --api-base."
-        ) from None
-    error_type: type[Exception] = getattr(credentials, "CredentialsError", Exception)
+    """``(key, source, profile)`` from the credentials (``STRIPE_API_KEY``, keyring, file);
+    raises ConnectionFailed with the credentials' next step."""
     try:
         resolved = credentials.resolve_key(profile)
-    except error_type as exc:
+    except credentials.CredentialsError as exc:
         raise ConnectionFailed(str(exc)) from None
-    if resolved is None:
-        raise ConnectionFailed(
-            "No Stripe key is configured: run `billing-tui login`, set STRIPE_API_KEY, or use "
-            "--demo."
-        )
-    secret = resolved.key
-    key = secret.reveal() if hasattr(secret, "reveal") else str(secret)
-    return key, str(resolved.source), getattr(resolved, "profile", profile)
+    return resolved.key.reveal(), str(resolved.source), resolved.profile
 
 
-def _account_name(sandbox: Any) -> str | None:
-    account = getattr(getattr(sandbox, "state", None), "account", None) or {}
+def _account_name(sandbox: Sandbox) -> str | None:
+    account = sandbox.state.account or {}
     profile = account.get("business_profile") or {}
     name = profile.get("name")
     return str(name) if name else None
 
 
-def allow_key(sandbox: Any, key: str) -> None:
+def allow_key(sandbox: Sandbox, key: str) -> None:
     """Make a sandbox accept ``key`` as a full secret key. Scenarios that declare keys
     (restricted, live, revoked) make it accept only declared keys; the demo operator's own
     key (or a benchmark's) is added to them."""
-    keys = getattr(getattr(sandbox, "state", None), "keys", None)
-    if keys is not None and keys.declared:
+    keys = sandbox.state.keys
+    if keys.declared:
         keys.declared.setdefault(key, None)
 
 
 def connect(options: ConnectionOptions, settings: Settings = DEFAULT_SETTINGS) -> Connection:
     """Build the session's one ``StripeClient`` for the chosen backend."""
     if options.demo:
-        sandbox_module: Any = importlib.import_module("billing_tui.sandbox")
-        sandbox = sandbox_module.Sandbox.demo(
+        from billing_tui.sandbox import Sandbox  # only the demo needs the emulator
+
+        sandbox = Sandbox.demo(
             scenarios=options.scenarios, population=options.population, now=options.now
         )
         allow_key(sandbox, DEMO_KEY)

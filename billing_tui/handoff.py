@@ -312,7 +312,8 @@ def _latest(invoices: Iterable[Invoice]) -> Invoice | None:
 def _name(customer: Customer | None, ts: TemplateSet) -> str | None:
     if customer is None or not customer.name:
         return None
-    if ts.raw.get("name_style") == "first":
+    cjk = any(ord(ch) >= 0x2E80 for ch in customer.name)  # family name first: keep it whole
+    if ts.raw.get("name_style") == "first" and not cjk:
         return customer.name.split()[0]
     return customer.name
 

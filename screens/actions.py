@@ -7,6 +7,7 @@ or running and after it succeeded, and the session's idempotency keys guard unde
 
 from __future__ import annotations
 
+import asyncio
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.worker import WorkerFailed
 
 from billing_tui.actions import ActionOutcome, Plan
 from billing_tui.classify import Classification
@@ -176,17 +178,33 @@ class ActionScreen(Screen[bool]):
                 f"{escape(block)}."
             )
             banner.add_class("-shown")
-        table: DataTable[Text] = self.query_one("#plans", DataTable)
-        table.add_column(Text("#"), key="n")
-        table.add_column(Text("Action"), key="action")
-        table.add_column(Text("State"), key="state")
-        for index, plan in enumerate(self.plans):
-            table.add_row(*self._row(index, plan), key=str(index))
+        self._build_table()
         if not self.plans:
             self.query_one("#diff", PlanDiff).update("No actions are recommended for this case.")
         else:
             self._show(0)
-        table.focus()
+        self.query_one("#plans", DataTable).focus()
+
+    def _title_width(self) -> int:
+        """The Action column's width: what the screen leaves after # and State (min 20)."""
+        return max(20, self.size.width - 2 - 10 - 6 - 2)
+
+    def _build_table(self) -> None:
+        """(Re)build the plan table so each title fits the screen; the diff shows it whole."""
+        table: DataTable[Text] = self.query_one("#plans", DataTable)
+        row = table.cursor_row
+        table.clear(columns=True)
+        table.add_column(Text("#"), key="n", width=2)
+        table.add_column(Text("State"), key="state", width=10)
+        table.add_column(Text("Action"), key="action", width=self._title_width())
+        for index, plan in enumerate(self.plans):
+            table.add_row(*self._row(index, plan), key=str(index))
+        if self.plans:
+            table.move_cursor(row=min(max(row, 0), len(self.plans) - 1))
+
+    def on_resize(self) -> None:
+        if self.plans:
+            self._build_table()
 
     def _row(self, index: int, plan: Plan) -> tuple[Text, Text, Text]:
         state = self.states[index]
@@ -197,15 +215,17 @@ class ActionScreen(Screen[bool]):
             PlanState.RUNNING: "bold yellow",
             PlanState.BLOCKED: "dim",
         }.get(state, "")
+        title = Text(plan.title, style=style, no_wrap=True, overflow="ellipsis")
+        title.truncate(self._title_width(), overflow="ellipsis")
         return (
             Text(str(index + 1), style=style),
-            Text(plan.title, style=style),
             Text(state.value, style=state_style),
+            title,
         )
 
     def _refresh_row(self, index: int) -> None:
         table: DataTable[Text] = self.query_one("#plans", DataTable)
-        number, title, state = self._row(index, self.plans[index])
+        number, state, title = self._row(index, self.plans[index])
         table.update_cell(str(index), "n", number)
         table.update_cell(str(index), "action", title)
         table.update_cell(str(index), "state", state)
@@ -296,16 +316,19 @@ class ActionScreen(Screen[bool]):
             calls = "; ".join(plan.api_calls) or plan.title
             self._set_state(index, PlanState.RUNNING, f"Running: {calls} …")
             self.ran = True
+            # The call runs in an App worker, shielded: leaving or closing this screen mid-call
+            # (a global key pops it) must not cancel a refund half-way; the case log records it.
+            execution = self.app.run_worker(
+                self._execute(plan),
+                group="execute",
+                description=f"running: {plan.title}",
+                exit_on_error=False,
+            )
             try:
-                outcome = await self.session.execute(
-                    self.case_id,
-                    self.view,
-                    plan,
-                    confirmation=plan.confirm_phrase if self.live else None,
-                )
-            except Exception as error:
-                self._set_state(index, PlanState.FAILED, f"Failed: {error}")
-                self.notify(str(error), title="Action failed", severity="error")
+                outcome = await asyncio.shield(execution.wait())
+            except WorkerFailed as failure:
+                # The App reports the failed worker (one place for errors); the pane says it too.
+                self._set_state(index, PlanState.FAILED, f"Failed: {failure.error}")
                 return
             self.outcome_objects[index] = outcome
             state, message = describe_outcome(outcome)
@@ -317,6 +340,22 @@ class ActionScreen(Screen[bool]):
             )
         finally:
             self.busy = False
+
+    async def _execute(self, plan: Plan) -> ActionOutcome:
+        outcome = await self.session.execute(
+            self.case_id,
+            self.view,
+            plan,
+            confirmation=plan.confirm_phrase if self.live else None,
+        )
+        if not self.is_attached:  # the pane was closed mid-call: say how it ended anyway
+            state, message = describe_outcome(outcome)
+            self.app.notify(
+                message,
+                title=plan.title,
+                severity="error" if state == PlanState.FAILED else "information",
+            )
+        return outcome
 
 
 def describe_outcome(outcome: ActionOutcome) -> tuple[PlanState, str]:

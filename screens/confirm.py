@@ -84,6 +84,9 @@ class ConfirmScreen(ModalScreen[bool]):
         super().__init__(classes="-live" if live else None)
         self.plan = plan
         self.live = live
+        #: LIVE plans that move money carry the phrase the operator must type (the amount or
+        #: the id); a portal link or a note needs no phrase, as in the session.
+        self.phrase_required = live and plan.confirm_phrase is not None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -92,29 +95,27 @@ class ConfirmScreen(ModalScreen[bool]):
                 diff = PlanDiff(id="diff")
                 diff.show(self.plan)
                 yield diff
-            if self.live:
+            if self.phrase_required:
                 phrase = self.plan.confirm_phrase or ""
                 yield Static(
                     f"LIVE MODE: real money. Type [b]{escape(phrase)}[/] to confirm.",
                     id="live-banner",
                 )
                 yield Input(placeholder=f"type {phrase}", id="phrase")
+            elif self.live:
+                yield Static("LIVE MODE: this acts on the real account.", id="live-banner")
             yield Static("", id="message")
             with Horizontal(id="buttons"):
                 yield Button("Cancel (n)", id="cancel", variant="primary", compact=True)
                 yield Button("Run it (y)", id="confirm", variant="error", compact=True)
 
     def _phrase_ok(self) -> bool:
-        if not self.live:
+        if not self.phrase_required:
             return True
-        expected = self.plan.confirm_phrase
-        if expected is None:
-            return False
-        return self.query_one("#phrase", Input).value.strip() == expected
+        typed = self.query_one("#phrase", Input).value.strip()
+        return typed == self.plan.confirm_phrase
 
     def _refusal(self) -> str:
-        if self.plan.confirm_phrase is None:
-            return "This plan has no confirm phrase, so it cannot run in LIVE mode."
         return (
             f"Not confirmed: type {self.plan.confirm_phrase} exactly in the box above, "
             "then press Enter or Run it."

@@ -8,10 +8,9 @@ the flow part of the workstation and are imported when first used.
 from __future__ import annotations
 
 import asyncio
-import importlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -326,17 +325,6 @@ def dashboard_url(object_id: str, *, live: bool, customer_id: str) -> str:
 NOT_CLASSIFIED = "Money-moving actions are disabled until the case is classified — press c."
 
 
-def _flow_screen(module: str, name: str) -> Any | None:
-    """A screen class from the flow part of the workstation, or None if it is not installed."""
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as error:
-        if error.name == module:
-            return None
-        raise
-    return getattr(loaded, name, None)
-
-
 def last_query(case: CaseRecord) -> str:
     """What the operator last searched to reach this case."""
     return case.queries[-1] if case.queries else ""
@@ -348,13 +336,14 @@ async def open_customer_screen(
     customer_ids: tuple[str, ...],
     view: CaseView | None = None,
     case: CaseRecord | None = None,
+    focus_id: str | None = None,
 ) -> CustomerScreen:
     """Load the view (unless given) and open its case (unless given): the screen to push."""
     if view is None:
         view = await session.load(customer_ids)
     if case is None:
         case = await asyncio.to_thread(session.open_case, query, view)
-    return CustomerScreen(session, view, case)
+    return CustomerScreen(session, view, case, focus_id=focus_id)
 
 
 # ----------------------------------------------------------------------------- screen
@@ -420,11 +409,20 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
         ("copy: Dashboard URL", "copy_url", "Copy the Stripe Dashboard URL of the selected row"),
     )
 
-    def __init__(self, session: Session, view: CaseView, case: CaseRecord) -> None:
+    def __init__(
+        self,
+        session: Session,
+        view: CaseView,
+        case: CaseRecord,
+        *,
+        focus_id: str | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
         self.view = view
         self.case = case
+        #: The object the operator searched for (``sub_…``, ``in_…``): the cursor starts on it.
+        self.focus_id = focus_id
         self.classification: Classification | None = None
 
     # ------------------------------------------------------------------ layout
@@ -444,7 +442,8 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
 
     def on_mount(self) -> None:
         self._show(self.view)
-        self.query_one("#anomalies", AnomalyList).focus()
+        if not (self.focus_id and self.go_to_rows([self.focus_id], quiet=True)):
+            self.query_one("#anomalies", AnomalyList).focus()
         self.load_classification()
 
     @work(group="case-log", exit_on_error=False, description="reading the case's classification")
@@ -505,7 +504,7 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
     def _anomaly_chosen(self, event: AnomalyList.Chosen) -> None:
         self.go_to_rows(event.anomaly.refs)
 
-    def go_to_rows(self, refs: Iterable[str]) -> bool:
+    def go_to_rows(self, refs: Iterable[str], *, quiet: bool = False) -> bool:
         """Switch to the tab of the first ref that has a row and put the cursor on it."""
         for ref in refs:
             for tab in TABS:
@@ -515,7 +514,8 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
                     table.move_to(ref)
                     table.focus()
                     return True
-        self.notify("This anomaly concerns the customer record or the account, shown above.")
+        if not quiet:
+            self.notify("This anomaly concerns the customer record or the account, shown above.")
         return False
 
     # ------------------------------------------------------------------ selection
@@ -576,11 +576,9 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
     # ------------------------------------------------------------------ the flow
 
     def action_classify(self) -> None:
-        wizard = _flow_screen("screens.wizard", "WizardScreen")
-        if wizard is None:
-            self.notify("The classification wizard is not available yet.", severity="warning")
-            return
-        self.app.push_screen(wizard(self.session, self.case.id, self.view), self._classified)
+        from screens.wizard import WizardScreen  # the flow screens load on first use
+
+        self.app.push_screen(WizardScreen(self.session, self.case.id, self.view), self._classified)
 
     def _classified(self, result: Classification | None) -> None:
         if result is None:
@@ -594,11 +592,9 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
         self._update_status()
 
     def action_act(self) -> None:
-        actions = _flow_screen("screens.actions", "ActionScreen")
-        if actions is None:
-            self.notify("The action pane is not available yet.", severity="warning")
-            return
-        screen = actions(self.session, self.case.id, self.view, self.classification)
+        from screens.actions import ActionScreen
+
+        screen = ActionScreen(self.session, self.case.id, self.view, self.classification)
         self.app.push_screen(screen, self._acted)
 
     def _acted(self, ran: bool | None) -> None:
@@ -606,8 +602,6 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
             self.refresh_view()
 
     def action_handoff(self) -> None:
-        handoff = _flow_screen("screens.handoff", "HandoffScreen")
-        if handoff is None:
-            self.notify("The handoff screen is not available yet.", severity="warning")
-            return
-        self.app.push_screen(handoff(self.session, self.case.id, self.view))
+        from screens.handoff import HandoffScreen
+
+        self.app.push_screen(HandoffScreen(self.session, self.case.id, self.view))

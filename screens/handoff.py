@@ -123,8 +123,9 @@ class HandoffScreen(Screen[None]):
             "save",
             "Save",
             id="handoff-save",
-            tooltip="Save the follow-up text to the case log",
+            tooltip="Save the follow-up text to the case log (leaving saves it too)",
             priority=True,
+            show=False,
         ),
         Binding(
             "r",
@@ -164,6 +165,16 @@ class HandoffScreen(Screen[None]):
 
     @work(group="handoff-load", exclusive=True, exit_on_error=False)
     async def _load(self) -> None:
+        try:
+            # The billing state must be the one after the actions just taken, not the one the
+            # case was opened with; if Stripe cannot be read, hand off from what is known.
+            self.view = await self.session.refresh(self.view)
+        except Exception as error:
+            self.notify(
+                f"Could not re-read the customer ({error}); the billing state is as loaded "
+                "before the actions.",
+                severity="warning",
+            )
         try:
             doc = await asyncio.to_thread(self.session.handoff, self.case_id, self.view)
         except Exception as error:

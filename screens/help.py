@@ -21,6 +21,8 @@ class HelpRow:
     tooltip: str
     enabled: bool = True
     group: str = ""
+    #: The binding's id: the name to use under ``[keymap]`` in the config file.
+    binding_id: str = ""
 
 
 SCREEN_GROUP = "This screen"
@@ -49,7 +51,16 @@ def help_rows(bindings: Mapping[str, ActiveBinding]) -> list[HelpRow]:
             continue
         seen.add((shown, description))
         tooltip = active.tooltip or binding.tooltip
-        rows.append(HelpRow(shown, description, tooltip, active.enabled, _group(active.node)))
+        rows.append(
+            HelpRow(
+                shown,
+                description,
+                tooltip,
+                active.enabled,
+                _group(active.node),
+                binding.id or "",
+            )
+        )
     order = {SCREEN_GROUP: 0, GLOBAL_GROUP: 2}
     return sorted(rows, key=lambda r: order.get(r.group, 1))
 
@@ -69,8 +80,14 @@ def help_text(title: str, intro: str, rows: Iterable[HelpRow]) -> Text:
         text.append(row.description, style=style)
         if row.tooltip and row.tooltip != row.description:
             text.append(f" — {row.tooltip}", style="dim")
+        if row.binding_id:
+            text.append(f"  [{row.binding_id}]", style="dim italic")
         text.append("\n")
-    text.append("\nEscape, q or F1 closes this help.", style="dim")
+    text.append(
+        "\nRebind a key by its [id] under [keymap] in the config file, e.g. "
+        '"customer.refresh" = "f5".\nEscape, q or F1 closes this help.',
+        style="dim",
+    )
     return text
 
 

@@ -100,7 +100,9 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
     def compose(self) -> ComposeResult:
         yield ModeHeader(self.session.info, "billing-tui · search", id="header")
         with Vertical(id="search-body"):
-            yield Input(placeholder=PLACEHOLDER, id="query")
+            box = Input(placeholder=PLACEHOLDER, id="query")
+            box.cursor_blink = bool(getattr(self.app, "cursor_blink", True))
+            yield box
             yield Static(kind_text(""), id="kind")
             yield Static("", id="message")
             yield IdTable(RESULT_COLUMNS, id="results")
@@ -116,7 +118,10 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             self.lookup(self.start_query)
 
     def on_screen_resume(self) -> None:
+        """Back from a customer: the case list and the results may have changed (actions)."""
         self.load_cases()
+        if self.resolution is not None:
+            self.lookup(self.resolution.query)
 
     # ------------------------------------------------------------------ typing
 
@@ -244,7 +249,9 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
         if key is None or self.resolution is None:
             return
         ids = self.resolution.customer_ids if key == ALL_TOGETHER else (key,)
-        self.open_customer(self.resolution.query, ids, self.views.get(key))
+        self.open_customer(
+            self.resolution.query, ids, self.views.get(key), focus_id=self.resolution.object_id
+        )
 
     @work(exclusive=True, group="open", exit_on_error=False, description="open the customer")
     async def open_customer(
@@ -253,10 +260,13 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
         customer_ids: tuple[str, ...],
         view: CaseView | None,
         case: CaseRecord | None = None,
+        focus_id: str | None = None,
     ) -> None:
         self.set_message(f"Opening {', '.join(customer_ids)}…", "busy")
         try:
-            screen = await open_customer_screen(self.session, query, customer_ids, view, case)
+            screen = await open_customer_screen(
+                self.session, query, customer_ids, view, case, focus_id
+            )
         except GatewayError as error:
             self.set_message(str(error), "error")
             return

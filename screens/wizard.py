@@ -99,6 +99,11 @@ class WizardScreen(Screen[Classification | None]):
     WizardScreen RadioSet {
         width: 100%;
     }
+    WizardScreen #questions RadioSet {
+        border: none;
+        padding: 0 2;
+        background: $surface;
+    }
     WizardScreen #contract-table {
         height: auto;
         margin-bottom: 1;

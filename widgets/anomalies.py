@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.table import Table
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -24,16 +25,19 @@ def severity_badge(severity: Severity) -> Text:
     return Text(f" {severity.name:<8} ", style=SEVERITY_STYLE[severity])
 
 
-def anomaly_prompt(anomaly: Anomaly) -> Text:
-    text = Text()
-    text.append_text(severity_badge(anomaly.severity))
-    text.append(" ")
-    text.append(anomaly.title, style="bold")
-    text.append(f"  [{anomaly.code}]", style="dim")
+def anomaly_prompt(anomaly: Anomaly) -> Table:
+    """Badge on the left; title, code and the wrapped detail indented beside it."""
+    body = Text()
+    body.append(anomaly.title, style="bold")
+    body.append(f"  [{anomaly.code}]", style="dim")
     if anomaly.detail:
-        text.append("\n           ")
-        text.append(anomaly.detail)
-    return text
+        body.append("\n")
+        body.append(anomaly.detail)
+    grid = Table.grid(padding=(0, 1), expand=True)
+    grid.add_column(width=10, no_wrap=True)
+    grid.add_column(ratio=1)
+    grid.add_row(severity_badge(anomaly.severity), body)
+    return grid
 
 
 class AnomalyList(OptionList):

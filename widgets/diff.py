@@ -15,20 +15,26 @@ def render_plan(plan: Plan, *, unclassified_block: str | None = None) -> str:
     case is not classified); it is shown like a plan's own ``blocked_reason``.
     """
     lines = [f"[b]{escape(plan.title)}[/]"]
+    step = f"Step {int(plan.step)}: {plan.step.label}"
+    if not plan.recommended:
+        step += " · an alternative, on request"
+    lines.append(f"[dim]{escape(step)}[/]")
     if plan.rationale:
         lines.append(f"[dim]Why:[/] {escape(plan.rationale)}")
     blocked = plan.blocked_reason or (unclassified_block if plan.moves_money else None)
     if blocked:
         lines.append(f"[$error b]Not possible:[/] {escape(blocked)}")
+    lines.extend(f"[$warning b]Warning:[/] {escape(warning)}" for warning in plan.warnings)
     lines.append("")
     lines.append("[b]Changes[/]")
     if plan.diff:
         name_width = max(len(f"{row.object_id}.{row.field}") for row in plan.diff)
         for row in plan.diff:
             name = f"{row.object_id}.{row.field}".ljust(name_width)
+            approx = " [dim](estimate)[/]" if row.estimate else ""
             lines.append(
                 f"  {escape(name)}  [$error]{escape(row.before)}[/] → "
-                f"[$success]{escape(row.after)}[/]"
+                f"[$success]{escape(row.after)}[/]{approx}"
             )
     else:
         lines.append("  [dim]nothing in Stripe changes[/]")

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import sys
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from billing_tui.account import AccountData, PlansReport, SweepCache, build_report, load_account
+from billing_tui.account import PlansReport, account_report
 from billing_tui.commands.common import add_connection_options
-from billing_tui.config import cache_dir
 from billing_tui.connection import Connection, ConnectionFailed, ConnectionOptions, connect
 from billing_tui.gateway import Gateway, GatewayError
 from billing_tui.sweep import SweepProgress
@@ -46,14 +43,6 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=handler)
 
 
-def cache_for(connection: Connection, max_age_minutes: int) -> SweepCache:
-    info = connection.info
-    # One cache per mode and API base; never derived from the key itself.
-    base = hashlib.sha256((info.api_base or "stripe").encode()).hexdigest()[:12]
-    name = f"sweep-{info.mode}-{info.profile or 'default'}-{base}.json"
-    return SweepCache(cache_dir() / name, timedelta(minutes=max_age_minutes))
-
-
 def handler(args: argparse.Namespace) -> int:
     try:
         connection = connect(ConnectionOptions.from_args(args))
@@ -73,39 +62,33 @@ def handler(args: argparse.Namespace) -> int:
 
 
 async def _run(connection: Connection, args: argparse.Namespace) -> PlansReport:
-    now = connection.now()
-    cache = cache_for(connection, int(args.max_age))
-    account: AccountData | None = None if args.refresh else cache.load(now)
-    try:
-        if account is None:
-            # Stripe's limits: 25 req/s in test mode, 100 in live mode; the built-in sandbox
-            # is local, so the demo is not held back.
-            rate = args.rate or (25.0 if connection.info.mode == "test" else 100.0)
-            interactive = sys.stderr.isatty() and not args.json
+    interactive = sys.stderr.isatty() and not args.json
 
-            def progress(part: str, p: SweepProgress) -> None:
-                if interactive:
-                    eta = "" if p.eta_seconds is None else f", ~{p.eta_seconds:.0f}s left"
-                    print(
-                        f"\rsweeping {part}: {p.items} loaded, {p.requests} requests, "
-                        f"{p.shards_done}/{p.shards} shards{eta}   ",
-                        end="",
-                        file=sys.stderr,
-                    )
-
-            account = await load_account(
-                Gateway(connection.client), now=now, rate=rate, on_progress=progress
+    def progress(part: str, p: SweepProgress) -> None:
+        if interactive:
+            eta = "" if p.eta_seconds is None else f", ~{p.eta_seconds:.0f}s left"
+            print(
+                f"\rsweeping {part}: {p.items} loaded, {p.requests} requests, "
+                f"{p.shards_done}/{p.shards} shards{eta}   ",
+                end="",
+                file=sys.stderr,
             )
-            if interactive:
-                print(file=sys.stderr)
-            cache.save(account, now)
+
+    try:
+        report = await account_report(
+            Gateway(connection.client),
+            connection.info,
+            connection.now(),
+            refresh=bool(args.refresh),
+            max_age=timedelta(minutes=int(args.max_age)),
+            rate=args.rate,
+            on_progress=progress,
+        )
     finally:
         await connection.aclose()
-    report = build_report(account)
-    age = cache.age(now)
-    source = dict(report.source)
-    source["cache_age_seconds"] = None if age is None else int(age.total_seconds())
-    return replace(report, source=source)
+    if interactive:
+        print(file=sys.stderr)
+    return report
 
 
 def _money(value: Any) -> str:

@@ -65,6 +65,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--live", action="store_true", help="required with --yes when the key is a LIVE key"
     )
+    parser.add_argument(
+        "--refund-amount",
+        metavar="AMOUNT",
+        help="refund this much instead of the whole charge (partial), e.g. 9.50",
+    )
     parser.add_argument("--locale", metavar="LANG", help="follow-up language (default: customer's)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_connection_options(parser)
@@ -240,11 +245,11 @@ async def _run(args: argparse.Namespace) -> int:
             print(f"reconciled: {message}", file=sys.stderr)
         try:
             resolution = await session.lookup(args.identifier)
+            if not resolution.customer_ids:
+                raise TriageError(f"no customer found for {args.identifier!r}")
+            view = await session.load(resolution.customer_ids)
         except GatewayError as exc:
             raise TriageError(str(exc)) from None
-        if not resolution.customer_ids:
-            raise TriageError(f"no customer found for {args.identifier!r}")
-        view = await session.load(resolution.customer_ids)
         case = session.open_case(args.identifier, view)
         try:
             suggestion = session.suggest(view, answers)
@@ -253,8 +258,23 @@ async def _run(args: argparse.Namespace) -> int:
         decided = decide(suggestion, args.bucket, args.reason)
         if decided.contract is not None:
             decided = decided.confirm_contract()
-        session.record_classification(case.id, decided if args.yes else suggestion)
+        if args.yes:
+            session.record_classification(case.id, decided)
+        elif not case.classification:
+            session.record_classification(case.id, suggestion)  # a dry run never overwrites
         plans = session.plans(view, decided)
+        if args.refund_amount:
+            refunds = [p for p in plans if p.kind == ActionKind.REFUND]
+            if not refunds:
+                raise TriageError("--refund-amount: there is no refund plan for this case")
+            try:
+                adjusted = {
+                    id(p): session.refund_amount(view, decided, p, args.refund_amount)
+                    for p in refunds
+                }
+            except ValueError as exc:
+                raise TriageError(f"--refund-amount: {exc}") from None
+            plans = tuple(adjusted.get(id(p), p) for p in plans)
         selected = select_plans(plans, args.action)
         bucket = decided.bucket.value if decided.bucket else None
         out = {
@@ -285,7 +305,11 @@ async def _run(args: argparse.Namespace) -> int:
             else []
         )
         if decided.contract is not None:
-            text.append("contract shape (confirmed by --yes):")
+            text.append(
+                "contract shape (confirmed by --yes):"
+                if args.yes
+                else "contract shape (check it: running with --yes confirms it):"
+            )
             text += [
                 f"  {line.subscription_id}: {line.price} · every {line.interval} · qty "
                 f"{line.quantity} · {line.period_start} → {line.period_end} · prorations "
@@ -317,7 +341,7 @@ async def _run(args: argparse.Namespace) -> int:
                     break
             out["actions"] = [_outcome_json(o) for o in outcomes]
             view = await session.refresh(view)
-            handoff = session.handoff(case.id, view, locale=args.locale)
+            handoff = session.handoff(case.id, view, locale=args.locale, regenerate=bool(outcomes))
             out["handoff"] = handoff.text()
             out["follow_up"] = handoff.follow_up
             out["product_gaps"] = [{"title": g.title, "body": g.body} for g in handoff.product_gaps]

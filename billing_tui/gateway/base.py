@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import stripe
 
 from billing_tui.gateway.client import Operation
-from billing_tui.model import PortalConfiguration
+from billing_tui.model import CustomerSnapshot, PortalConfiguration
 from billing_tui.settings import DEFAULT_SETTINGS, Settings
+
+#: How long a snapshot loaded by ``resolve()`` may stand in for the ``snapshot()`` that
+#: follows it (an operator opening the customer they just looked up).
+PREFETCH_SECONDS = 10.0
 
 
 class GatewayBase:
@@ -18,6 +23,7 @@ class GatewayBase:
         *,
         settings: Settings = DEFAULT_SETTINGS,
         portal_cache: bool = True,
+        prefetch: bool = True,
     ) -> None:
         self._client = client
         self._settings = settings
@@ -27,6 +33,10 @@ class GatewayBase:
         #: Product id -> name, filled as products are read (names rarely change).
         self._product_names: dict[str, str] = {}
         self._products_listed = False
+        #: ``resolve()`` of an id loads the snapshot alongside (see gateway/lookup.py); the
+        #: next ``snapshot()`` of the same customers, within PREFETCH_SECONDS, takes it once.
+        self._prefetch_enabled = prefetch
+        self._prefetched: tuple[frozenset[str], float, CustomerSnapshot] | None = None
 
     def __repr__(self) -> str:  # never show the client (it holds the key)
         return f"{type(self).__name__}()"
@@ -41,6 +51,15 @@ class GatewayBase:
 
     def _op(self) -> Operation:
         return Operation(self._settings)
+
+    def _take_prefetched(self, ids: tuple[str, ...]) -> CustomerSnapshot | None:
+        cached, self._prefetched = self._prefetched, None
+        if cached is None:
+            return None
+        key, at, snapshot = cached
+        if key != frozenset(ids) or time.monotonic() - at > PREFETCH_SECONDS:
+            return None
+        return snapshot
 
     def forget_portal(self) -> None:
         """Drop the cached portal configurations (the next snapshot re-reads them)."""

@@ -10,11 +10,13 @@ the snapshot only needs the customer id, so ``lookup`` overlaps them:
 - ``sub_``/``in_``/``ch_``/``pi_``/``re_``/``dp_``, a single GitHub/name match: [find the
   customer] → [its snapshot ∥ others with its email]: 2 rounds (+1 when others exist).
 
-Several unrelated matches of a name search are not loaded: the operator picks one.
+Several unrelated matches of a name search are not loaded: the operator picks one (matches
+that all share one email are one person's duplicate records, and are loaded together).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from billing_tui.gateway import convert
@@ -27,7 +29,7 @@ from billing_tui.gateway.resolve import (
     classify_text,
     email_not_found,
 )
-from billing_tui.gateway.results import Candidate, Resolution
+from billing_tui.gateway.results import Candidate, Resolution, normalise_email
 from billing_tui.gateway.snapshot import SnapshotMixin, _Raw
 from billing_tui.identify import IdentifierKind, github_username
 from billing_tui.model import CustomerSnapshot, RequestStats
@@ -48,6 +50,19 @@ class Lookup:
 
 
 class LookupMixin(ResolveMixin, SnapshotMixin):
+    async def resolve(self, text: str) -> Resolution:
+        """As :meth:`ResolveMixin.resolve`; for an id (or a GitHub user), the customer's
+        snapshot is loaded in the same rounds as the same-email check and kept for the
+        ``snapshot()`` call that usually follows, so resolve-then-snapshot costs 2 rounds."""
+        query, kind = classify_text(text)
+        if not self._prefetch_enabled or kind in (IdentifierKind.EMAIL, IdentifierKind.NAME):
+            return await super().resolve(text)
+        found = await self.lookup(query)
+        if found.snapshot is not None:
+            key = frozenset(found.snapshot.customer_ids)
+            self._prefetched = (key, time.monotonic(), found.snapshot)
+        return found.resolution
+
     async def lookup(self, text: str) -> Lookup:
         query, kind = classify_text(text)
         op = self._op()
@@ -82,6 +97,10 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
                 candidates = await self._by_name(op, query, notes)
             if len(candidates) == 1:
                 await self._snapshot_with_same_email(op, candidates, notes, raw)
+            elif _one_person(candidates):
+                # e.g. "Sam Lee" matching two records of one email: a duplicate customer,
+                # shown together, not a choice between people.
+                await self._round_one(op, tuple(c.customer.id for c in candidates), raw)
             else:
                 resolution = Resolution(
                     query, kind, tuple(candidates), tuple(notes), op.stats(), object_id
@@ -90,7 +109,7 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
         await self._round_two(op, raw)
         ids = tuple(c.customer.id for c in candidates)
         snapshot = self._build(op, ids, raw)
-        stats = op.stats()
+        stats = snapshot.stats  # one figure for the whole pipeline
         resolution = Resolution(query, kind, tuple(candidates), tuple(notes), stats, object_id)
         return Lookup(resolution, snapshot, stats)
 
@@ -117,3 +136,9 @@ class LookupMixin(ResolveMixin, SnapshotMixin):
         extra = tuple(c.customer.id for c in candidates if c.customer.id not in raw.customers)
         if extra:
             await self._round_one(op, extra, raw, shared=False)
+
+
+def _one_person(candidates: list[Candidate]) -> bool:
+    """Several matches that all share one (case-insensitive) email."""
+    emails = {normalise_email(c.customer.email) for c in candidates}
+    return len(emails) == 1 and None not in emails

@@ -14,10 +14,10 @@ include. Lists page only while ``has_more``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from billing_tui.gateway import convert, wire
 from billing_tui.gateway.base import GatewayBase
@@ -61,6 +61,9 @@ class SnapshotMixin(GatewayBase):
         ids = tuple(dict.fromkeys(i for i in customer_ids if i))
         if not ids:
             raise ValueError("snapshot() needs at least one customer id")
+        prefetched = self._take_prefetched(ids)
+        if prefetched is not None:
+            return prefetched
         op = self._op()
         raw = _Raw()
         await self._round_one(op, ids, raw)
@@ -218,32 +221,25 @@ class SnapshotMixin(GatewayBase):
         customers: list[Customer] = [
             convert.customer(raw.customers[cid]) for cid in ids if cid in raw.customers
         ]
-        subs: list[Subscription] = sorted(
-            (convert.subscription(s, names) for s in _dedupe(raw.subscriptions)),
-            key=lambda s: s.created,
-            reverse=True,
+        failures = raw.failures
+        subs: list[Subscription] = _converted(
+            "subscriptions", _dedupe(raw.subscriptions),
+            lambda s: convert.subscription(s, names), failures,
+        )  # fmt: skip
+        invoices: list[Invoice] = _converted(
+            "invoices", _dedupe(raw.invoices),
+            lambda i: convert.invoice(i, raw.invoice_payments.get(str(i["id"]))), failures,
+        )  # fmt: skip
+        charges: list[Charge] = _converted(
+            "charges", _dedupe(raw.charges), convert.charge, failures
         )
-        invoices: list[Invoice] = sorted(
-            (
-                convert.invoice(i, raw.invoice_payments.get(str(i["id"])))
-                for i in _dedupe(raw.invoices)
-            ),
-            key=lambda i: i.created,
-            reverse=True,
+        disputes: list[Dispute] = _converted(
+            "disputes", list(raw.disputes.values()), convert.dispute, failures
         )
-        charges: list[Charge] = sorted(
-            (convert.charge(c) for c in _dedupe(raw.charges)),
-            key=lambda c: c.created,
-            reverse=True,
-        )
-        disputes: list[Dispute] = sorted(
-            (convert.dispute(d) for d in raw.disputes.values()),
-            key=lambda d: d.created,
-            reverse=True,
-        )
-        methods: list[PaymentMethod] = [
-            convert.payment_method(p) for p in raw.payment_methods.values()
-        ]
+        methods: list[PaymentMethod] = _converted(
+            "payment_methods", list(raw.payment_methods.values()), convert.payment_method,
+            failures, newest_first=False,
+        )  # fmt: skip
         portal_known = self._portal_configs is not None and not any(
             f.part == "portal" for f in raw.failures
         )
@@ -269,6 +265,31 @@ class SnapshotMixin(GatewayBase):
             livemode=any(c.livemode for c in customers),
             stats=op.stats(),
         )
+
+
+_M = TypeVar("_M", Subscription, Invoice, Charge, Dispute, PaymentMethod)
+
+
+def _converted(
+    part: str,
+    objs: list[Any],
+    fn: Callable[[Any], _M],
+    failures: list[PartFailure],
+    *,
+    newest_first: bool = True,
+) -> list[_M]:
+    """Convert each object; one that cannot be read (a server that answers in an unexpected
+    shape) becomes a PartFailure naming it, instead of sinking the whole snapshot."""
+    out: list[_M] = []
+    for obj in objs:
+        try:
+            out.append(fn(obj))
+        except (KeyError, TypeError, ValueError) as exc:
+            obj_id = obj.get("id", "?") if isinstance(obj, Mapping) else "?"
+            failures.append(PartFailure(part, f"could not read {obj_id}: {exc!r}"))
+    if newest_first:
+        out.sort(key=lambda m: m.created, reverse=True)
+    return out
 
 
 def _dedupe(objs: list[Any]) -> list[Any]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
-from billing_tui.gateway import convert
+from billing_tui.gateway import convert, wire
 from billing_tui.gateway.base import GatewayBase
 from billing_tui.sweep import FetchPage, Page
 
@@ -22,35 +22,37 @@ class SweepMixin(GatewayBase):
         self, resource: Resource, params: Mapping[str, Any] | None = None
     ) -> FetchPage[Any]:
         """A ``fetch_page`` for one list endpoint (subscriptions default to ``status=all``)."""
-        v1 = self.v1
         extra: dict[str, Any] = dict(params or {})
-        service: Any
+        url: str
         convert_one: Callable[[Any], Any]
         if resource == "subscriptions":
-            service = v1.subscriptions
+            url = "/v1/subscriptions"
             extra.setdefault("status", "all")
 
             def convert_one(obj: Any) -> Any:
                 return convert.subscription(obj, self._product_names)
 
         elif resource == "customers":
-            service, convert_one = v1.customers, convert.customer
+            url, convert_one = "/v1/customers", convert.customer
         elif resource == "charges":
-            service, convert_one = v1.charges, convert.charge
+            url, convert_one = "/v1/charges", convert.charge
         elif resource == "invoices":
-            service, convert_one = v1.invoices, convert.invoice
+            url, convert_one = "/v1/invoices", convert.invoice
         elif resource == "products":
             # Sweeping products also teaches the gateway their names, so subscriptions swept
             # afterwards carry "Pro" rather than "prod_…".
-            service = v1.products
+            url = "/v1/products"
 
             def convert_one(obj: Any) -> Any:
-                name = str(getattr(obj, "name", "") or obj.id)
-                self._product_names[str(obj.id)] = name
-                return (str(obj.id), name)
+                product_id = str(obj["id"])
+                name = str(obj.get("name") or product_id)
+                self._product_names[product_id] = name
+                return (product_id, name)
 
         else:
             raise ValueError(f"cannot sweep {resource!r}")
+
+        fetch = wire.lister(self._client, url)
 
         async def fetch_page(created_gte: int, created_lt: int, cursor: str | None) -> Page[Any]:
             query: dict[str, Any] = {
@@ -60,12 +62,12 @@ class SweepMixin(GatewayBase):
             }
             if cursor:
                 query["starting_after"] = cursor
-            page = await self._op().call(service.list_async, query)
+            page = await self._op().call(fetch, query)
             data = list(page.data)
             return Page(
                 items=tuple(convert_one(obj) for obj in data),
                 has_more=bool(page.has_more),
-                last_id=str(data[-1].id) if data else None,
+                last_id=data[-1].id if data else None,
             )
 
         return fetch_page

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from billing_tui.sandbox.state import SandboxState
 from billing_tui.sandbox.wire import ApiError, mask_key
 
-_WELL_FORMED = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]{4,}$")
+_PREFIX = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]{4,}$")
+#: What an undeclared test key must look like.
+_WELL_FORMED = re.compile(r"^sk_test_[A-Za-z0-9]{4,}$")
 
 
 @dataclass(frozen=True)
@@ -54,16 +56,17 @@ def authenticate(state: SandboxState, headers: Mapping[str, str]) -> Principal:
             "YOUR_SECRET_KEY'.",
         )
     invalid = ApiError(401, f"Invalid API Key provided: {mask_key(key)}")
-    match = _WELL_FORMED.match(key)
-    if match is None or key in state.keys.revoked:
+    policy = state.keys
+    if key in policy.revoked:
+        raise invalid
+    match = _PREFIX.match(key)
+    if match is None:
         raise invalid
     kind, mode = match.group(1), match.group(2)
-    policy = state.keys
     if key in policy.declared:
         permissions = policy.declared[key]
-    elif policy.strict or kind != "sk" or mode != "test":
-        # Undeclared live and restricted keys never work; undeclared test secret keys work
-        # unless a scenario asks for a strict key list (declared keys only).
+    elif policy.strict or kind != "sk" or mode != "test" or not _WELL_FORMED.match(key):
+        # Live and restricted keys exist only when a scenario declares them.
         raise invalid
     else:
         permissions = None

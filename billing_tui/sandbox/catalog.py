@@ -387,6 +387,7 @@ _FEATURES = (
     "subscription_cancel",
     "subscription_update",
 )
+_ENDED = frozenset({"canceled", "incomplete_expired"})
 _SUB_STATUSES = frozenset(
     {"incomplete", "incomplete_expired", "trialing", "active", "past_due", "canceled", "unpaid",
      "paused"}
@@ -656,6 +657,15 @@ class _Loader:
         pm_default = self._ref(e, "default_payment_method", "payment_method", required=False)
         created = self._time(e, "created", "-30d")
         trial_end = self._time(e, "trial_end", None)
+        trial_start = self._time(e, "trial_start", None)
+        if trial_end is not None and trial_end <= (trial_start or created):
+            raise _Field("trial_end", "must be after the trial start (or created)")
+        for key in ("canceled_at", "ended_at"):
+            value = self._time(e, key, None)
+            if value is not None and value < created:
+                raise _Field(key, "is before the subscription was created")
+            if key == "ended_at" and value is not None and status not in _ENDED:
+                raise _Field(key, f"only a canceled subscription has ended (status {status!r})")
         sub = objects.subscription(
             state,
             id=sid,
@@ -667,7 +677,7 @@ class _Loader:
             default_payment_method=pm_default,
             metadata=self._metadata(e),
             description=self._str(e, "description", None),
-            trial_start=self._time(e, "trial_start", None),
+            trial_start=trial_start,
             trial_end=trial_end,
             cancel_at_period_end=self._bool(e, "cancel_at_period_end", False),
             cancel_at=self._time(e, "cancel_at", None),

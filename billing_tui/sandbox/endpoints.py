@@ -91,6 +91,15 @@ def customer_payment_methods(ctx: Context, customer_id: str) -> JSON:
     return ctx.render_list(url, page, more)
 
 
+def customer_payment_method(ctx: Context, customer_id: str, pm_id: str) -> JSON:
+    check_known(ctx.params, {"expand"})
+    customer = lookup(ctx, "customers", customer_id)
+    pm = ctx.state.get("payment_method", pm_id)
+    if pm is None or pm.get("customer") != customer["id"]:
+        raise no_such("PaymentMethod", pm_id)
+    return ctx.render(pm)
+
+
 def customer_subscriptions(ctx: Context, customer_id: str) -> JSON:
     customer = lookup(ctx, "customers", customer_id)
     url = f"/v1/customers/{customer_id}/subscriptions"

@@ -161,23 +161,27 @@ class Sandbox:
     ) -> Response:
         """Serve one request: ``(status, json_payload, response_headers)``.
 
-        ``delay`` (seconds) is slept after the request is accepted and its idempotency key
-        reserved, outside the state lock: the loopback server's simulated latency.
+        ``delay`` (seconds) is the loopback server's simulated latency. Every answer takes it;
+        a request that executes sleeps after its idempotency key is reserved and outside the
+        state lock, so concurrent requests overlap as they would on the network.
         """
         method = method.upper()
         parts = urlsplit(url)
         path = parts.path.rstrip("/") or "/"
         request_id = new_request_id()
         self.request_log.append((method, path))
+        latency = _Latency(delay)
         try:
-            return self._serve(method, path, parts.query, headers, body, request_id, delay)
+            return self._serve(method, path, parts.query, headers, body, request_id, latency)
         except _Replayed as replayed:
+            latency.wait()
             return replayed.response
         except _Failed as failed:
             if failed.reservation is not None:
                 self.idempotency.finish(
                     failed.reservation, failed.response if failed.cacheable else None
                 )
+            latency.wait()
             return failed.response
 
     def _serve(
@@ -188,7 +192,7 @@ class Sandbox:
         headers: Mapping[str, str],
         body: str | bytes | None,
         request_id: str,
-        delay: float,
+        latency: _Latency,
     ) -> Response:
         base_headers = {
             "Request-Id": request_id,
@@ -214,8 +218,7 @@ class Sandbox:
                 if reservation.replay is not None:
                     status, payload, saved_headers = reservation.replay
                     raise _Replayed((status, payload, {**saved_headers, **base_headers}))
-            if delay > 0:
-                time.sleep(delay)
+            latency.wait()
             with self.state.lock:
                 ctx = Context(
                     state=self.state,
@@ -258,6 +261,18 @@ class Sandbox:
                 base_headers,
             )
             raise _Failed(response, reservation, True) from None
+
+
+class _Latency:
+    """Sleeps once per request, wherever the request ends."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def wait(self) -> None:
+        if self.seconds > 0:
+            time.sleep(self.seconds)
+            self.seconds = 0.0
 
 
 class _Replayed(Exception):

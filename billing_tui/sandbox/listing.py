@@ -14,6 +14,7 @@ from billing_tui.sandbox.wire import (
     as_bool,
     as_enum,
     as_int,
+    as_list,
     as_str,
     bad_param,
     check_known,
@@ -108,6 +109,11 @@ def timestamp(path: str) -> Filter:
     return make
 
 
+def id_in(value: Any, param: str) -> Predicate:
+    wanted = {as_str(v, f"{param}[]") for v in as_list(value, param)}
+    return lambda obj: obj.get("id") in wanted
+
+
 def subscription_status(value: Any, param: str) -> Predicate:
     wanted = as_enum(value, param, SUBSCRIPTION_STATUSES)
     if wanted == "all":
@@ -149,7 +155,8 @@ class ListSpec:
     kind: str
     label: str
     filters: Mapping[str, Filter]
-    #: Params whose value can be looked up through ``Query.by(kind, field)``: param -> field.
+    #: Params whose value can be looked up through ``Query.by(kind, field)``: param (or
+    #: ``param[key]`` for a hash param) -> field.
     indexed: Mapping[str, str] = field(default_factory=dict)
     #: Applied when the param isn't given (subscriptions hide canceled ones by default).
     defaults: Mapping[str, Predicate] = field(default_factory=dict)
@@ -167,7 +174,13 @@ SPECS: dict[str, ListSpec] = {
     "products": ListSpec(
         "product",
         "product",
-        {"active": boolean("active"), "shippable": boolean("shippable"), **CREATED},
+        {
+            "active": boolean("active"),
+            "shippable": boolean("shippable"),
+            "ids": id_in,
+            "url": eq("url"),
+            **CREATED,
+        },
     ),
     "prices": ListSpec(
         "price",
@@ -223,7 +236,7 @@ SPECS: dict[str, ListSpec] = {
             "status": enum("status", ("canceled", "open", "paid")),
             **CREATED,
         },
-        indexed={"invoice": "invoice"},
+        indexed={"invoice": "invoice", "payment[payment_intent]": "payment_intent"},
     ),
     "payment_intents": ListSpec(
         "payment_intent",
@@ -302,16 +315,25 @@ def build_list(
     limit = parse_limit(params)
     predicates = [make(params[name], name) for name, make in spec.filters.items() if name in params]
     predicates += [pred for name, pred in spec.defaults.items() if name not in params]
+    full_view = False
     if source is None:
         candidates: list[JSON] | None = None
         for name, fld in spec.indexed.items():
-            value = params.get(name)
+            outer, _, inner = name.partition("[")
+            value = params.get(outer)
+            if inner and isinstance(value, dict):
+                value = value.get(inner.rstrip("]"))
             if isinstance(value, str):
                 candidates = query.by(spec.kind, fld, value)
                 break
+        full_view = candidates is None
         objs = candidates if candidates is not None else query.ordered(spec.kind)
     else:
         objs = source
+    lo, hi = 0, len(objs)
+    if full_view and "created" in spec.filters and isinstance(params.get("created"), dict):
+        # The full view is sorted by created (desc): jump straight to the requested range.
+        lo, hi = query.created_range(spec.kind, _created_bounds(params["created"]))
     if "starting_after" in params and "ending_before" in params:
         raise bad_param(
             "starting_after",
@@ -319,20 +341,38 @@ def build_list(
         )
     cursor_name = "starting_after" if "starting_after" in params else "ending_before"
     cursor = params.get(cursor_name)
-    if cursor is not None:
-        cursor_id = as_str(cursor, cursor_name)
-        position = _cursor_position(query, spec, objs, cursor_id, cursor_name, ordered)
-        if cursor_name == "starting_after":
-            page, more = _forward(objs[position:], predicates, limit)
+    if cursor is None:
+        return _forward(objs, lo, hi, predicates, limit)
+    cursor_id = as_str(cursor, cursor_name)
+    position = _cursor_position(query, spec, objs, cursor_id, cursor_name, ordered, full_view)
+    if cursor_name == "starting_after":
+        return _forward(objs, max(lo, position), hi, predicates, limit)
+    return _backward(objs, lo, min(hi, position), predicates, limit)
+
+
+def _created_bounds(value: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """Inclusive (lowest, highest) created from validated ``created[gt|gte|lt|lte]``."""
+    low: int | None = None
+    high: int | None = None
+    for op, raw in value.items():
+        bound = int(raw)
+        if op == "gt":
+            bound += 1
+        if op == "lt":
+            bound -= 1
+        if op in ("gt", "gte"):
+            low = bound if low is None else max(low, bound)
         else:
-            page, more = _backward(objs[:position], predicates, limit)
-        return page, more
-    return _forward(objs, predicates, limit)
+            high = bound if high is None else min(high, bound)
+    return low, high
 
 
-def _forward(objs: list[JSON], predicates: list[Predicate], limit: int) -> tuple[list[JSON], bool]:
+def _forward(
+    objs: list[JSON], start: int, end: int, predicates: list[Predicate], limit: int
+) -> tuple[list[JSON], bool]:
     page: list[JSON] = []
-    for obj in objs:
+    for i in range(start, end):
+        obj = objs[i]
         if all(p(obj) for p in predicates):
             if len(page) == limit:
                 return page, True
@@ -340,9 +380,12 @@ def _forward(objs: list[JSON], predicates: list[Predicate], limit: int) -> tuple
     return page, False
 
 
-def _backward(objs: list[JSON], predicates: list[Predicate], limit: int) -> tuple[list[JSON], bool]:
+def _backward(
+    objs: list[JSON], start: int, end: int, predicates: list[Predicate], limit: int
+) -> tuple[list[JSON], bool]:
     page: list[JSON] = []
-    for obj in reversed(objs):
+    for i in range(end - 1, start - 1, -1):
+        obj = objs[i]
         if all(p(obj) for p in predicates):
             if len(page) == limit:
                 page.reverse()
@@ -353,11 +396,17 @@ def _backward(objs: list[JSON], predicates: list[Predicate], limit: int) -> tupl
 
 
 def _cursor_position(
-    query: Query, spec: ListSpec, objs: list[JSON], cursor_id: str, param: str, ordered: bool
+    query: Query,
+    spec: ListSpec,
+    objs: list[JSON],
+    cursor_id: str,
+    param: str,
+    ordered: bool,
+    full_view: bool,
 ) -> int:
     """Index of the first object after the cursor (for ``starting_after``), or of the cursor
     itself (for ``ending_before``)."""
-    if ordered and objs is query.ordered(spec.kind):
+    if full_view:
         found = query.position(spec.kind, cursor_id)
         if found is not None:
             return found + 1 if param == "starting_after" else found

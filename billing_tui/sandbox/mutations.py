@@ -662,25 +662,23 @@ def cancel_subscription(ctx: Context, sub_id: str) -> JSON:
     customer = ctx.state.get("customer", str(ref(sub.get("customer"))))
     now = ctx.now()
     paid_through = sub.get("status") == "active"
-    credits: list[JSON] = []
     if prorate and paid_through:
+        # A credit item for the unused part of the current period.
         for item in dig(sub, "items.data") or []:
             price = item.get("price") or {}
             quantity = int(item.get("quantity") or 0)
             full = int(price.get("unit_amount") or 0) * quantity
             credit = round(full * _unused_fraction(ctx, item))
             if credit > 0:
-                credits.append(
-                    _proration_item(
-                        ctx,
-                        sub,
-                        item,
-                        quantity,
-                        -credit,
-                        f"Unused time on {quantity} × {_product_name(ctx, price)} after "
-                        f"{_fmt_date(ctx, now)}",
-                        int(item.get("current_period_end") or now),
-                    )
+                _proration_item(
+                    ctx,
+                    sub,
+                    item,
+                    quantity,
+                    -credit,
+                    f"Unused time on {quantity} × {_product_name(ctx, price)} after "
+                    f"{_fmt_date(ctx, now)}",
+                    int(item.get("current_period_end") or now),
                 )
     pending = _pending_items(ctx, sub)
     if invoice_now and pending and customer is not None:
@@ -688,11 +686,13 @@ def cancel_subscription(ctx: Context, sub_id: str) -> JSON:
         _settle(ctx, invoice, _default_payment_method(ctx, customer, sub))
     elif pending:
         if prorate and customer is not None:
-            # The credit for unused time lands on the customer's balance.
+            # Stripe would leave the prorations pending for the customer's next invoice; the
+            # sandbox settles them on the balance right away (negative = credit).
             customer["balance"] = int(customer.get("balance") or 0) + sum(
-                int(ii["amount"]) for ii in credits
+                int(ii["amount"]) for ii in pending
             )
             ctx.touch("customer")
+        # Without prorate (and invoice_now), Stripe removes the pending prorations.
         for ii in pending:
             del ctx.state.objects["invoiceitem"][ii["id"]]
         ctx.touch("invoiceitem")
@@ -1095,11 +1095,10 @@ def create_portal_session(ctx: Context) -> JSON:
                 f"{dashboard}settings/billing/portal.",
             )
     return_url = params.get("return_url") or config.get("default_return_url")
-    if not return_url:
-        raise missing_param("return_url")
-    return_url = as_str(return_url, "return_url")
-    if not return_url.startswith(("http://", "https://")):
-        raise bad_param("return_url", "Not a valid URL", "url_invalid")
+    if return_url is not None:
+        return_url = as_str(return_url, "return_url")
+        if not return_url.startswith(("http://", "https://")):
+            raise bad_param("return_url", "Not a valid URL", "url_invalid")
     flow = (
         _portal_flow(ctx, params["flow_data"], customer, config) if "flow_data" in params else None
     )

@@ -16,8 +16,16 @@ The shapes follow Stripe's current API (see ``shared/reference/stripe-api.md`` �
   expanded); refunds are separate ``refund`` objects with ``charge``.
 
 Money is always integer minor units (JPY is zero-decimal: ``1500`` is ¥1,500).
-Embedded prices inside subscription items are the stored price dicts themselves (prices are
-immutable in the sandbox), which keeps a 20,000-customer population small in memory.
+
+To keep a 20,000-customer population small in memory, parts that never change after creation are
+shared between objects: embedded prices inside subscription items are the stored price dicts, and
+constant blocks (empty ``discounts``/``tax_rates``/… lists, ``automatic_tax``, ``issuer``,
+``payment_settings``, ``billing_mode``, ``trial_settings``, the subscription's
+``invoice_settings``, card ``checks``, a succeeded charge's ``outcome``, a line's ``pricing``…)
+are module constants. Code that changes one of those keys assigns a new value; it never mutates
+them in place. Everything an API call can change (``metadata``, ``items``,
+``cancellation_details``, ``status_transitions``, the customer's ``invoice_settings``…) is per
+object.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ or when the engine calls :meth:`Query.invalidate` after mutating an object in pl
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -63,16 +64,19 @@ class Query:
         self.state = state
         self._ordered: dict[str, tuple[tuple[int, int], list[JSON]]] = {}
         self._positions: dict[str, tuple[tuple[int, int], dict[str, int]]] = {}
+        self._created: dict[str, tuple[tuple[int, int], list[int]]] = {}
         self._indexes: dict[tuple[str, str], tuple[tuple[int, int], dict[Any, list[JSON]]]] = {}
 
     def invalidate(self, kind: str | None = None) -> None:
         if kind is None:
             self._ordered.clear()
             self._positions.clear()
+            self._created.clear()
             self._indexes.clear()
             return
         self._ordered.pop(kind, None)
         self._positions.pop(kind, None)
+        self._created.pop(kind, None)
         for key in [k for k in self._indexes if k[0] == kind]:
             del self._indexes[key]
 
@@ -98,6 +102,19 @@ class Query:
             cached = (size, {str(o.get("id")): i for i, o in enumerate(ordered)})
             self._positions[kind] = cached
         return cached[1].get(obj_id)
+
+    def created_range(self, kind: str, bounds: tuple[int | None, int | None]) -> tuple[int, int]:
+        """The slice of :meth:`ordered` whose ``created`` lies in the inclusive bounds."""
+        size = self._size(kind)
+        cached = self._created.get(kind)
+        if cached is None or cached[0] != size:
+            cached = (size, [-int(o.get("created") or 0) for o in self.ordered(kind)])
+            self._created[kind] = cached
+        keys = cached[1]
+        low, high = bounds
+        start = bisect.bisect_left(keys, -high) if high is not None else 0
+        end = bisect.bisect_right(keys, -low) if low is not None else len(keys)
+        return start, max(start, end)
 
     def by(self, kind: str, field: str, value: Any) -> list[JSON]:
         """Objects of ``kind`` whose ``field`` (a reference, possibly embedded) equals value,
@@ -140,7 +157,7 @@ class Query:
     def invoice_lines(self, invoice: JSON) -> list[JSON]:
         lines: list[JSON] = list(dig(invoice, "lines.data") or [])
         seen = {line.get("id") for line in lines}
-        for extra in self.state.objects.get("line_item", {}).values():
-            if extra.get("invoice") == invoice["id"] and extra.get("id") not in seen:
+        for extra in reversed(self.by("line_item", "invoice", invoice["id"])):
+            if extra.get("id") not in seen:
                 lines.append(extra)
         return lines

@@ -32,7 +32,7 @@ PERMISSIONS = {
     "subscriptions": "subscription",
     "subscription_items": "subscription",
     "invoices": "invoice",
-    "invoice_payments": "invoice_payment",
+    "invoice_payments": "invoice",  # Stripe groups invoice payments under Invoices
     "payment_intents": "payment_intent",
     "charges": "charge",
     "refunds": "refund",
@@ -74,6 +74,12 @@ def _build() -> list[Route]:
             "GET",
             "customers/{id}/payment_methods",
             endpoints.customer_payment_methods,
+            "payment_method",
+        ),
+        _route(
+            "GET",
+            "customers/{id}/payment_methods/{id}",
+            endpoints.customer_payment_method,
             "payment_method",
         ),
         _route(

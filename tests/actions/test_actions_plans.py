@@ -13,10 +13,12 @@ from billing_tui.actions import (
     idempotency_key,
     money_phrase,
     observe,
+    parse_money,
     plan_cancel,
     plan_refund,
     plan_update_quantity,
     recommend,
+    with_refund_amount,
 )
 from billing_tui.classify import Answers, Bucket
 from billing_tui.model import (
@@ -356,3 +358,39 @@ def test_idempotency_key_is_deterministic_per_case_action_and_params() -> None:
     assert key != idempotency_key("case-1", ActionKind.REFUND, {**params, "amount": "1000"})
     assert len(key) <= 255
     assert key.startswith("btui-case-1-refund-")
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "minor"),
+    [("9.50", "usd", 950), ("19", "usd", 1900), ("1200", "jpy", 1200), ("1.234", "kwd", 1234)],
+)
+def test_typed_amounts_in_the_currency_precision(text: str, currency: str, minor: int) -> None:
+    assert parse_money(text, currency) == Money(minor, currency)
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "message"),
+    [
+        ("9.505", "usd", "USD amounts have at most 2 decimals"),
+        ("12.5", "jpy", "JPY amounts have no decimals"),
+        ("$9", "usd", "is not an amount"),
+        ("0", "usd", "more than zero"),
+        ("-3", "usd", "more than zero"),
+    ],
+)
+def test_malformed_amounts_are_explained(text: str, currency: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_money(text, currency)
+
+
+def test_a_partial_refund_keeps_the_plan_and_reapplies_guards() -> None:
+    snap = duplicate_snapshot()
+    cls = classified(Bucket.PRODUCT_FAILURE)
+    full = plan_refund(snap, "ch_dupe0002", reason="duplicate", classification=cls)
+    partial = with_refund_amount(full, snap, Money(500, "usd"), classification=cls)
+    assert partial.amount == Money(500, "usd")
+    assert partial.param("reason") == "duplicate"
+    assert partial.possible
+    too_much = with_refund_amount(full, snap, Money(5000, "usd"), classification=cls)
+    assert too_much.blocked_reason is not None
+    assert "more than the $19.00 left" in too_much.blocked_reason

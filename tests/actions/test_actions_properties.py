@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,12 +13,15 @@ from hypothesis import strategies as st
 from billing_tui.actions import (
     ActionKind,
     money_phrase,
+    observe,
     plan_cancel,
     plan_refund,
     plan_update_quantity,
+    with_refund_amount,
 )
 from billing_tui.classify import Bucket
 from billing_tui.model import Money, minor_unit_exponent
+from billing_tui.session import demo_session
 from tests.actions.actions_builders import (
     classified,
     paid_invoice_and_charge,
@@ -28,7 +34,7 @@ CURRENCIES = st.sampled_from(["usd", "eur", "jpy", "krw", "kwd", "gbp"])
 CONFIRMED = classified(Bucket.PRODUCT_FAILURE)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     currency=CURRENCIES,
     unit=st.integers(min_value=1, max_value=10_000_000),
@@ -68,7 +74,7 @@ def test_a_possible_refund_plan_never_exceeds_the_refundable_amount(
 INTERVALS = st.sampled_from(["day", "week", "month", "year"])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     currency=CURRENCIES,
     unit=st.integers(min_value=0, max_value=5_000_000),
@@ -108,3 +114,44 @@ def test_mrr_and_arr_deltas_across_intervals_and_currencies(
         expected = (Decimal(unit * new_quantity) - period) / months
         assert abs(Decimal(delta.amount) - expected) <= Decimal(1)
         assert change.kind == ActionKind.UPDATE_QUANTITY
+
+
+@settings(max_examples=12, deadline=None)
+@given(parts=st.lists(st.integers(min_value=1, max_value=2500), min_size=1, max_size=4))
+def test_partial_refunds_on_the_sandbox_match_their_diffs(parts: list[int]) -> None:
+    """Any sequence of partial refunds of one charge: each possible plan's diff is what the
+    sandbox reports afterwards, and the refunded total never exceeds the charge."""
+    asyncio.run(_partial_refunds(parts))
+
+
+async def _partial_refunds(parts: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        session = demo_session(Path(directory), scenarios=("product-outage",))
+        try:
+            resolution = await session.lookup("grace.mbeki@example.com")
+            view = await session.load(resolution.customer_ids)
+            case = session.open_case("grace", view)
+            decided = session.suggest(view).confirm(Bucket.PRODUCT_FAILURE, "outage ticket")
+            refunded = 0
+            for cents in parts:
+                (base,) = [p for p in session.plans(view, decided) if p.kind == "refund"]
+                charge = view.snapshot.charge(base.target_id or "")
+                assert charge is not None
+                plan = with_refund_amount(
+                    base, view.snapshot, Money(cents, "usd"), classification=decided
+                )
+                fits = refunded + cents <= charge.amount.amount
+                assert plan.possible == fits, plan.blocked_reason
+                if not fits:
+                    continue
+                outcome = await session.execute(case.id, view, plan)
+                assert outcome.status == "succeeded", outcome.message
+                refunded += cents
+                view = await session.refresh(view)
+                for row in plan.diff:
+                    assert observe(view.snapshot, row.object_id, row.field) == row.after
+            after = view.snapshot.charge("ch_outage1008")
+            assert after is not None
+            assert after.amount_refunded.amount == refunded <= after.amount.amount
+        finally:
+            await session.aclose()

@@ -85,3 +85,22 @@ def test_the_cache_round_trips_and_expires(sandbox: Sandbox, tmp_path: Path) -> 
     assert build_report(cached).plan_mix == build_report(account).plan_mix
     assert build_report(cached).duplicates == build_report(account).duplicates
     assert cache.load(DEFAULT_TEST_NOW + timedelta(minutes=31)) is None
+
+
+def test_plans_cli_sweeps_then_reads_its_cache(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from billing_tui.cli import main
+
+    args = ["plans", "--json", "--demo", "--now", "2026-11-26T12:00:00Z"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["source"]["from_cache"] is False
+    assert first["source"]["requests"] >= 3
+    assert any(d["code"] == "duplicate_subscription" for d in first["duplicates"])
+    assert main(args) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["source"]["from_cache"] is True
+    assert second["plan_mix"] == first["plan_mix"]
+    assert main([*args, "--refresh"]) == 0
+    assert json.loads(capsys.readouterr().out)["source"]["from_cache"] is False

@@ -362,6 +362,15 @@ def test_different_amounts_or_failed_charges_are_not_double() -> None:
     assert "double_charge" not in codes(detect(snapshot(charges=[a, b, c])))
 
 
+def test_a_fully_refunded_twin_is_no_longer_a_double_charge() -> None:
+    a = charge(created=ago(hours=1))
+    b = charge(created=ago(hours=1) + timedelta(minutes=2))
+    assert "double_charge" in codes(detect(snapshot(charges=[a, b])))
+    assert "double_charge" not in codes(detect(snapshot(charges=[a, refunded_charge(b)])))
+    partly = refunded_charge(b, 500)
+    assert "double_charge" in codes(detect(snapshot(charges=[a, partly])))
+
+
 def test_charges_of_a_duplicate_subscription_are_not_a_separate_double_charge() -> None:
     first = paid_subscription(created=ago(days=1))
     second = paid_subscription(created=ago(days=1) + timedelta(seconds=92))

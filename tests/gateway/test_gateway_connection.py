@@ -78,3 +78,35 @@ def test_real_stripe_without_a_key_refuses_with_a_message() -> None:
     with pytest.raises(ConnectionFailed) as err:
         connect(ConnectionOptions())
     assert str(err.value)
+
+
+async def test_key_from_the_environment_is_used_and_shown_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = "sk_live_" + "Q7" * 12
+    monkeypatch.setenv("STRIPE_API_KEY", key)
+    conn = connect(ConnectionOptions())
+    try:
+        assert conn.info.mode == "live"
+        assert conn.info.live
+        assert conn.info.key_source == "environment"
+        assert conn.info.key_hint.endswith(key[-4:])
+        assert key not in conn.info.key_hint
+        assert key not in repr(conn)
+        assert key not in conn.info.describe()
+    finally:
+        await conn.aclose()
+
+
+async def test_demo_connection_uses_the_sandbox_clock() -> None:
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    conn = connect(ConnectionOptions(demo=True, scenarios=("healthy",), now=now))
+    try:
+        assert conn.info.mode == "demo"
+        assert not conn.info.live
+        assert conn.info.key_hint == "sandbox"
+        assert conn.sandbox is not None
+        assert conn.now() == now
+        assert conn.info.account_name
+    finally:
+        await conn.aclose()

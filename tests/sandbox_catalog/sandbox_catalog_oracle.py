@@ -196,7 +196,7 @@ def detect(
         if c["amount_refunded"] > 0 and c["created"] >= now - settings.recent_days * 86400:
             raise_("refunded_charge", c["id"])
 
-    # double charge: not covered by a duplicate_subscription
+    # double charge: succeeded, not fully refunded, not covered by a duplicate_subscription
     sub_of_charge: dict[str, str | None] = {}
     inv_by_id = {i["id"]: i for i in invoices}
     for inpay in state.all("invoice_payment"):
@@ -207,7 +207,10 @@ def detect(
         for c in charges:
             if c["payment_intent"] == pi["id"]:
                 sub_of_charge[c["id"]] = inv["parent"]["subscription_details"]["subscription"]
-    ok = sorted((c for c in charges if c["status"] == "succeeded"), key=lambda c: c["created"])
+    ok = sorted(
+        (c for c in charges if c["status"] == "succeeded" and not c["refunded"]),
+        key=lambda c: c["created"],
+    )
     window = settings.double_charge_window_seconds
     for n, a in enumerate(ok):
         for b in ok[n + 1 :]:

@@ -102,3 +102,54 @@ def test_charge_refund_totals_agree(loaded: SandboxState) -> None:
     for ch in loaded.all("charge"):
         assert ch["amount_refunded"] == refunded.get(ch["id"], 0)
         assert ch["refunded"] == (ch["amount_refunded"] == ch["amount"])
+
+
+def _has(obj: Any, path: str) -> bool:
+    node = obj
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+#: Paths the gateway reads; every object of the kind must carry them (values may be null).
+RELIED_ON: dict[str, tuple[str, ...]] = {
+    "subscription": ("customer", "status", "items.data", "latest_invoice", "cancel_at_period_end",
+                     "cancel_at", "trial_end", "default_payment_method", "metadata", "created"),
+    "invoice": ("customer", "status", "total", "amount_due", "amount_paid", "amount_remaining",
+                "attempt_count", "next_payment_attempt", "lines.data", "parent",
+                "status_transitions.paid_at", "billing_reason", "number", "hosted_invoice_url"),
+    "invoice_payment": ("invoice", "payment.type", "payment.payment_intent", "amount_paid",
+                        "amount_requested", "status", "is_default"),
+    "payment_intent": ("latest_charge", "status", "customer", "amount", "currency"),
+    "charge": ("payment_method_details.card.brand", "payment_method_details.card.last4",
+               "payment_method_details.card.exp_month", "payment_method_details.card.exp_year",
+               "payment_method_details.card.fingerprint", "payment_intent", "customer",
+               "amount_refunded", "refunded", "disputed", "status"),
+    "customer": ("email", "name", "metadata", "balance", "preferred_locales",
+                 "invoice_settings.default_payment_method", "currency", "delinquent"),
+    "payment_method": ("customer", "card.brand", "card.last4", "card.exp_month",
+                       "card.exp_year", "card.fingerprint"),
+    "refund": ("charge", "amount", "status", "reason", "payment_intent"),
+    "dispute": ("charge", "payment_intent", "status", "is_charge_refundable",
+                "evidence_details.due_by", "amount"),
+    "billing_portal.configuration": (
+        "active", "is_default", "features.subscription_cancel.enabled",
+        "features.payment_method_update.enabled", "features.invoice_history.enabled",
+        "features.customer_update.enabled", "features.subscription_update.enabled"),
+}  # fmt: skip
+
+
+def test_the_keys_the_workstation_relies_on_are_present(loaded_later: SandboxState) -> None:
+    for kind, obj in _objects(loaded_later):
+        missing = [p for p in RELIED_ON.get(kind, ()) if not _has(obj, p)]
+        assert missing == [], f"{obj['id']} lacks {missing}"
+    for sub in loaded_later.all("subscription"):
+        for item in sub["items"]["data"]:
+            assert _has(item, "current_period_end")
+            assert _has(item, "price.recurring.interval")
+            assert _has(item, "price.recurring.interval_count")
+    for inv in loaded_later.all("invoice"):
+        if inv["parent"] is not None:
+            assert _has(inv, "parent.subscription_details.subscription")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from billing_tui.sandbox import catalog
@@ -62,3 +64,13 @@ def test_jpy_amounts_are_zero_decimal(state: SandboxState) -> None:
     charge = state.get("charge", "ch_jpyB001")
     assert charge is not None
     assert (charge["amount"], charge["currency"]) == (2800, "jpy")
+
+
+def test_ids_named_in_the_notes_exist(loaded_later: SandboxState) -> None:
+    """Notes (and the README) name objects by id; a renamed object must not leave them stale."""
+    prefixes = "cus|sub|in|ch|pi|re|dp|pm|bpc|inpay|si|price|prod"
+    for info in loaded_later.scenarios.values():
+        if not isinstance(info, catalog.ScenarioInfo):
+            continue
+        for obj_id in re.findall(rf"\b(?:{prefixes})_[A-Za-z0-9]+\b", info.notes + info.ticket):
+            assert loaded_later.find(obj_id) is not None, f"{info.name}: {obj_id}"

@@ -97,6 +97,9 @@ def _write(tmp_path: Path, objects: list[dict[str, Any]], **extra: Any) -> Path:
 
 
 CUSTOMER = {"object": "customer", "id": "cus_custom1", "email": "x@example.com", "name": "X"}
+PM = {"object": "payment_method", "id": "pm_custom1", "customer": "cus_custom1", "default": True}
+SUB = {"object": "subscription", "id": "sub_custom1", "customer": "cus_custom1",
+       "items": [{"price": "price_promonthly", "quantity": 1}]}  # fmt: skip
 
 
 def test_a_file_path_loads_like_a_catalog_scenario(tmp_path: Path, state: SandboxState) -> None:
@@ -130,6 +133,23 @@ def test_a_file_path_loads_like_a_catalog_scenario(tmp_path: Path, state: Sandbo
         (
             [CUSTOMER, {**CUSTOMER}],
             r"object #1 \(cus_custom1\): field 'id': 'cus_custom1' already exists",
+        ),
+        (
+            [CUSTOMER, PM, {**SUB, "status": "canceled", "ended_at": "-40d", "created": "-10d"}],
+            r"object #2 \(sub_custom1\): field 'ended_at': is before the subscription was created",
+        ),
+        (
+            [CUSTOMER, PM, {**SUB, "invoices": "some"}],
+            r"object #2 \(sub_custom1\): field 'invoices': must be 'all', 'first' or 'none'",
+        ),
+        (
+            [CUSTOMER, PM, {**SUB, "status": "trialing", "trial_end": "-40d"}],
+            r"object #2 \(sub_custom1\): field 'trial_end': must be after the trial start",
+        ),
+        (
+            [CUSTOMER, PM, SUB, {"object": "refund", "id": "re_custom1", "charge": "ch_custom1001",
+                                 "amount": 5000}],
+            r"object #3 \(re_custom1\): field 'amount': refund amount 5000 must be between 1",
         ),
         (
             [{"object": "coupon", "id": "co_x"}],

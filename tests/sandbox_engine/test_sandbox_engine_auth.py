@@ -25,23 +25,27 @@ def test_malformed_or_undeclared_keys_get_401_without_echoing_the_key(
         assert key not in message
 
 
-def test_declared_keys_add_to_the_default_policy(sandbox: Sandbox, acme: dict[str, JSON]) -> None:
+def test_declared_keys_add_live_and_restricted_keys(
+    sandbox: Sandbox, acme: dict[str, JSON]
+) -> None:
     sandbox.state.keys.declared = {
-        "sk_live_demoKey00000001": None,
+        "sk_live_demo_key_0001": None,
         "rk_test_support00000001": frozenset({"rak_customer_read", "rak_charge_write"}),
     }
-    sandbox.state.keys.revoked = {"sk_live_oldKey000000001"}
-    # Loading a scenario that declares keys must not lock the demo's own test key out.
-    assert sandbox.stripe_client("sk_test_engine1234").v1.customers.list().data
-    sandbox.state.keys.strict = True
-    with pytest.raises(stripe.AuthenticationError):
-        sandbox.stripe_client("sk_test_engine1234").v1.customers.list()
+    sandbox.state.keys.revoked = {"sk_live_oldKey000000001", "sk_test_revoked_0001"}
+    assert sandbox.stripe_client("sk_test_engine1234").v1.customers.list().object == "list"
+    for refused in ("sk_test_revoked_0001", "sk_live_undeclared0001", "rk_test_undeclared01"):
+        with pytest.raises(stripe.AuthenticationError):
+            sandbox.stripe_client(refused).v1.customers.list()
     with pytest.raises(stripe.AuthenticationError) as revoked:
         sandbox.stripe_client("sk_live_oldKey000000001").v1.customers.list()
     assert "sk_live_oldKey000000001" not in str(revoked.value)
     assert str(revoked.value).endswith("sk_live_****0001")
+    sandbox.state.keys.strict = True
+    with pytest.raises(stripe.AuthenticationError):
+        sandbox.stripe_client("sk_test_engine1234").v1.customers.list()
 
-    live = sandbox.stripe_client("sk_live_demoKey00000001")
+    live = sandbox.stripe_client("sk_live_demo_key_0001")
     customer = live.v1.customers.retrieve(acme["jane"]["id"], {"expand": ["subscriptions"]})
     assert customer.livemode is True
     assert customer.subscriptions.data[0].livemode is True

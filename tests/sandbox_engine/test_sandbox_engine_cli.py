@@ -37,6 +37,16 @@ def test_malformed_serve_arguments_exit_2_with_a_reason(
     assert message in capsys.readouterr().err
 
 
+def test_unknown_scenario_exits_2_naming_the_known_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("billing_tui.sandbox.catalog")
+    assert main(["sandbox", "serve", "--scenarios", "no-such-ticket"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown scenario 'no-such-ticket'" in err
+    assert "duplicate-checkout" in err
+
+
 def test_sandbox_without_action_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sandbox"]) == 2
     assert "choose an action" in capsys.readouterr().err

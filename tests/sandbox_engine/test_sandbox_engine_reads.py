@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 import stripe
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from billing_tui.sandbox import Sandbox
+from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 
 from .conftest import NOW, World
 
@@ -237,6 +239,67 @@ def test_request_log_counts_round_trips(
     ]
 
 
+def test_customer_payment_method_retrieve_checks_the_owner(
+    client: stripe.StripeClient, acme: dict[str, JSON]
+) -> None:
+    pm = client.v1.customers.payment_methods.retrieve(acme["jane"]["id"], acme["pm"]["id"])
+    assert pm.card.last4 == "4242"
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.customers.payment_methods.retrieve(acme["other"]["id"], acme["pm"]["id"])
+    assert info.value.http_status == 404
+
+
+def test_products_list_by_ids(world: World, client: stripe.StripeClient) -> None:
+    a, b, _ = world.product("A"), world.product("B"), world.product("C")
+    found = client.v1.products.list({"ids": [a["id"], b["id"]]})
+    assert {p.name for p in found.data} == {"A", "B"}
+
+
 def test_account_reports_its_name(client: stripe.StripeClient) -> None:
     account = client.v1.accounts.retrieve_current()
     assert account.business_profile.name == "Acme Cloud (sandbox)"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    stamps=st.lists(st.integers(min_value=0, max_value=40), min_size=0, max_size=40),
+    bounds=st.dictionaries(
+        st.sampled_from(["gt", "gte", "lt", "lte"]), st.integers(min_value=-2, max_value=42)
+    ),
+    limit=st.integers(min_value=1, max_value=7),
+)
+def test_created_range_paging_matches_a_brute_force_filter(
+    stamps: list[int], bounds: dict[str, int], limit: int
+) -> None:
+    sandbox = Sandbox(now=DEFAULT_TEST_NOW)
+    for i, stamp in enumerate(stamps):
+        sandbox.state.add(
+            {"id": f"cus_p{i:03d}", "object": "customer", "created": stamp, "livemode": False}
+        )
+    ops = {"gt": int.__gt__, "gte": int.__ge__, "lt": int.__lt__, "lte": int.__le__}
+    expected = [
+        f"cus_p{i:03d}"
+        for i, stamp in sorted(
+            enumerate(stamps), key=lambda p: (p[1], f"cus_p{p[0]:03d}"), reverse=True
+        )
+        if all(ops[op](stamp, bound) for op, bound in bounds.items())
+    ]
+    query = "&".join(f"created[{op}]={bound}" for op, bound in bounds.items())
+    auth = {"Authorization": "Bearer sk_test_engine1234"}
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        status, page, _ = sandbox.handle(
+            "GET", f"/v1/customers?limit={limit}&{query}{cursor}", auth, None
+        )
+        assert status == 200
+        seen += [c["id"] for c in page["data"]]
+        if not page["has_more"]:
+            break
+        cursor = f"&starting_after={seen[-1]}"
+    assert seen == expected
+    if len(expected) > 1:
+        status, page, _ = sandbox.handle(
+            "GET", f"/v1/customers?limit={limit}&{query}&ending_before={expected[-1]}", auth, None
+        )
+        assert [c["id"] for c in page["data"]] == expected[:-1][-limit:]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -157,6 +159,53 @@ def test_concurrent_use_of_one_key_is_409(sandbox: Sandbox, acme: dict[str, JSON
             thread.join()
     assert sorted(outcomes) == ["409", "ok"]
     assert acme["ch"]["amount_refunded"] == 2000
+
+
+def test_parallel_partial_refunds_never_overdraw_the_charge(
+    sandbox: Sandbox, acme: dict[str, JSON]
+) -> None:
+    """Twelve operators refund $2.00 each at once from a $20.00 charge over the threaded
+    server: exactly ten succeed and the charge ends fully refunded."""
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def attempt(n: int, client: stripe.StripeClient) -> None:
+        try:
+            client.v1.refunds.create(
+                {"charge": acme["ch"]["id"], "amount": 200}, {"idempotency_key": f"part-{n}"}
+            )
+            result = "ok"
+        except stripe.InvalidRequestError as error:
+            result = error.code or error.param or "error"
+        with lock:
+            outcomes.append(result)
+
+    with SandboxServer(sandbox, latency_ms=20) as server:
+        threads = [
+            threading.Thread(target=attempt, args=(n, loopback_client(server))) for n in range(12)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert outcomes.count("ok") == 10
+    assert sorted(o for o in outcomes if o != "ok") == ["charge_already_refunded"] * 2
+    assert acme["ch"]["amount_refunded"] == 2000
+    assert acme["ch"]["refunded"] is True
+
+
+def test_latency_applies_to_every_answer(sandbox: Sandbox, acme: dict[str, JSON]) -> None:
+    with SandboxServer(sandbox, latency_ms=150) as server:
+        client = loopback_client(server)
+        client.v1.customers.list()  # connect once
+        for call in (
+            lambda: client.v1.customers.retrieve(acme["jane"]["id"]),
+            lambda: client.v1.customers.retrieve("cus_missing"),
+        ):
+            started = time.perf_counter()
+            with contextlib.suppress(stripe.InvalidRequestError):
+                call()
+            assert time.perf_counter() - started >= 0.15
 
 
 def test_refuses_non_loopback_hosts(sandbox: Sandbox) -> None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 import stripe
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from billing_tui.sandbox import Sandbox, router
@@ -109,3 +110,105 @@ def test_engine_crash_is_a_500_that_the_key_replays(
     assert again[2]["Idempotent-Replayed"] == "true"
     fresh = sandbox.handle("POST", "/v1/refunds", {**AUTH, "Idempotency-Key": "crash-2"}, body)
     assert fresh[0] == 200
+
+
+_PATHS = [
+    "/v1/customers",
+    "/v1/customers/{id}",
+    "/v1/customers/search",
+    "/v1/subscriptions",
+    "/v1/subscriptions/{id}",
+    "/v1/invoices/{id}/lines",
+    "/v1/invoice_payments",
+    "/v1/refunds",
+    "/v1/charges/search",
+    "/v1/billing_portal/sessions",
+    "/v1/billing_portal/configurations/{id}",
+    "/v1/invoices/{id}/pay",
+    "/v1/customers/{id}/payment_methods",
+    "/v1/nowhere",
+]
+_PARAM_NAMES = [
+    "limit",
+    "expand[]",
+    "expand[0]",
+    "created[gte]",
+    "created",
+    "status",
+    "email",
+    "query",
+    "page",
+    "charge",
+    "amount",
+    "reason",
+    "metadata[k]",
+    "items[0][id]",
+    "items[0][quantity]",
+    "starting_after",
+    "customer",
+    "flow_data[type]",
+    "features[invoice_history][enabled]",
+    "cancel_at_period_end",
+    "payment[type]",
+    "a[b",
+    "x]",
+]
+_VALUES = st.one_of(
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "-1",
+            "101",
+            "true",
+            "all",
+            "data.customer",
+            "cus_x",
+            "email~'ab'",
+            "email:'x' OR name:'y' AND phone:'z'",
+            "customer.nope",
+            "1e9",
+            "[]",
+        ]
+    ),
+    st.text(max_size=12),
+)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE"]),
+    path=st.sampled_from(_PATHS),
+    params=st.lists(st.tuples(st.sampled_from(_PARAM_NAMES), _VALUES), max_size=5),
+    obj=st.sampled_from(["jane", "sub", "inv", "config", "missing"]),
+)
+def test_malformed_requests_get_a_clear_4xx_never_a_crash(
+    sandbox: Sandbox,
+    acme: dict[str, JSON],
+    method: str,
+    path: str,
+    params: list[tuple[str, str]],
+    obj: str,
+) -> None:
+    obj_id = acme[obj]["id"] if obj in acme else "xx_missing"
+    encoded = urlencode(params)
+    url = path.replace("{id}", obj_id)
+    if method != "POST" and encoded:
+        url += "?" + encoded
+    status, payload, headers = sandbox.handle(
+        method,
+        url,
+        {**AUTH, "Idempotency-Key": encoded[:40] or "k"},
+        encoded if method == "POST" else None,
+    )
+    assert status != 500, payload
+    assert headers["Request-Id"].startswith("req_")
+    if status >= 400:
+        assert payload["error"]["message"]
+        assert payload["error"]["type"] in (
+            "invalid_request_error",
+            "idempotency_error",
+            "card_error",
+        )

@@ -266,6 +266,24 @@ def test_cancel_with_invoice_now_and_prorate_issues_a_final_credit_invoice(
     assert client.v1.customers.retrieve(acme["jane"]["id"]).balance == -1333
 
 
+def test_pending_prorations_follow_the_cancel_options(
+    client: stripe.StripeClient, acme: dict[str, JSON], world: World
+) -> None:
+    item_id = acme["sub"]["items"]["data"][0]["id"]
+    # +2 seats for the remaining two thirds of the period: +$26.67 pending.
+    client.v1.subscriptions.update(acme["sub"]["id"], {"items": [{"id": item_id, "quantity": 3}]})
+    assert client.v1.customers.retrieve(acme["jane"]["id"]).balance == 0
+    client.v1.subscriptions.cancel(acme["sub"]["id"], {"prorate": True})
+    # Pending +2667, minus the credit for 3 seats' unused time (-4000): settled on the balance.
+    assert client.v1.customers.retrieve(acme["jane"]["id"]).balance == 2667 - 4000
+
+    other = world.subscription(acme["jane"], acme["price"])
+    other_item = other["items"]["data"][0]["id"]
+    client.v1.subscriptions.update(other["id"], {"items": [{"id": other_item, "quantity": 2}]})
+    client.v1.subscriptions.cancel(other["id"])
+    assert client.v1.customers.retrieve(acme["jane"]["id"]).balance == 2667 - 4000
+
+
 def test_cancel_without_options_leaves_money_alone(
     client: stripe.StripeClient, acme: dict[str, JSON]
 ) -> None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent
 
 from billing_tui.app import BillingApp, palette_commands
@@ -16,6 +18,7 @@ from screens.help import HelpScreen
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen
 from widgets.anomalies import AnomalyList
+from widgets.header import ModeHeader
 from widgets.tables import IdTable
 
 SIZE = (120, 40)
@@ -235,3 +238,61 @@ async def test_start_query_is_looked_up_on_start(session: Session) -> None:
         await settle(pilot)
         assert app.screen.query_one("#results", IdTable).ids == (DUPLICATE_CUSTOMER,)
         assert app.focused is app.screen.query_one("#results", IdTable)
+
+
+class BareScreen(Screen[None]):
+    """A screen that composes no header of its own (like a plugin's)."""
+
+    def compose(self) -> ComposeResult:
+        yield Static("bare")
+
+
+async def test_every_full_screen_gets_the_mode_banner(app: BillingApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert len(app.screen.query(ModeHeader)) == 1
+        await app.push_screen(BareScreen())
+        await settle(pilot)
+        headers = app.screen.query(ModeHeader)
+        assert len(headers) == 1
+        assert "DEMO" in str(headers.first().query_one("#mode", Static).render())
+
+
+async def test_searching_an_object_id_opens_with_the_cursor_on_it(app: BillingApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await search(pilot, DUPLICATE_SUBS[1])
+        assert app.screen.query_one("#results", IdTable).ids == (DUPLICATE_CUSTOMER,)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, CustomerScreen)
+        assert screen.query_one(TabbedContent).active == "subscriptions"
+        table = screen.table("subscriptions")
+        assert app.focused is table
+        assert table.selected_id == DUPLICATE_SUBS[1]
+        await pilot.press("g")
+        assert table.selected_id == table.ids[0]
+        await pilot.press("G")
+        assert table.selected_id == table.ids[-1]
+
+
+async def test_a_malformed_id_is_refused_with_a_reason(app: BillingApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await search(pilot, "cus_x")
+        assert isinstance(app.screen, SearchScreen)
+        message = app.screen.query_one("#message", Static)
+        assert message.has_class("-error")
+        assert "cus_x" in str(message.render())
+
+
+async def test_results_are_read_again_after_returning_from_the_customer(
+    app: BillingApp, session: Session
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await open_duplicate_checkout(pilot)
+        # the account changed meanwhile (an action): the duplicate is canceled
+        await session.gateway.cancel_subscription(DUPLICATE_SUBS[1])
+        await pilot.press("escape")
+        await settle(pilot)
+        results = app.screen.query_one("#results", IdTable)
+        assert str(results.get_row(DUPLICATE_CUSTOMER)[RESULT_LIVE_SUBS]) == "1"

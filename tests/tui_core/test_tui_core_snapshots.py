@@ -34,8 +34,6 @@ def fixed_session(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 async def _steady(pilot: Pilot[Any]) -> None:
-    for box in pilot.app.screen.query(Input):
-        box.cursor_blink = False
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
@@ -61,7 +59,8 @@ def _check(
     size: tuple[int, int],
     run_before: Callable[[Pilot[Any]], Awaitable[None]],
 ) -> None:
-    assert snap_compare(BillingApp(session), terminal_size=size, run_before=run_before)
+    app = BillingApp(session, cursor_blink=False)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])

@@ -230,6 +230,9 @@ class FixedHandoffSession:
     saved: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
 
+    async def refresh(self, view: Any) -> Any:
+        return view
+
     def handoff(self, case_id: str, view: Any) -> Handoff:
         return FIXED_HANDOFF
 

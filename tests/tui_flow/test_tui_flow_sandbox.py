@@ -6,7 +6,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -261,11 +260,6 @@ async def test_disputed_charge_wizard_points_at_the_dispute(tmp_path: Path) -> N
         assert "ch_disputed1003" in widget_text(wizard.query_one("#evidence"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="actions._product_failure refunds the latest paid charge (ch_disputed1004) instead "
-    "of showing the disputed charge's refund blocked; the scenario says: no refund",
-)
 async def test_disputed_charge_refund_is_shown_impossible_with_the_reason(
     tmp_path: Path,
 ) -> None:

@@ -6,6 +6,11 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+from textual.binding import Binding
+from textual.message import Message
+from textual.notifications import Notify
+from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from billing_tui.actions import Plan
@@ -19,10 +24,10 @@ from tests.tui_flow.flow_fixtures import (
     CANCEL_PLAN,
     FIXED_CASES,
     FOLLOW_UP,
+    PORTAL_PLAN,
     REFUND_PLAN,
     FixedCasesSession,
     FixedHandoffSession,
-    FixedInfo,
     FixedOutcome,
     FixedSession,
     Host,
@@ -84,19 +89,6 @@ async def test_contract_step_must_be_confirmed_before_finish() -> None:
         assert result.contract is not None
         assert result.contract.confirmed
         assert result.ready_for_money
-
-
-async def test_wizard_without_contract_has_no_contract_step() -> None:
-    app = Host(WizardScreen(FixedSession(), "case_1", None))
-    async with app.run_test() as pilot:
-        screen = app.screen
-        assert isinstance(screen, WizardScreen)
-        assert "contract" not in screen.steps
-        await pilot.press("ctrl+n", "ctrl+n", "ctrl+f")
-        await pilot.pause()
-        (result,) = app.results
-        assert result.final == Bucket.DUPLICATE_PERSONAL
-        assert not result.overridden
 
 
 async def test_override_without_a_reason_is_refused() -> None:
@@ -211,12 +203,14 @@ async def test_a_plan_runs_once_and_a_second_press_is_refused() -> None:
 @dataclass
 class SlowSession(FixedSession):
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    finished: list[Plan] = field(default_factory=list)
 
     async def execute(
         self, case_id: str, view: Any, plan: Plan, confirmation: str | None = None
     ) -> FixedOutcome:
         self.executed.append((plan, confirmation))
         await self.release.wait()
+        self.finished.append(plan)
         return FixedOutcome(plan, "succeeded", "done")
 
 
@@ -243,6 +237,23 @@ async def test_presses_while_running_do_not_start_anything() -> None:
         assert screen.states[1] == PlanState.SUCCEEDED
 
 
+async def test_closing_the_pane_mid_call_does_not_cancel_the_call() -> None:
+    session = SlowSession()
+    app = Host(ActionScreen(session, "case_1", None, fixed_classification().confirm()))
+    messages: list[Message] = []
+    async with app.run_test(message_hook=messages.append) as pilot:
+        await pilot.press("j", "j", "x", "y")
+        await pilot.pause()
+        assert [plan for plan, _ in session.executed] == [REFUND_PLAN]
+        app.pop_screen()  # e.g. a global "back to search" key
+        await pilot.pause()
+        session.release.set()
+        await app.workers.wait_for_complete()
+        assert session.finished == [REFUND_PLAN]
+        toasts = [m.notification.message for m in messages if isinstance(m, Notify)]
+        assert any(t.startswith("Succeeded") for t in toasts)  # said, though the pane is gone
+
+
 async def test_unclassified_case_disables_money_moving_plans() -> None:
     session = FixedSession()
     app = Host(ActionScreen(session, "case_1", None, None))
@@ -266,20 +277,6 @@ async def test_blocked_plan_shows_its_reason() -> None:
         await pilot.pause()
         diff = widget_text(screen.query_one("#diff"))
         assert "Not possible: the charge is disputed" in diff
-
-
-async def test_live_mode_passes_the_confirm_phrase() -> None:
-    session = FixedSession(info=FixedInfo("live"))
-    app = Host(ActionScreen(session, "case_1", None, fixed_classification().confirm()))
-    async with app.run_test() as pilot:
-        await pilot.press("j", "j", "x", "y")
-        await pilot.pause()
-        assert isinstance(app.screen, ConfirmScreen)  # y alone does not confirm
-        app.screen.query_one("#phrase", Input).focus()
-        await pilot.press(*"19.00", "enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        assert session.executed == [(REFUND_PLAN, "19.00")]
 
 
 # ---------------------------------------------------------------------------- handoff
@@ -343,3 +340,24 @@ async def test_cases_filter_search_and_open() -> None:
         await pilot.press("enter", "enter")
         await pilot.pause()
         assert [r.id for r in app.results] == [FIXED_CASES[2].id]
+
+
+async def test_live_portal_link_needs_no_phrase() -> None:
+    app = Host(ConfirmScreen(PORTAL_PLAN, live=True))
+    async with app.run_test() as pilot:
+        assert not app.screen.query("#phrase")
+        assert "LIVE MODE" in widget_text(app.screen.query_one("#live-banner"))
+        await pilot.press("y")
+        await pilot.pause()
+        assert app.results == [True]
+
+
+@pytest.mark.parametrize(
+    "screen_class", [WizardScreen, ActionScreen, ConfirmScreen, HandoffScreen, CasesScreen]
+)
+def test_every_binding_has_an_id_a_label_and_a_tooltip(screen_class: type[Screen[Any]]) -> None:
+    for binding in screen_class.BINDINGS:
+        assert isinstance(binding, Binding)
+        assert binding.id, binding
+        assert binding.description, binding
+        assert binding.tooltip, binding

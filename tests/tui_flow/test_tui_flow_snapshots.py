@@ -25,6 +25,7 @@ from tests.tui_flow.flow_fixtures import (
 )
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SMALL = [pytest.param((80, 24), id="80x24")]  # further states of a screen: the tight size only
 
 SnapCompare = Callable[..., bool]
 
@@ -40,7 +41,7 @@ def test_wizard_first_step(snap_compare: SnapCompare, size: tuple[int, int]) -> 
     assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SMALL)
 def test_wizard_contract_step(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     async def to_contract(pilot: Pilot[Any]) -> None:
         await pilot.press("ctrl+n", "ctrl+n")
@@ -50,7 +51,7 @@ def test_wizard_contract_step(snap_compare: SnapCompare, size: tuple[int, int]) 
     assert snap_compare(app, terminal_size=size, run_before=to_contract)
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SMALL)
 def test_wizard_decide_step(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     async def to_decide(pilot: Pilot[Any]) -> None:
         await pilot.press("ctrl+n", "ctrl+n")
@@ -71,7 +72,7 @@ def test_actions_classified(snap_compare: SnapCompare, size: tuple[int, int]) ->
     assert snap_compare(app, terminal_size=size, run_before=highlight_refund)
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SMALL)
 def test_actions_unclassified(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     app = Host(ActionScreen(FixedSession(), "case_7", None, None))
     assert snap_compare(app, terminal_size=size, run_before=settle)

@@ -1,0 +1,219 @@
+"""The Session: the case log record, live-mode confirmation, restricted keys, crash recovery."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from billing_tui.actions import ActionKind, Plan, idempotency_key, metadata_for
+from billing_tui.caselog import CaseLog
+from billing_tui.classify import Answers, Bucket
+from billing_tui.connection import Connection, ConnectionInfo
+from billing_tui.gateway.client import build_client
+from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
+from billing_tui.session import (
+    CaseView,
+    Session,
+    demo_session,
+    handoff_from_record,
+)
+
+#: Obviously fake keys declared on the sandbox for these tests (a declared live key makes
+#: the sandbox answer in live mode; the restricted one may read everything, write nothing).
+LIVE_KEY = "sk_live_sandboxonly0001"
+READONLY_KEY = "rk_test_sandboxreadonly0001"
+READ_PERMISSIONS = frozenset(
+    f"rak_{r}_read"
+    for r in (
+        "customer", "subscription", "invoice", "charge", "refund", "dispute", "payment_intent",
+        "payment_method", "price", "product", "billing_portal_configuration",
+    )
+)  # fmt: skip
+DANA = "dana.whitfield@example.com"
+
+
+def keyed_session(tmp_path: Path, key: str, mode: str) -> Session:
+    """A session on a sandbox that declares its keys, using one of them."""
+    sandbox = Sandbox.demo(scenarios=("duplicate-checkout",), now=DEFAULT_TEST_NOW)
+    sandbox.state.keys.declared[LIVE_KEY] = None
+    sandbox.state.keys.declared[READONLY_KEY] = READ_PERMISSIONS
+    client = build_client(key, http_client=sandbox.http_client())
+    hint = f"{key[:8]}…{key[-4:]}"
+    info = ConnectionInfo(mode=mode, key_hint=hint, key_source="test")  # type: ignore[arg-type]
+    return Session(Connection(client, info, sandbox), CaseLog(tmp_path), operator="ops-anna")
+
+
+async def open_dupe(session: Session) -> tuple[CaseView, str, tuple[Plan, ...]]:
+    resolution = await session.lookup(DANA)
+    view = await session.load(resolution.customer_ids)
+    case = session.open_case(DANA, view)
+    decided = session.suggest(view).confirm()
+    session.record_classification(case.id, decided)
+    return view, case.id, session.plans(view, decided)
+
+
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[Session]:
+    session = demo_session(tmp_path, scenarios=("duplicate-checkout",))
+    yield session
+    await session.aclose()
+
+
+async def test_a_case_records_every_step(demo: Session) -> None:
+    view, case_id, plans = await open_dupe(demo)
+    record = demo.case(case_id)
+    assert record.queries == (DANA,)
+    assert record.customer_ids == ("cus_dupcheckout1",)
+    assert record.masked_email == "d***@example.com"
+    assert "duplicate_subscription" in record.anomaly_codes
+    assert record.operator == "demo-operator"
+    assert record.classification is not None
+    assert record.classification["bucket"] == "duplicate_personal"
+    assert record.classification["evidence"]
+    # looking the same customer up again reuses the open case and adds the query
+    again = demo.open_case("cus_dupcheckout1", view)
+    assert again.id == case_id
+    assert again.queries == (DANA, "cus_dupcheckout1")
+    cancel = plans[0]
+    await demo.execute(case_id, view, cancel)
+    handoff = demo.handoff(case_id, await demo.refresh(view))
+    demo.save_follow_up(case_id, "Hi Dana, sorted: one subscription left.")
+    edited = demo.handoff(case_id, view)
+    assert edited.follow_up == "Hi Dana, sorted: one subscription left."
+    assert handoff.follow_up != edited.follow_up
+    # a later session (another process) keeps the saved text; regenerating replaces it
+    later = Session(demo.connection, CaseLog(demo.caselog.directory), operator="someone-else")
+    assert later.handoff(case_id, view).follow_up == edited.follow_up
+    assert later.handoff(case_id, view, regenerate=True).follow_up == handoff.follow_up
+    demo.save_follow_up(case_id, "Hi Dana, sorted: one subscription left.")
+    resolved = demo.resolve_case(case_id)
+    assert resolved.status == "resolved"
+    assert [c.id for c in demo.cases(status="resolved")] == [case_id]
+    # the record alone renders the handoff (for `cases handoff`), with no Stripe call
+    offline = handoff_from_record(demo.case(case_id))
+    assert [t for t, _ in offline.sections] == [t for t, _ in handoff.sections]
+    assert "sub_dupcheckoutB" in offline.section("ACTION TAKEN")
+    assert offline.section("FOLLOW-UP") == "Hi Dana, sorted: one subscription left."
+    assert offline.section("DECISION").startswith("duplicate_personal (confirmed)")
+
+
+async def test_an_override_needs_a_reason_and_is_recorded(demo: Session) -> None:
+    resolution = await demo.lookup(DANA)
+    view = await demo.load(resolution.customer_ids)
+    case = demo.open_case(DANA, view)
+    suggestion = demo.suggest(view, Answers().with_answer("q_complaint", "charged_twice"))
+    with pytest.raises(ValueError, match="needs a reason"):
+        suggestion.confirm(Bucket.PRODUCT_FAILURE)
+    overridden = suggestion.confirm(Bucket.PRODUCT_FAILURE, "customer says the app was down")
+    demo.record_classification(case.id, overridden)
+    stored = demo.case(case.id).classification or {}
+    assert stored["bucket"] == "product_failure"
+    assert stored["suggested"] == "duplicate_personal"
+    assert stored["override_reason"] == "customer says the app was down"
+    decision = handoff_from_record(demo.case(case.id)).section("DECISION")
+    assert "override of the suggestion duplicate_personal: customer says the app was down" in (
+        decision
+    )
+
+
+async def test_live_money_moves_need_the_typed_phrase(tmp_path: Path) -> None:
+    session = keyed_session(tmp_path, LIVE_KEY, "live")
+    try:
+        view, case_id, plans = await open_dupe(session)
+        refund = next(p for p in plans if p.kind == ActionKind.REFUND)
+        assert refund.confirm_phrase == "19.00"
+        cancel = next(p for p in plans if p.kind == ActionKind.CANCEL_SUBSCRIPTION)
+        assert cancel.confirm_phrase == "sub_dupcheckoutB"
+        for wrong in (None, "", "19", "$19.00"):
+            outcome = await session.execute(case_id, view, refund, confirmation=wrong)
+            assert outcome.status == "skipped"
+            assert "type 19.00 to confirm" in outcome.message
+        assert session.case(case_id).actions == ()
+        assert session.connection.sandbox is not None
+        assert not list(session.connection.sandbox.state.all("refund"))
+        done = await session.execute(case_id, view, refund, confirmation="19.00")
+        assert done.status == "succeeded"
+        assert done.stripe_ids[0].startswith("re_")
+    finally:
+        await session.aclose()
+
+
+async def test_a_read_only_key_fails_cleanly_and_names_the_permission(tmp_path: Path) -> None:
+    session = keyed_session(tmp_path, READONLY_KEY, "test")
+    try:
+        view, case_id, plans = await open_dupe(session)
+        refund = next(p for p in plans if p.kind == ActionKind.REFUND)
+        outcome = await session.execute(case_id, view, refund)
+        assert outcome.status == "failed"
+        assert "rak_refund_write" in outcome.message
+        (action,) = session.case(case_id).actions
+        assert action.status == "failed"
+        assert "rak_refund_write" in action.result["error"]
+        assert READONLY_KEY not in str(action.result)
+    finally:
+        await session.aclose()
+
+
+async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> None:
+    view, case_id, plans = await open_dupe(demo)
+    log, sandbox = demo.caselog, demo.connection.sandbox
+    assert sandbox is not None
+    refund = next(p for p in plans if p.kind == ActionKind.REFUND)
+    cancel = next(p for p in plans if p.kind == ActionKind.CANCEL_SUBSCRIPTION)
+    # 1. the refund was sent (Stripe applied it) but the app died before recording the result
+    key = idempotency_key(case_id, refund.kind, refund.params)
+    sent = log.plan_action(
+        case_id,
+        kind="refund",
+        params=dict(refund.params),
+        idempotency_key=key,
+        operator="demo-operator",
+    )
+    log.mark_in_flight(case_id, sent.id)
+    first = await demo.gateway.create_refund(
+        "ch_dupcheckoutB001",
+        amount=1900,
+        reason="duplicate",
+        metadata=metadata_for(case_id, "demo-operator", "refund"),
+        idempotency_key=key,
+    )
+    # 2. the cancel (a DELETE, no key) went through, result lost
+    ckey = idempotency_key(case_id, cancel.kind, cancel.params)
+    gone = log.plan_action(
+        case_id,
+        kind="cancel_subscription",
+        params=dict(cancel.params),
+        idempotency_key=ckey,
+        operator="demo-operator",
+    )
+    log.mark_in_flight(case_id, gone.id)
+    await demo.gateway.cancel_subscription("sub_dupcheckoutB")
+    # 3. a plan written but never sent
+    note_key = "btui-never-sent"
+    log.plan_action(
+        case_id,
+        kind="portal_session",
+        params={"customer": "cus_dupcheckout1"},
+        idempotency_key=note_key,
+        operator="demo-operator",
+    )
+    messages = await demo.reconcile()
+    assert len(messages) == 3
+    assert any("re-sent with the same key" in m and first.obj.id in m for m in messages)
+    assert any("sub_dupcheckoutB is canceled (read back)" in m for m in messages)
+    assert any("interrupted before it was sent" in m for m in messages)
+    refunds = [r for r in sandbox.state.all("refund") if r["charge"] == "ch_dupcheckoutB001"]
+    assert len(refunds) == 1, "the re-send was replayed, not applied twice"
+    statuses = {a.kind: a.status for a in demo.case(case_id).actions}
+    assert statuses == {
+        "refund": "succeeded",
+        "cancel_subscription": "succeeded",
+        "portal_session": "failed",
+    }
+    assert await demo.reconcile() == []
+    # executing the refund plan now returns the recorded result without a call
+    replay = await demo.execute(case_id, view, refund)
+    assert replay.replayed
+    assert replay.stripe_ids == (first.obj.id,)

@@ -1,0 +1,114 @@
+"""The plans and audit screens on the demo sandbox: figures, cache, and the way to a case."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from billing_tui.app import BillingApp
+from billing_tui.sandbox import DEFAULT_TEST_NOW
+from billing_tui.session import Session, demo_session
+from screens.audit import AuditScreen
+from screens.customer import CustomerScreen
+from screens.plans import PlansScreen
+from widgets.tables import IdTable
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Session:
+    monkeypatch.setenv("BILLING_TUI_NO_SYSTEM_CLIPBOARD", "1")
+    monkeypatch.setenv("BILLING_TUI_HOME", str(tmp_path / "home"))
+    return demo_session(tmp_path / "data", now=DEFAULT_TEST_NOW)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        for screen in pilot.app.screen_stack:
+            await screen.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def open_plans(pilot: Pilot[Any]) -> PlansScreen:
+    await settle(pilot)
+    screen = PlansScreen(pilot.app.session)  # type: ignore[attr-defined]
+    await pilot.app.push_screen(screen)
+    await settle(pilot)
+    return screen
+
+
+def text(widget: Static) -> str:
+    return str(widget.render())
+
+
+async def test_plans_screen_shows_the_account_figures(session: Session) -> None:
+    app = BillingApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_plans(pilot)
+        summary = text(screen.query_one("#summary", Static))
+        assert "customers" in summary
+        assert "duplicate findings" in summary
+        assert "swept just now" in summary
+        mix = screen.query_one("#mix-table", IdTable)
+        assert "price_promonthly" in mix.ids or len(mix.ids) >= 3
+        cells = [str(c) for c in mix.get_row_at(0)]
+        assert any("$" in c or "¥" in c for c in cells)
+        assert not screen.query_one("#progress").display
+
+
+async def test_second_visit_reads_the_cache_and_r_re_sweeps(session: Session) -> None:
+    app = BillingApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        first = await open_plans(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        second = await open_plans(pilot)
+        assert "cached sweep" in text(second.query_one("#summary", Static))
+        assert first is not second
+        await pilot.press("r")
+        await settle(pilot)
+        assert "swept just now" in text(second.query_one("#summary", Static))
+
+
+async def test_audit_lists_duplicates_and_enter_opens_the_case(session: Session) -> None:
+    app = BillingApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_plans(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        audit = app.screen
+        assert isinstance(audit, AuditScreen)
+        table = audit.query_one("#table", IdTable)
+        codes = {str(table.get_row(row_id)[1]) for row_id in table.ids}
+        assert "duplicate subscription" in codes
+        assert "duplicate customer" in codes
+        first = audit.report.duplicates[0]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CustomerScreen)
+        assert set(app.screen.view.customer_ids) == set(first.customer_ids)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_plans_screen_snapshot(snap_compare: SnapCompare, session: Session, size: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_plans(pilot)
+
+    assert snap_compare(BillingApp(session), terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_audit_screen_snapshot(snap_compare: SnapCompare, session: Session, size: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await open_plans(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+
+    assert snap_compare(BillingApp(session), terminal_size=size, run_before=run_before)
