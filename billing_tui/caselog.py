@@ -477,6 +477,8 @@ class CaseLog:
         #: Files that could not be read (moved aside) and other things the operator must know.
         self.problems: builtins.list[str] = []
         self._index_guard = threading.Lock()
+        #: Index entries this process rescanned and the cache file does not hold (yet).
+        self._seen: dict[str, dict[str, Any]] = {}
         try:
             ensure_private_dir(self.directory)
         except OSError as exc:
@@ -687,54 +689,52 @@ class CaseLog:
             )
 
     def _note_write(self, path: Path, signature: Signature, data: Mapping[str, Any]) -> None:
-        files = self._load_index_file()
+        """After a case file was replaced (lock held): record its open cases if they changed.
+
+        When they did not (most writes), the cached entry keeps an older signature and readers
+        rescan that one file: cheaper than a second file replace on every write.
+        """
         table = data.get(TABLE) or {}
-        docs = table.values() if isinstance(table, dict) else ()
-        files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
+        entries = _doc_entries(table.values() if isinstance(table, dict) else ())
+        files = self._load_index_file()
+        if path.name in files and files[path.name].get("open") == entries:
+            return
+        files[path.name] = {"sig": _sig_token(signature), "open": entries}
         self._save_index_file(files)
 
     def _read_index(self) -> dict[str, dict[str, Any]]:
         """case id → ``{"customer_ids": [...], "pending": bool}`` for open/pending cases."""
         with self._index_guard:
             files = self._load_index_file()
-            if self._stale(files):
+            current: dict[str, dict[str, Any]] = {}
+            rescanned = 0
+            for path in self._shard_paths():
+                signature = _signature(path)
+                if signature is None:
+                    continue
+                token = _sig_token(signature)
+                for known in (files.get(path.name), self._seen.get(path.name)):
+                    if known is not None and known.get("sig") == token:
+                        current[path.name] = known
+                        break
+                else:
+                    docs, read_signature = self._read_docs_signed(path)
+                    if read_signature is None:
+                        continue
+                    current[path.name] = {
+                        "sig": _sig_token(read_signature),
+                        "open": _doc_entries(docs),
+                    }
+                    rescanned += 1
+            self._seen = {name: item for name, item in current.items() if files.get(name) != item}
+            if rescanned > 2 or (rescanned and not files) or set(files) - set(current):
+                # After a crash, a lost cache or moved files: save the repaired cache once.
                 with self._locked():
-                    files = self._load_index_file()
-                    if self._stale(files, rescan=True):
-                        self._save_index_file(files)
+                    self._save_index_file(current)
         merged: dict[str, dict[str, Any]] = {}
-        for item in files.values():
+        for item in current.values():
             merged.update(item.get("open") or {})
         return merged
-
-    def _stale(self, files: dict[str, dict[str, Any]], *, rescan: bool = False) -> bool:
-        """Whether ``files`` disagrees with the directory; with ``rescan``, fix it in place."""
-        changed = False
-        present = set()
-        for path in self._shard_paths():
-            present.add(path.name)
-            cached = files.get(path.name)
-            signature = _signature(path)
-            if (
-                cached is not None
-                and signature is not None
-                and cached.get("sig") == _sig_token(signature)
-            ):
-                continue
-            changed = True
-            if not rescan:
-                return True
-            docs, signature = self._read_docs_signed(path)
-            if signature is None:
-                files.pop(path.name, None)
-            else:
-                files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
-        for name in [n for n in files if n not in present]:
-            changed = True
-            if not rescan:
-                return True
-            del files[name]
-        return changed
 
     # --- public API ----------------------------------------------------------------------------
 
