@@ -1383,6 +1383,27 @@ def _result_ids(result: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(str(i) for i in ids) if isinstance(ids, list | tuple) else ()
 
 
+def plan_idempotency_key(case_id: str, plan: Plan) -> str:
+    """The key :func:`execute` sends for ``plan`` (before any ``-retryN`` suffix)."""
+    return idempotency_key(case_id, plan.kind, {**dict(plan.params), **_observed_state(plan)})
+
+
+def _observed_state(plan: Plan) -> dict[str, str]:
+    """The state a refund was planned against (the charge's refunded total before it).
+
+    Part of the key, not of the call: pressing the key twice on the same view replays the
+    first refund, while a deliberate second partial refund of the same amount, planned after
+    the first one shows on the charge, is a new intent with a new key.
+    """
+    if plan.kind != ActionKind.REFUND:
+        return {}
+    return {
+        f"observed.{row.object_id}.{row.field}": row.before
+        for row in plan.diff
+        if row.field == "amount_refunded"
+    }
+
+
 def _replayed(plan: Plan, record: _ActionRecordLike) -> ActionOutcome:
     result = record.result
     return ActionOutcome(
@@ -1540,7 +1561,7 @@ async def execute(
                 f"live mode: type {phrase} to confirm this action; nothing was sent",
             )
     params = dict(plan.params)
-    base = idempotency_key(case_id, plan.kind, params)
+    base = plan_idempotency_key(case_id, plan)
     key = base
     case = caselog.get(case_id)
     chain = [

@@ -83,6 +83,16 @@ def palette_commands(app: BillingApp, screen: Screen[Any]) -> Iterator[PaletteCo
         "search: Open customer", "Look up a customer by any identifier", app.action_search
     )
     yield PaletteCommand("cases: Browse case log", "Continue an earlier case", app.action_cases)
+    yield PaletteCommand(
+        "plans: Plan mix, seats and churn",
+        "Sweep the account: monthly vs annual, seats, churn",
+        app.action_plans,
+    )
+    yield PaletteCommand(
+        "plans: Duplicate audit",
+        "Every duplicate subscription and customer across the account",
+        partial(app.action_plans, audit=True),
+    )
     yield PaletteCommand("help: Keys", "The keys that work on this screen", app.action_help)
     yield PaletteCommand("app: Switch theme", "Pick another colour theme", app.action_change_theme)
     yield PaletteCommand("app: Quit", "Leave billing-tui", app.exit)
@@ -244,6 +254,11 @@ class BillingApp(App[None]):
             self.pop_screen()
         if isinstance(self.screen, SearchScreen):
             self.screen.action_focus_input()
+
+    def action_plans(self, audit: bool = False) -> None:
+        from screens.plans import PlansScreen
+
+        self.push_screen(PlansScreen(self.session, open_audit=audit))
 
     def action_cases(self) -> None:
         from screens.cases import CasesScreen  # the flow screens load on first use

@@ -58,6 +58,10 @@ def key_mode(key: str) -> Mode:
     return "live" if key.startswith(_LIVE_PREFIXES) else "test"
 
 
+#: Generated customers the demo workstation carries beside the scenarios (``--population``).
+DEMO_POPULATION = 1000
+
+
 @dataclass(frozen=True)
 class ConnectionOptions:
     demo: bool = False
@@ -68,11 +72,17 @@ class ConnectionOptions:
     api_base: str | None = None
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> ConnectionOptions:
-        """From the shared connection options (``--scenarios`` implies ``--demo``)."""
+    def from_args(
+        cls, args: argparse.Namespace, *, default_population: int = 0
+    ) -> ConnectionOptions:
+        """From the shared connection options (``--scenarios`` implies ``--demo``).
+
+        ``default_population`` applies when ``--population`` is not given: the workstation and
+        the plans report use :data:`DEMO_POPULATION` so their account-wide screens have data.
+        """
         scenarios: Any = opt(args, "scenarios")
         now = opt(args, "now")
-        population = opt(args, "population", 0)
+        population = opt(args, "population", default_population)
         profile = opt(args, "profile")
         return cls(
             demo=bool(opt(args, "demo", False)) or bool(scenarios),

@@ -46,10 +46,11 @@ class PlansScreen(ReportsWorkerFailures, Screen[None]):
     PlansScreen Sparkline { height: 3; margin: 0 1; }
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, open_audit: bool = False) -> None:
         super().__init__()
         self.session = session
         self.report: PlansReport | None = None
+        self._open_audit = open_audit
 
     def compose(self) -> ComposeResult:
         yield ModeHeader(self.session.info, "billing-tui · plans", id="header")
@@ -91,6 +92,9 @@ class PlansScreen(ReportsWorkerFailures, Screen[None]):
 
         report = await self.session.plans_report(refresh=refresh, on_progress=progress)
         self.show(report)
+        if self._open_audit:
+            self._open_audit = False
+            self.action_audit()
 
     def show(self, report: PlansReport) -> None:
         self.report = report

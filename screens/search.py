@@ -87,6 +87,13 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             id="search.cases",
             tooltip="Move to the recent cases",
         ),
+        Binding(
+            "f4",
+            "app.plans",
+            "Plans",
+            id="search.plans",
+            tooltip="Account-wide plan mix, seats, churn and the duplicate audit",
+        ),
     ]
 
     def __init__(self, session: Session, *, start_query: str | None = None) -> None:

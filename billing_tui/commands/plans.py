@@ -16,7 +16,13 @@ from typing import Any
 
 from billing_tui.account import PlansReport, account_report
 from billing_tui.commands.common import add_connection_options
-from billing_tui.connection import Connection, ConnectionFailed, ConnectionOptions, connect
+from billing_tui.connection import (
+    DEMO_POPULATION,
+    Connection,
+    ConnectionFailed,
+    ConnectionOptions,
+    connect,
+)
 from billing_tui.gateway import Gateway, GatewayError
 from billing_tui.sweep import SweepProgress
 
@@ -45,7 +51,7 @@ def register(subparsers: Any) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     try:
-        connection = connect(ConnectionOptions.from_args(args))
+        connection = connect(ConnectionOptions.from_args(args, default_population=DEMO_POPULATION))
     except ConnectionFailed as exc:
         print(f"billing-tui plans: {exc}", file=sys.stderr)
         return 2

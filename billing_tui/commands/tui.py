@@ -33,10 +33,10 @@ def build_session(args: argparse.Namespace) -> Session:
     """
     from billing_tui.caselog import CaseLog
     from billing_tui.config import data_dir
-    from billing_tui.connection import ConnectionOptions, connect
+    from billing_tui.connection import DEMO_POPULATION, ConnectionOptions, connect
     from billing_tui.session import Session
 
-    options = ConnectionOptions.from_args(args)
+    options = ConnectionOptions.from_args(args, default_population=DEMO_POPULATION)
     connection = connect(options)
     caselog = CaseLog(data_dir() / "demo-cases") if connection.info.mode == "demo" else CaseLog()
     return Session(connection, caselog, operator=_operator())

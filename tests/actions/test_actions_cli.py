@@ -114,9 +114,9 @@ def test_triage_usage_errors_are_explained(capsys: pytest.CaptureFixture[str]) -
     code, _, err = run(capsys, "triage", "nobody@example.com", *DEMO)
     assert code == 2
     assert "nobody@example.com" in err
-    code, _, err = run(capsys, "cases", "show", "case-202611-01-00000000")
+    code, _, err = run(capsys, "cases", "show", "case-202611-01-a0000000")
     assert code == 2
-    assert "No case case-202611-01-00000000" in err
+    assert "No case case-202611-01-a0000000" in err
 
 
 def test_triage_runs_only_the_named_action(capsys: pytest.CaptureFixture[str]) -> None:

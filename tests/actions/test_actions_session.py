@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.actions import ActionKind, Plan, idempotency_key, metadata_for
+from billing_tui.actions import ActionKind, Plan, metadata_for, plan_idempotency_key
 from billing_tui.caselog import CaseLog
 from billing_tui.classify import Answers, Bucket
 from billing_tui.connection import Connection, ConnectionInfo
@@ -163,7 +163,7 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
     refund = next(p for p in plans if p.kind == ActionKind.REFUND)
     cancel = next(p for p in plans if p.kind == ActionKind.CANCEL_SUBSCRIPTION)
     # 1. the refund was sent (Stripe applied it) but the app died before recording the result
-    key = idempotency_key(case_id, refund.kind, refund.params)
+    key = plan_idempotency_key(case_id, refund)
     sent = log.plan_action(
         case_id,
         kind="refund",
@@ -180,7 +180,7 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
         idempotency_key=key,
     )
     # 2. the cancel (a DELETE, no key) went through, result lost
-    ckey = idempotency_key(case_id, cancel.kind, cancel.params)
+    ckey = plan_idempotency_key(case_id, cancel)
     gone = log.plan_action(
         case_id,
         kind="cancel_subscription",

@@ -10,7 +10,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from billing_tui.app import BillingApp
+from billing_tui.app import BillingApp, palette_commands
 from billing_tui.sandbox import DEFAULT_TEST_NOW
 from billing_tui.session import Session, demo_session
 from screens.audit import AuditScreen
@@ -112,3 +112,21 @@ def test_audit_screen_snapshot(snap_compare: SnapCompare, session: Session, size
         await settle(pilot)
 
     assert snap_compare(BillingApp(session), terminal_size=size, run_before=run_before)
+
+
+async def test_f4_on_the_search_screen_opens_plans_and_the_palette_opens_the_audit(
+    session: Session,
+) -> None:
+    app = BillingApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, PlansScreen)
+        await pilot.press("escape")
+        await settle(pilot)
+        app.action_plans(audit=True)
+        await settle(pilot)
+        assert isinstance(app.screen, AuditScreen)
+        titles = [c.title for c in palette_commands(app, app.screen)]
+        assert "plans: Duplicate audit" in titles
