@@ -7,7 +7,7 @@ Layout (under ``config.data_dir()/cases`` unless a directory is given)::
     open-cases.json         a cache: per file, its signature and its open cases / pending actions
     .caselog.lock           the file lock every read-modify-write holds
 
-A case id names its file: ``case-202611-02-k7f3a9c1`` lives in ``cases-2026-11-02.json``. A write
+A case id names its file: ``case-202611-02-7f3a9c1e`` lives in ``cases-2026-11-02.json``. A write
 parses and rewrites one part (at most 100 cases) and nothing else, so its cost does not grow
 with history, however the history is spread over months.
 
@@ -72,7 +72,7 @@ CASE_STATUSES: tuple[str, ...] = ("open", "resolved")
 ACTION_STATUSES: tuple[str, ...] = ("planned", "in_flight", "succeeded", "failed")
 PENDING: tuple[str, ...] = ("planned", "in_flight")
 
-_CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([a-z][0-9a-f]{7})")
+_CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([0-9a-z][0-9a-f]{7})")
 _SHARD = re.compile(r"cases-(\d{4})-(\d{2})-(\d{2,})\.json")
 _TEMP = re.compile(r"\..+\.tmp")
 _SECRET_KEY = re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{4,}")
@@ -331,10 +331,13 @@ def _scrub(value: Any) -> Any:
 
 
 def parse_case_id(case_id: str) -> tuple[int, int, int]:
-    """``case-202611-02-k7f3a9c1`` → (2026, 11, 2); :class:`CaseNotFound` if malformed."""
+    """``case-202611-02-7f3a9c1e`` → (2026, 11, 2); :class:`CaseNotFound` if malformed.
+
+    (A few ids of an interim format start their random part with a letter: they parse too.)
+    """
     match = _CASE_ID.fullmatch(case_id.strip())
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise CaseNotFound(f"{case_id!r} is not a case id (they look like case-202611-01-k7f3a9c1)")
+        raise CaseNotFound(f"{case_id!r} is not a case id (they look like case-202611-01-7f3a9c1e)")
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
@@ -422,10 +425,17 @@ def read_json_file_signed(path: Path) -> tuple[dict[str, Any] | None, Signature 
     return data, signature
 
 
-def _token() -> str:
-    """A case id's random part: a letter, then 7 hex digits. The letter keeps the id from
-    ever looking like a 13+ digit (card-like) number, which scrubbers and audits remove."""
-    return secrets.choice("abcdefghjkmnpqrstuvwxyz") + secrets.token_hex(4)[:7]
+def _token(part: int) -> str:
+    """A case id's random part: 8 hex digits, never starting with so many digits that the id
+    (``case-202611-01-12345678``) could be read as a 13+ digit card number, which scrubbers
+    and audits would remove."""
+    max_leading_digits = 12 - 6 - len(f"{part:02d}")
+    for _ in range(50):
+        token = secrets.token_hex(4)
+        leading = len(token) - len(token.lstrip("0123456789"))
+        if leading <= max_leading_digits:
+            return token
+    return "a" + token[1:]
 
 
 def _sig_token(signature: Signature) -> str:
@@ -467,6 +477,8 @@ class CaseLog:
         #: Files that could not be read (moved aside) and other things the operator must know.
         self.problems: builtins.list[str] = []
         self._index_guard = threading.Lock()
+        #: Index entries this process rescanned and the cache file does not hold (yet).
+        self._seen: dict[str, dict[str, Any]] = {}
         try:
             ensure_private_dir(self.directory)
         except OSError as exc:
@@ -677,54 +689,52 @@ class CaseLog:
             )
 
     def _note_write(self, path: Path, signature: Signature, data: Mapping[str, Any]) -> None:
-        files = self._load_index_file()
+        """After a case file was replaced (lock held): record its open cases if they changed.
+
+        When they did not (most writes), the cached entry keeps an older signature and readers
+        rescan that one file: cheaper than a second file replace on every write.
+        """
         table = data.get(TABLE) or {}
-        docs = table.values() if isinstance(table, dict) else ()
-        files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
+        entries = _doc_entries(table.values() if isinstance(table, dict) else ())
+        files = self._load_index_file()
+        if path.name in files and files[path.name].get("open") == entries:
+            return
+        files[path.name] = {"sig": _sig_token(signature), "open": entries}
         self._save_index_file(files)
 
     def _read_index(self) -> dict[str, dict[str, Any]]:
         """case id → ``{"customer_ids": [...], "pending": bool}`` for open/pending cases."""
         with self._index_guard:
             files = self._load_index_file()
-            if self._stale(files):
+            current: dict[str, dict[str, Any]] = {}
+            rescanned = 0
+            for path in self._shard_paths():
+                signature = _signature(path)
+                if signature is None:
+                    continue
+                token = _sig_token(signature)
+                for known in (files.get(path.name), self._seen.get(path.name)):
+                    if known is not None and known.get("sig") == token:
+                        current[path.name] = known
+                        break
+                else:
+                    docs, read_signature = self._read_docs_signed(path)
+                    if read_signature is None:
+                        continue
+                    current[path.name] = {
+                        "sig": _sig_token(read_signature),
+                        "open": _doc_entries(docs),
+                    }
+                    rescanned += 1
+            self._seen = {name: item for name, item in current.items() if files.get(name) != item}
+            if rescanned > 2 or (rescanned and not files) or set(files) - set(current):
+                # After a crash, a lost cache or moved files: save the repaired cache once.
                 with self._locked():
-                    files = self._load_index_file()
-                    if self._stale(files, rescan=True):
-                        self._save_index_file(files)
+                    self._save_index_file(current)
         merged: dict[str, dict[str, Any]] = {}
-        for item in files.values():
+        for item in current.values():
             merged.update(item.get("open") or {})
         return merged
-
-    def _stale(self, files: dict[str, dict[str, Any]], *, rescan: bool = False) -> bool:
-        """Whether ``files`` disagrees with the directory; with ``rescan``, fix it in place."""
-        changed = False
-        present = set()
-        for path in self._shard_paths():
-            present.add(path.name)
-            cached = files.get(path.name)
-            signature = _signature(path)
-            if (
-                cached is not None
-                and signature is not None
-                and cached.get("sig") == _sig_token(signature)
-            ):
-                continue
-            changed = True
-            if not rescan:
-                return True
-            docs, signature = self._read_docs_signed(path)
-            if signature is None:
-                files.pop(path.name, None)
-            else:
-                files[path.name] = {"sig": _sig_token(signature), "open": _doc_entries(docs)}
-        for name in [n for n in files if n not in present]:
-            changed = True
-            if not rescan:
-                return True
-            del files[name]
-        return changed
 
     # --- public API ----------------------------------------------------------------------------
 
@@ -754,7 +764,7 @@ class CaseLog:
                         taken = {doc.get("id") for doc in existing}
                         case_id = ""
                         while not case_id or case_id in taken:
-                            case_id = f"case-{year:04d}{month:02d}-{part:02d}-{_token()}"
+                            case_id = f"case-{year:04d}{month:02d}-{part:02d}-{_token(part)}"
                         record = CaseRecord(
                             id=case_id,
                             opened_at=now,

@@ -294,6 +294,12 @@ def _secure_keyring() -> Any:
     return backend
 
 
+def check_keyring() -> str:
+    """The secure keyring backend's name, or :class:`CredentialsError` saying why there is none
+    (call it before asking the operator for a key that could not be stored)."""
+    return _backend_name(_secure_keyring())
+
+
 def _keyring_failed(action: str, backend: object, exc: BaseException) -> NoReturn:
     raise CredentialsError(
         f"The OS keyring ({_backend_name(backend)}) failed to {action}: "
@@ -304,13 +310,13 @@ def _keyring_failed(action: str, backend: object, exc: BaseException) -> NoRetur
 def _keyring_get(profile: str) -> SecretKey | None:
     backend = _secure_keyring()
     try:
-        stored = backend.get_password(SERVICE, profile)
+        held = _hold(backend.get_password(SERVICE, profile))
     except Exception as exc:
         _keyring_failed("read the key", backend, exc)
-    if stored is None:
+    if held is None:
         return None
     try:
-        return parse_key(stored)
+        return parse_key(held.reveal())
     except CredentialsError as exc:
         raise CredentialsError(
             f"The key stored in the keyring for profile {profile!r} is unusable ({exc}). "
@@ -325,7 +331,13 @@ def insecure_file_path() -> Path:
     return config_dir() / INSECURE_FILE
 
 
-def _read_insecure_file() -> dict[str, str]:
+def _hold(value: object) -> SecretKey | None:
+    """Wrap a raw stored value at once, so no frame keeps it in a plain local (tracebacks
+    with locals). The kind is a placeholder: callers parse ``reveal()`` before use."""
+    return SecretKey(value, KeyKind.SECRET_TEST) if isinstance(value, str) else None
+
+
+def _read_insecure_file() -> dict[str, SecretKey]:
     path = insecure_file_path()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -337,10 +349,11 @@ def _read_insecure_file() -> dict[str, str]:
             "remove it and run `billing-tui login` again"
         ) from None
     keys = data.get("keys", {}) if isinstance(data, dict) else {}
-    return {str(k): str(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+    held = {str(k): _hold(v) for k, v in keys.items()} if isinstance(keys, dict) else {}
+    return {k: v for k, v in held.items() if v is not None}
 
 
-def _write_insecure_file(keys: dict[str, str]) -> None:
+def _write_insecure_file(keys: dict[str, SecretKey]) -> None:
     path = insecure_file_path()
     if not keys:
         with contextlib.suppress(FileNotFoundError):
@@ -349,7 +362,7 @@ def _write_insecure_file(keys: dict[str, str]) -> None:
     ensure_private_dir(path.parent)
     payload = {
         "warning": "Stripe keys in plain text: `billing-tui login --insecure-file-store`",
-        "keys": keys,
+        "keys": {profile: key.reveal() for profile, key in keys.items()},
     }
     atomic_write_bytes(path, json.dumps(payload, indent=2).encode("utf-8"), mode=0o600)
 
@@ -391,10 +404,10 @@ def resolve_key(profile: str | None = None) -> ResolvedKey:
     cannot be used and no other source has a key.
     """
     profile = check_profile(profile or default_profile())
-    env = os.environ.get(ENV_VAR)
-    if env is not None and env.strip():
+    env = _hold(os.environ.get(ENV_VAR))
+    if env is not None and env.reveal().strip():
         try:
-            key = parse_key(env)
+            key = parse_key(env.reveal())
         except CredentialsError as exc:
             raise CredentialsError(f"{ENV_VAR} is set but unusable: {exc}") from None
         return ResolvedKey(key, "environment", profile)
@@ -409,7 +422,7 @@ def resolve_key(profile: str | None = None) -> ResolvedKey:
     stored = _read_insecure_file().get(profile)
     if stored is not None:
         try:
-            return ResolvedKey(parse_key(stored), "file", profile)
+            return ResolvedKey(parse_key(stored.reveal()), "file", profile)
         except CredentialsError as exc:
             raise CredentialsError(
                 f"The key in {insecure_file_path()} for profile {profile!r} is unusable ({exc})"
@@ -428,7 +441,7 @@ def store_key(profile: str, key: SecretKey, *, insecure_file: bool = False) -> K
     profile = check_profile(profile)
     if insecure_file:
         keys = _read_insecure_file()
-        keys[profile] = key.reveal()
+        keys[profile] = key
         _write_insecure_file(keys)
         _remember(profile, present=True)
         return "file"

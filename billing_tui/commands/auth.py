@@ -155,6 +155,7 @@ def run_login(args: argparse.Namespace) -> int:
     from billing_tui.credentials import (
         CredentialsError,
         ResolvedKey,
+        check_keyring,
         parse_key,
         set_default_profile,
         store_key,
@@ -164,8 +165,11 @@ def run_login(args: argparse.Namespace) -> int:
     if opt(args, "demo"):
         _err("login", "--demo uses the built-in sandbox and needs no key; nothing to log in to.")
         return EXIT_ERROR
+    insecure = bool(opt(args, "insecure_file_store", False))
     try:
         profile, _explicit = _profile(args)
+        if not insecure:
+            check_keyring()  # before the operator pastes a key that could not be stored
         try:
             key = parse_key(_read_key(profile))
         except (EOFError, KeyboardInterrupt):
@@ -181,7 +185,6 @@ def run_login(args: argparse.Namespace) -> int:
         code = _stripe_failure("login", exc)
         print("Nothing stored.", file=sys.stderr)
         return code
-    insecure = bool(opt(args, "insecure_file_store", False))
     try:
         source = store_key(profile, key, insecure_file=insecure)
     except CredentialsError as exc:

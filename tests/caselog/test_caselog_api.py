@@ -258,7 +258,7 @@ def test_case_ids_never_look_like_card_numbers() -> None:
 
     for part in (1, 12, 345):
         for _ in range(3000):
-            case_id = f"case-202611-{part:02d}-{_token()}"
+            case_id = f"case-202611-{part:02d}-{_token(part)}"
             assert parse_case_id(case_id) == (2026, 11, part)
             text = f"Follow-up for {case_id}, see case {case_id[5:]}"
             assert _scrub_text(text) == text

@@ -206,8 +206,11 @@ def test_no_keyring_refuses_then_insecure_file_store_is_explicit(
     run: Run, api_base: str, use_keyring: Callable[[object], object]
 ) -> None:
     use_keyring(keyring.backends.fail.Keyring())
-    code, _out, err = run("login", "--api-base", api_base, stdin=TEST_KEY)
+    typed = io.StringIO(TEST_KEY)
+    code, out, err = run("login", "--api-base", api_base, stdin=typed)
     assert code == 2
+    assert typed.tell() == 0  # refused before the key was even read
+    assert out == ""
     assert "No secure OS keyring available (detected keyring.backends.fail.Keyring)" in err
     assert "STRIPE_API_KEY" in err
     assert "--insecure-file-store" in err
@@ -235,3 +238,28 @@ def test_demo_needs_no_login(run: Run, memory_keyring: MemoryKeyring) -> None:
     code, out, _err = run("whoami", "--demo")
     assert code == 0
     assert "DEMO" in out
+
+
+def test_the_scenario_catalogs_own_keys(
+    run: Run, api_base: str, memory_keyring: MemoryKeyring
+) -> None:
+    import billing_tui.sandbox
+
+    scenario = json.loads(
+        (
+            Path(billing_tui.sandbox.__file__).parent / "scenarios" / "restricted-key.json"
+        ).read_text()
+    )
+    (read_only,) = [k for k in scenario["keys"] if k.startswith("rk_test_")]
+    (revoked,) = scenario["revoked_keys"]
+    code, out, err = run("login", "--api-base", api_base, stdin=read_only)
+    assert code == 0, err
+    assert f"{read_only[:8]}…{read_only[-4:]} — restricted key (test)" in out
+    for read in ("read customers", "read subscriptions", "read invoices", "read charges"):
+        assert f"{read:<22}  yes" in out
+    assert "write refunds           unknown until used" in out
+    assert read_only not in out + err
+    code, _out, err = run("login", "--api-base", api_base, stdin=revoked)
+    assert code == 2
+    assert "HTTP 401" in err
+    assert revoked not in err

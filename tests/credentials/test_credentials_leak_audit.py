@@ -135,7 +135,7 @@ def test_no_flow_writes_or_prints_the_key_or_card_numbers(
         assert cli("whoami", *base) == 0
         monkeypatch.delenv("STRIPE_API_KEY")
     assert cli("cases", "list", "--json") == 0
-    case_ids = re.findall(r"case-\d{6}-\d{2}-[a-z][0-9a-f]{7}", outputs[-1])
+    case_ids = re.findall(r"case-\d{6}-\d{2}-[0-9a-z][0-9a-f]{7}", outputs[-1])
     assert case_ids, outputs[-1]
     assert cli("cases", "show", case_ids[0], "--json") == 0
     assert cli("cases", "handoff", case_ids[0]) == 0

@@ -211,3 +211,24 @@ def test_known_profiles_follow_login_and_logout(memory_keyring: MemoryKeyring) -
     delete_key("alpha")
     delete_key("mid")
     assert known_profiles() == ("zeta",)
+
+
+def test_failures_while_resolving_keep_raw_keys_out_of_traceback_locals(
+    memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import traceback
+
+    malformed = 'sk_live_QUOTED_key0000000000"'
+    monkeypatch.setenv("STRIPE_API_KEY", malformed)
+    with pytest.raises(CredentialsError) as env_failure:
+        resolve_key()
+    monkeypatch.delenv("STRIPE_API_KEY")
+    memory_keyring.store[(SERVICE, "default")] = malformed  # damaged keyring entry
+    with pytest.raises(CredentialsError) as keyring_failure:
+        resolve_key()
+    for info in (env_failure, keyring_failure):
+        stack = traceback.TracebackException.from_exception(info.value, capture_locals=True).stack
+        ours = [frame for frame in stack if "billing_tui" in frame.filename]
+        assert ours  # the frames of credentials.py that raised
+        for frame in ours:
+            assert "QUOTEDkey" not in repr(frame.locals), frame.name
