@@ -28,7 +28,7 @@ SnapCompare = Callable[..., bool]
 @pytest.fixture
 def fixed_session(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Session:
     """Case ids and times from a fixed clock and a fixed "random" part: stable screenshots."""
-    monkeypatch.setattr(caselog, "_token", lambda: "k5e5e5e5")
+    monkeypatch.setattr(caselog, "_token", lambda part=1: "k5e5e5e5")
     session.caselog = CaseLog(tmp_path / "fixed-cases", clock=lambda: DEFAULT_TEST_NOW)
     return session
 
