@@ -252,6 +252,15 @@ def handoff_from_record(record: CaseRecord) -> ho.Handoff:
 # --------------------------------------------------------------------------- the session
 
 
+@dataclass(frozen=True)
+class DemoTicket:
+    """A sandbox scenario as the operator meets it: what to type, and what the customer wrote."""
+
+    identifier: str
+    title: str
+    ticket: str
+
+
 class Session:
     """One operator at work: the TUI and the CLI call only this.
 
@@ -438,6 +447,21 @@ class Session:
     async def reconcile(self) -> list[str]:
         """Settle actions a crash left in flight; one message per action."""
         return await act.reconcile(self.gateway, self.caselog)
+
+    # --- demo
+
+    def demo_tickets(self) -> tuple[DemoTicket, ...]:
+        """The loaded sandbox scenarios as tickets to practise on (empty outside the demo)."""
+        sandbox = getattr(self.connection, "sandbox", None)
+        if self.info.mode != "demo" or sandbox is None:
+            return ()
+        from billing_tui.sandbox.catalog import ScenarioInfo
+
+        infos = [i for i in sandbox.state.scenarios.values() if isinstance(i, ScenarioInfo)]
+        return tuple(
+            DemoTicket(identifier=i.identifier, title=i.title, ticket=i.ticket)
+            for i in sorted(infos, key=lambda i: (i.name != "duplicate-checkout", i.name))
+        )
 
     # --- account review
 

@@ -91,6 +91,13 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             tooltip="Move to the recent cases",
         ),
         Binding(
+            "ctrl+t",
+            "focus_demo",
+            "Demo tickets",
+            id="search.demo",
+            tooltip="Move to the demo's practice tickets (demo mode)",
+        ),
+        Binding(
             "f4",
             "app.plans",
             "Plans",
@@ -118,6 +125,17 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             yield IdTable(RESULT_COLUMNS, id="results")
             yield Static("Recent cases (open first)", id="cases-title", classes="section")
             yield IdTable(CASE_COLUMNS, id="cases")
+            tickets = self.session.demo_tickets()
+            if tickets:
+                yield Static(
+                    f"Demo tickets — {len(tickets)} practice cases in the sandbox; Enter looks "
+                    "one up (ctrl+t)",
+                    id="demo-title",
+                    classes="section",
+                )
+                table = IdTable(("Type this", "The ticket"), id="demo-tickets")
+                table.set_rows(Row(t.identifier, (t.identifier, t.title)) for t in tickets)
+                yield table
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -318,6 +336,15 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
             else "Recent cases: none yet (a case opens when you open a customer)"
         )
 
+    @on(DataTable.RowSelected, "#demo-tickets")
+    def _demo_ticket_chosen(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        identifier = event.row_key.value or ""
+        box = self.query_one("#query", Input)
+        box.value = identifier
+        box.focus()
+        self.lookup(identifier)
+
     @on(DataTable.RowSelected, "#cases")
     def _case_chosen(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -340,6 +367,8 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "focus_results":  # only from the search box: tables use "down" themselves
             return isinstance(self.focused, Input)
+        if action == "focus_demo":  # shown only where there are demo tickets
+            return bool(self.query("#demo-tickets"))
         return True
 
     def action_focus_results(self) -> None:
@@ -351,3 +380,10 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_focus_cases(self) -> None:
         self.query_one("#cases", IdTable).focus()
+
+    def action_focus_demo(self) -> None:
+        tickets = self.query("#demo-tickets")
+        if tickets:
+            tickets.first(IdTable).focus()
+        else:
+            self.notify("Demo tickets exist only in the demo (billing-tui --demo).")

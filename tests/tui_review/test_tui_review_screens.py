@@ -136,3 +136,20 @@ async def test_f4_on_the_search_screen_opens_plans_and_the_palette_opens_the_aud
         assert isinstance(app.screen, AuditScreen)
         titles = [c.title for c in palette_commands(app, app.screen)]
         assert "plans: Duplicate audit" in titles
+
+
+async def test_demo_tickets_are_listed_and_enter_looks_one_up(session: Session) -> None:
+    from textual.widgets import Input
+
+    app = BillingApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tickets = app.screen.query_one("#demo-tickets", IdTable)
+        assert tickets.ids[0] == "dana.whitfield@example.com"
+        assert len(tickets.ids) == len(session.demo_tickets()) >= 17
+        await pilot.press("ctrl+t")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.query_one("#query", Input).value == "dana.whitfield@example.com"
+        results = app.screen.query_one("#results", IdTable)
+        assert results.ids == ("cus_dupcheckout1",)
