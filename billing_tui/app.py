@@ -175,6 +175,10 @@ class BillingApp(App[None]):
             self.set_keymap(keymap)
         for problem in problems:
             self.notify(problem, title="Config file", severity="warning", timeout=10)
+        if self.session.info.notice:
+            self.notify(
+                self.session.info.notice, title="Stripe key", severity="warning", timeout=15
+            )
         self.reconcile()
         self._check_size(self.size.width, self.size.height)
 

@@ -102,6 +102,8 @@ class ConnectionInfo:
     api_base: str | None = None
     account_name: str | None = None
     profile: str | None = None
+    #: What the operator must be told about the key's source (environment, unencrypted file).
+    notice: str | None = None
 
     @property
     def live(self) -> bool:
@@ -137,14 +139,14 @@ class Connection:
         await close_client(self.client)
 
 
-def _resolve_key(profile: str | None) -> tuple[str, str, str | None]:
-    """``(key, source, profile)`` from the credentials (``STRIPE_API_KEY``, keyring, file);
-    raises ConnectionFailed with the credentials' next step."""
+def _resolve_key(profile: str | None) -> credentials.ResolvedKey:
+    """The key from the credentials (``STRIPE_API_KEY``, keyring, file), still wrapped in its
+    redacting ``SecretKey`` (a traceback printed with locals shows only ``sk_…abcd``); raises
+    ConnectionFailed with the credentials' next step."""
     try:
-        resolved = credentials.resolve_key(profile)
+        return credentials.resolve_key(profile)
     except credentials.CredentialsError as exc:
         raise ConnectionFailed(str(exc)) from None
-    return resolved.key.reveal(), str(resolved.source), resolved.profile
 
 
 def _account_name(sandbox: Sandbox) -> str | None:
@@ -182,25 +184,32 @@ def connect(options: ConnectionOptions, settings: Settings = DEFAULT_SETTINGS) -
         return Connection(client, info, sandbox)
     if options.api_base:
         try:
-            key, source, profile = _resolve_key(options.profile)
+            resolved: credentials.ResolvedKey | None = _resolve_key(options.profile)
         except ConnectionFailed:
-            key, source, profile = (
-                PLACEHOLDER_KEY,
-                "placeholder test key (no key configured)",
-                None,
+            resolved = None
+        if resolved is None:
+            client = build_client(PLACEHOLDER_KEY, settings=settings, api_base=options.api_base)
+            info = ConnectionInfo(
+                mode="test",
+                key_hint=mask_key(PLACEHOLDER_KEY),
+                key_source="placeholder test key (no key configured)",
+                api_base=options.api_base,
             )
-        client = build_client(key, settings=settings, api_base=options.api_base)
-        info = ConnectionInfo(
-            mode=key_mode(key),
-            key_hint=mask_key(key),
-            key_source=source,
-            api_base=options.api_base,
-            profile=profile,
-        )
-        return Connection(client, info)
-    key, source, profile = _resolve_key(options.profile)
-    client = build_client(key, settings=settings)
-    info = ConnectionInfo(
-        mode=key_mode(key), key_hint=mask_key(key), key_source=source, profile=profile
+            return Connection(client, info)
+        client = build_client(resolved.key.reveal(), settings=settings, api_base=options.api_base)
+        return Connection(client, _info(resolved, api_base=options.api_base))
+    resolved = _resolve_key(options.profile)
+    client = build_client(resolved.key.reveal(), settings=settings)
+    return Connection(client, _info(resolved))
+
+
+def _info(resolved: credentials.ResolvedKey, api_base: str | None = None) -> ConnectionInfo:
+    key = resolved.key
+    return ConnectionInfo(
+        mode="live" if key.live else "test",
+        key_hint=str(key),
+        key_source=resolved.source_label,
+        api_base=api_base,
+        profile=resolved.profile,
+        notice=resolved.notice,
     )
-    return Connection(client, info)

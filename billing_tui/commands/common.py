@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -51,6 +52,13 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="Stripe-compatible API base URL, e.g. the loopback sandbox (BILLING_TUI_API_BASE)",
     )
+
+
+def announce(info: object, command: str) -> None:
+    """Say, on stderr, what the operator must know about the key in use (its ``notice``)."""
+    notice = getattr(info, "notice", None)
+    if notice:
+        print(f"billing-tui {command}: note: {notice}", file=sys.stderr)
 
 
 def opt(args: argparse.Namespace, name: str, default: object = None) -> object:

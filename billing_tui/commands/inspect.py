@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from billing_tui.commands.common import add_connection_options
+from billing_tui.commands.common import add_connection_options, announce
 from billing_tui.connection import Connection, ConnectionFailed, ConnectionOptions, connect
 from billing_tui.gateway import Gateway, GatewayError, NotFound, Resolution
 from billing_tui.model import (
@@ -54,6 +54,7 @@ def handler(args: argparse.Namespace) -> int:
     try:
         options = ConnectionOptions.from_args(args)
         connection = connect(options)
+        announce(connection.info, "inspect")
     except ConnectionFailed as exc:
         print(f"billing-tui inspect: {exc}", file=sys.stderr)
         return EXIT_ERROR

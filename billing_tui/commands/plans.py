@@ -15,7 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from billing_tui.account import PlansReport, account_report
-from billing_tui.commands.common import add_connection_options
+from billing_tui.commands.common import add_connection_options, announce
 from billing_tui.connection import (
     DEMO_POPULATION,
     Connection,
@@ -52,6 +52,7 @@ def register(subparsers: Any) -> None:
 def handler(args: argparse.Namespace) -> int:
     try:
         connection = connect(ConnectionOptions.from_args(args, default_population=DEMO_POPULATION))
+        announce(connection.info, "plans")
     except ConnectionFailed as exc:
         print(f"billing-tui plans: {exc}", file=sys.stderr)
         return 2

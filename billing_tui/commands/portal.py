@@ -14,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from billing_tui.commands.common import add_connection_options
+from billing_tui.commands.common import add_connection_options, announce
 from billing_tui.connection import Connection, ConnectionFailed, ConnectionOptions, connect
 from billing_tui.gateway import Gateway, GatewayError
 from billing_tui.portal_policy import DEFAULT_POLICY, PortalFinding, check_portal
@@ -41,10 +41,12 @@ def register(subparsers: Any) -> None:
 
 def _connect(args: argparse.Namespace) -> Connection | None:
     try:
-        return connect(ConnectionOptions.from_args(args))
+        connection = connect(ConnectionOptions.from_args(args))
     except ConnectionFailed as exc:
         print(f"billing-tui portal: {exc}", file=sys.stderr)
         return None
+    announce(connection.info, "portal")
+    return connection
 
 
 async def _findings(connection: Connection) -> tuple[PortalFinding, ...]:

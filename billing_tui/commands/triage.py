@@ -16,7 +16,7 @@ from typing import Any
 
 from billing_tui.actions import ActionKind, ActionOutcome, Plan
 from billing_tui.classify import Answers, Bucket, Classification
-from billing_tui.commands.common import add_connection_options
+from billing_tui.commands.common import add_connection_options, announce
 
 #: ``--action`` choices: every action kind, plus the variants an operator names directly.
 ACTION_CHOICES = (
@@ -224,6 +224,7 @@ async def _run(args: argparse.Namespace) -> int:
     answers = parse_answers(args.answer)
     try:
         connection = connect(ConnectionOptions.from_args(args))
+        announce(connection.info, "triage")
     except ConnectionFailed as exc:
         raise TriageError(str(exc)) from None
     if args.yes and connection.info.live and not args.live:

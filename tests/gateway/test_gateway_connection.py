@@ -89,7 +89,9 @@ async def test_key_from_the_environment_is_used_and_shown_masked(
     try:
         assert conn.info.mode == "live"
         assert conn.info.live
-        assert conn.info.key_source == "environment"
+        assert conn.info.key_source == "environment (STRIPE_API_KEY)"
+        assert conn.info.notice is not None
+        assert "STRIPE_API_KEY" in conn.info.notice
         assert conn.info.key_hint.endswith(key[-4:])
         assert key not in conn.info.key_hint
         assert key not in repr(conn)
@@ -110,3 +112,19 @@ async def test_demo_connection_uses_the_sandbox_clock() -> None:
         assert conn.info.account_name
     finally:
         await conn.aclose()
+
+
+def test_commands_say_when_the_key_comes_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from billing_tui.cli import main
+    from billing_tui.sandbox import Sandbox
+    from billing_tui.sandbox.server import SandboxServer
+
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_fromtheenvironment")
+    with SandboxServer(Sandbox.demo(scenarios=("healthy",))) as server:
+        code = main(["inspect", "priya.raman@example.com", "--api-base", server.url])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "note: Using the Stripe key from the environment (STRIPE_API_KEY)" in captured.err
+    assert "sk_test_fromtheenvironment" not in captured.err + captured.out
