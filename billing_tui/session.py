@@ -8,6 +8,7 @@ product gaps and the case status.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -252,6 +253,19 @@ def handoff_from_record(record: CaseRecord) -> ho.Handoff:
 # --------------------------------------------------------------------------- the session
 
 
+#: The restricted-key permission each money-moving or portal action needs.
+PLAN_PERMISSIONS: dict[str, str] = {
+    act.ActionKind.REFUND: "rak_refund_write",
+    act.ActionKind.CANCEL_SUBSCRIPTION: "rak_subscription_write",
+    act.ActionKind.UPDATE_QUANTITY: "rak_subscription_write",
+    act.ActionKind.PORTAL_SESSION: "rak_billing_portal_session_write",
+    act.ActionKind.RETRY_INVOICE_PAYMENT: "rak_invoice_write",
+}
+
+#: How the gateway words a 403 (see ``gateway.errors.PermissionDenied``).
+_LACKS = re.compile(r"lacks permission (rak_[a-z_]+)")
+
+
 @dataclass(frozen=True)
 class DemoTicket:
     """A sandbox scenario as the operator meets it: what to type, and what the customer wrote."""
@@ -284,6 +298,7 @@ class Session:
         self.gateway = Gateway(connection.client, settings=settings)
         self._outcomes: dict[str, list[act.ActionOutcome]] = {}
         self._classifications: dict[str, Classification] = {}
+        self._lacking: set[str] = set()
         #: The follow-up this session generated last, per case (replaced when regenerated).
         self._generated_follow_up: dict[str, str] = {}
 
@@ -398,14 +413,34 @@ class Session:
     # --- act
 
     def plans(self, view: CaseView, classification: Classification) -> tuple[act.Plan, ...]:
-        """The recommended plans in the safe order; blocked ones carry the reason."""
-        return act.recommend(
+        """The recommended plans in the safe order; blocked ones carry the reason.
+
+        Plans needing a permission this key is known to lack (Stripe answered 403 naming it
+        earlier in the session) are greyed out with that reason instead of failing again.
+        """
+        plans = act.recommend(
             classification,
             view.snapshot,
             live=self.live,
             now=self.now(),
             return_url=self.settings.portal_return_url,
             settings=self.settings,
+        )
+        return tuple(self._permission_guard(p) for p in plans)
+
+    @property
+    def lacking_permissions(self) -> frozenset[str]:
+        """``rak_…`` permissions Stripe said this key lacks (learned from 403 answers)."""
+        return frozenset(self._lacking)
+
+    def _permission_guard(self, plan: act.Plan) -> act.Plan:
+        needed = PLAN_PERMISSIONS.get(plan.kind)
+        if plan.blocked_reason is not None or needed is None or needed not in self._lacking:
+            return plan
+        return replace(
+            plan,
+            blocked_reason=f"this key lacks {needed} — ask an admin for a key with it, "
+            "or use the Dashboard",
         )
 
     def refund_amount(
@@ -439,6 +474,8 @@ class Session:
             live=self.live,
         )
         self._outcomes.setdefault(case_id, []).append(outcome)
+        if outcome.status == "failed" and (found := _LACKS.search(outcome.message)):
+            self._lacking.add(found.group(1))
         return outcome
 
     def outcomes(self, case_id: str) -> tuple[act.ActionOutcome, ...]:
