@@ -7,6 +7,7 @@ and the one place where a failed worker becomes a readable notification.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import re
 from collections.abc import Callable, Iterator
@@ -93,6 +94,14 @@ def palette_commands(app: BillingApp, screen: Screen[Any]) -> Iterator[PaletteCo
         "Every duplicate subscription and customer across the account",
         partial(app.action_plans, audit=True),
     )
+    current = app.session.info.profile
+    for profile in app.known_profiles():
+        if profile != current:
+            yield PaletteCommand(
+                f"profile: Switch to {profile}",
+                "Reconnect with that profile's stored key (back to the search screen)",
+                partial(app.switch_profile, profile),
+            )
     yield PaletteCommand("help: Keys", "The keys that work on this screen", app.action_help)
     yield PaletteCommand("app: Switch theme", "Pick another colour theme", app.action_change_theme)
     yield PaletteCommand("app: Quit", "Leave billing-tui", app.exit)
@@ -258,6 +267,43 @@ class BillingApp(App[None]):
             self.pop_screen()
         if isinstance(self.screen, SearchScreen):
             self.screen.action_focus_input()
+
+    def known_profiles(self) -> tuple[str, ...]:
+        """Profiles with a stored key (from the config file; no keyring access)."""
+        try:
+            from billing_tui.credentials import known_profiles
+
+            return known_profiles()
+        except Exception:  # a broken config file must not break the palette
+            return ()
+
+    @work(exclusive=True, group="profile", exit_on_error=False, description="switching profile")
+    async def switch_profile(self, profile: str) -> None:
+        """Reconnect as ``profile`` (keyring read off the UI thread), then start over on the
+        search screen with the new session; the old session is closed."""
+        from billing_tui.commands.tui import build_profile_session
+
+        self.notify(f"Connecting with profile {profile}…")
+        try:
+            session = await asyncio.to_thread(build_profile_session, profile)
+        except Exception as error:  # credentials, network: say so, keep the current session
+            self.notify(
+                describe_error(error, f"switching to profile {profile}"),
+                title="Profile not switched",
+                severity="error",
+                timeout=10,
+            )
+            return
+        old, self.session = self.session, session
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        # The new search screen goes on top of the old one (replacing the App's base screen
+        # is not allowed); nothing pops back to the old one, whose session is closed below.
+        await self.push_screen(SearchScreen(session))
+        self.notify(f"Now working as profile {profile}: {session.info.describe()}")
+        if session.info.notice:
+            self.notify(session.info.notice, title="Stripe key", severity="warning", timeout=15)
+        await old.aclose()
 
     def action_plans(self, audit: bool = False) -> None:
         from screens.plans import PlansScreen

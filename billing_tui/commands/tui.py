@@ -42,6 +42,17 @@ def build_session(args: argparse.Namespace) -> Session:
     return Session(connection, caselog, operator=_operator())
 
 
+def build_profile_session(profile: str) -> Session:
+    """A session on the real Stripe account of another credentials profile (the palette's
+    profile switch). Reads the keyring: call it off the UI thread."""
+    from billing_tui.caselog import CaseLog
+    from billing_tui.connection import ConnectionOptions, connect
+    from billing_tui.session import Session
+
+    connection = connect(ConnectionOptions(profile=profile))
+    return Session(connection, CaseLog(), operator=_operator())
+
+
 def run_tui(args: argparse.Namespace) -> int:
     from billing_tui.config import ConfigError
     from billing_tui.connection import ConnectionFailed

@@ -153,3 +153,47 @@ async def test_demo_tickets_are_listed_and_enter_looks_one_up(session: Session) 
         assert app.screen.query_one("#query", Input).value == "dana.whitfield@example.com"
         results = app.screen.query_one("#results", IdTable)
         assert results.ids == ("cus_dupcheckout1",)
+
+
+async def test_palette_switches_profile_and_starts_over_on_search(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import billing_tui.commands.tui as tui
+    from screens.search import SearchScreen
+
+    other = demo_session(tmp_path / "other", now=DEFAULT_TEST_NOW)
+    monkeypatch.setattr(BillingApp, "known_profiles", lambda self: ("default", "support"))
+    monkeypatch.setattr(tui, "build_profile_session", lambda profile: other)
+    app = BillingApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f4")
+        await settle(pilot)
+        titles = {c.title: c for c in palette_commands(app, app.screen)}
+        assert "profile: Switch to support" in titles
+        assert "profile: Switch to default" in titles  # the demo session has no profile
+        titles["profile: Switch to support"].run()
+        await settle(pilot)
+        assert app.session is other
+        assert len(app.screen_stack) == 2  # the fresh search screen over the old base
+        assert isinstance(app.screen, SearchScreen)
+        assert app.screen.session is other
+
+
+async def test_a_failed_profile_switch_keeps_the_session(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import billing_tui.commands.tui as tui
+    from billing_tui.credentials import CredentialsError
+
+    def refuse(profile: str) -> Session:
+        raise CredentialsError(f"No Stripe key for profile '{profile}'.")
+
+    monkeypatch.setattr(tui, "build_profile_session", refuse)
+    app = BillingApp(session)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.switch_profile("ghost")
+        await settle(pilot)
+        assert app.session is session
+        assert any("ghost" in str(n.message) for n in app._notifications)
