@@ -197,13 +197,13 @@ def connect(options: ConnectionOptions, settings: Settings = DEFAULT_SETTINGS) -
             )
             return Connection(client, info)
         client = build_client(resolved.key.reveal(), settings=settings, api_base=options.api_base)
-        return Connection(client, _info(resolved, api_base=options.api_base))
+        return Connection(client, info_for(resolved, api_base=options.api_base))
     resolved = _resolve_key(options.profile)
     client = build_client(resolved.key.reveal(), settings=settings)
-    return Connection(client, _info(resolved))
+    return Connection(client, info_for(resolved))
 
 
-def _info(resolved: credentials.ResolvedKey, api_base: str | None = None) -> ConnectionInfo:
+def info_for(resolved: credentials.ResolvedKey, api_base: str | None = None) -> ConnectionInfo:
     key = resolved.key
     return ConnectionInfo(
         mode="live" if key.live else "test",

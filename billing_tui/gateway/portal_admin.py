@@ -87,6 +87,7 @@ class PortalAdminMixin(GatewayBase):
             {"idempotency_key": idempotency_key},
             not_found=f"No such portal configuration: {configuration_id}",
         )
+        self.forget_portal()  # the cached configurations are stale now
         return MutationResult(
             convert.portal_configuration(obj), request_id_of(obj), stats=op.stats()
         )

@@ -27,33 +27,11 @@ from conftest import declare_keys
 from credtest_keyrings import FileKeyring
 
 from billing_tui.cli import main
+from tests.leakscan import leaks
 
 ROOT = CREDENTIALS_TESTS.parent.parent
 CANARY = "sk_test_LEAKCANARY7f3a9c1e5b2d4086"
 REVOKED_CANARY = "sk_test_LEAKCANARYrevoked0000"
-
-SECRET = re.compile(r"(?:sk|rk)_(?:test|live)_[A-Za-z0-9_]{6,}")
-DIGITS = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){12,18}(?![0-9])")
-
-
-def luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
-
-
-def leaks(text: str) -> list[str]:
-    found = []
-    if "LEAKCANARY" in text:
-        found.append("the canary key")
-    found += [f"secret {m}" for m in SECRET.findall(text)]
-    for match in DIGITS.finditer(text):
-        digits = re.sub(r"\D", "", match.group(0))
-        if 13 <= len(digits) <= 19 and luhn(digits):
-            found.append(f"card-like number {match.group(0)}")
-    return found
 
 
 @pytest.fixture
