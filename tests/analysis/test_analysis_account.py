@@ -104,3 +104,27 @@ def test_plans_cli_sweeps_then_reads_its_cache(capsys: pytest.CaptureFixture[str
     assert second["plan_mix"] == first["plan_mix"]
     assert main([*args, "--refresh"]) == 0
     assert json.loads(capsys.readouterr().out)["source"]["from_cache"] is False
+
+
+def test_sweep_of_a_20000_customer_population_finds_every_planted_duplicate() -> None:
+    """Issue 7's scale check: the sharded sweep over the generated population reproduces the
+    sandbox's own figures, and the audit finds every duplicate the generator planted."""
+    from billing_tui.sandbox.population import PopulationInfo
+
+    big = Sandbox.demo(scenarios=(), population=20_000, now=DEFAULT_TEST_NOW)
+    account = asyncio.run(
+        load_account(Gateway(big.stripe_client()), now=DEFAULT_TEST_NOW, rate=10_000)
+    )
+    assert len(account.customers) == 20_000
+    assert len(account.subscriptions) == sum(1 for _ in big.state.all("subscription"))
+    report = build_report(account)
+    assert {m.currency: m for m in report.mrr if m} == {
+        cur: m for cur, m in direct_mrr(big).items() if m
+    }
+    info = big.state.scenarios["population"]
+    assert isinstance(info, PopulationInfo)
+    found = {
+        c for d in report.duplicates if d.code == "duplicate_subscription" for c in d.customer_ids
+    }
+    assert set(info.duplicate_customer_ids) <= found
+    assert len(info.duplicate_customer_ids) >= 400  # ~3 % of 20,000
