@@ -197,3 +197,24 @@ async def test_a_failed_profile_switch_keeps_the_session(
         await settle(pilot)
         assert app.session is session
         assert any("ghost" in str(n.message) for n in app._notifications)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+def test_help_screen_snapshot(snap_compare: SnapCompare, session: Session, size: Any) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("f1")
+        await settle(pilot)
+
+    assert snap_compare(
+        BillingApp(session, cursor_blink=False), terminal_size=size, run_before=run_before
+    )
+
+
+def test_too_small_terminal_snapshot(snap_compare: SnapCompare, session: Session) -> None:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+
+    assert snap_compare(
+        BillingApp(session, cursor_blink=False), terminal_size=(60, 20), run_before=run_before
+    )
