@@ -75,7 +75,7 @@ PENDING: tuple[str, ...] = ("planned", "in_flight")
 _CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([0-9a-z][0-9a-f]{7})")
 _SHARD = re.compile(r"cases-(\d{4})-(\d{2})-(\d{2,})\.json")
 _TEMP = re.compile(r"\..+\.tmp")
-_SECRET_KEY = re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{4,}")
+_SECRET_KEY = re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9_]{4,}")
 _DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9])")
 
 
