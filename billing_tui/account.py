@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from billing_tui import analysis
-from billing_tui.anomalies import detect
+from billing_tui.anomalies import customers_by_email, detect
 from billing_tui.config import cache_dir
 from billing_tui.model import (
     Customer,
@@ -142,12 +142,11 @@ def duplicate_audit(
     subs_by_customer: dict[str, list[Subscription]] = defaultdict(list)
     for sub in data.subscriptions:
         subs_by_customer[sub.customer_id].append(sub)
-    groups: dict[str, list[Customer]] = defaultdict(list)
-    for customer in data.customers:
-        email = (customer.email or "").strip().lower()
-        groups[email or f"id:{customer.id}"].append(customer)
+    # Same grouping as the ticket detectors; customers without an email stand alone.
+    groups = list(customers_by_email(data.customers).values())
+    groups += [[c] for c in data.customers if not (c.email or "").strip()]
     findings: list[DuplicateFinding] = []
-    for members in groups.values():
+    for members in groups:
         subs = [s for c in members for s in subs_by_customer.get(c.id, ())]
         if len(members) < 2 and sum(1 for s in subs if s.is_live) < 2:
             continue
@@ -202,6 +201,11 @@ class PlansReport:
     monthly_churn: tuple[tuple[str, int], ...]
     duplicates: tuple[DuplicateFinding, ...]
     source: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def text_bar(value: int, biggest: int, width: int = 20) -> str:
+    """A bar of ``█`` proportional to ``value / biggest`` (for terminal charts)."""
+    return "█" * (round(value / biggest * width) if biggest else 0)
 
 
 def build_report(data: AccountData, settings: Settings = DEFAULT_SETTINGS) -> PlansReport:

@@ -316,6 +316,16 @@ def _norm_email(email: str | None) -> str | None:
     return email.strip().casefold()
 
 
+def customers_by_email(customers: Iterable[Customer]) -> dict[str, list[Customer]]:
+    """Customers grouped by normalised email (trimmed, case-folded); no email, no group."""
+    groups: dict[str, list[Customer]] = defaultdict(list)
+    for customer in customers:
+        key = _norm_email(customer.email)
+        if key is not None:
+            groups[key].append(customer)
+    return groups
+
+
 # --------------------------------------------------------------------------- subscriptions
 
 
@@ -367,11 +377,7 @@ def detect_duplicate_subscription(
 def detect_duplicate_customer(
     snapshot: CustomerSnapshot, settings: Settings, now: datetime
 ) -> list[Anomaly]:
-    by_email: dict[str, list[Customer]] = defaultdict(list)
-    for customer in _customers(snapshot):
-        key = _norm_email(customer.email)
-        if key is not None:
-            by_email[key].append(customer)
+    by_email = customers_by_email(_customers(snapshot))
     found: list[Anomaly] = []
     for customers in by_email.values():
         if len(customers) < 2:
@@ -394,11 +400,7 @@ def detect_duplicate_customer(
 def detect_cross_customer_duplicate(
     snapshot: CustomerSnapshot, settings: Settings, now: datetime
 ) -> list[Anomaly]:
-    by_email: dict[str, list[Customer]] = defaultdict(list)
-    for customer in _customers(snapshot):
-        key = _norm_email(customer.email)
-        if key is not None:
-            by_email[key].append(customer)
+    by_email = customers_by_email(_customers(snapshot))
     live = _live_by_customer(snapshot)
     found: list[Anomaly] = []
     for customers in by_email.values():

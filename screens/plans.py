@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Sparkline, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from billing_tui.account import PlansReport
+from billing_tui.account import PlansReport, text_bar
 from billing_tui.sweep import SweepProgress
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
@@ -25,10 +25,6 @@ from widgets.tables import IdTable, Row
 
 if TYPE_CHECKING:
     from billing_tui.session import Session
-
-
-def bar(value: int, biggest: int, width: int = 20) -> str:
-    return "█" * (round(value / biggest * width) if biggest else 0)
 
 
 class PlansScreen(ReportsWorkerFailures, Screen[None]):
@@ -123,7 +119,7 @@ class PlansScreen(ReportsWorkerFailures, Screen[None]):
                     str(p.seats),
                     p.mrr.format(),
                     f"{p.share:.0%}",
-                    bar(round(p.share * 1000), 1000),
+                    text_bar(round(p.share * 1000), 1000),
                 ),
             )
             for p in report.plan_mix
@@ -137,7 +133,7 @@ class PlansScreen(ReportsWorkerFailures, Screen[None]):
                     i.interval,
                     str(i.subscriptions),
                     i.mrr.format(),
-                    bar(i.subscriptions, biggest),
+                    text_bar(i.subscriptions, biggest),
                 ),
             )
             for i in report.interval_mix
@@ -147,7 +143,7 @@ class PlansScreen(ReportsWorkerFailures, Screen[None]):
         )
         biggest = max((n for _, n in report.seats.histogram), default=0)
         self.query_one("#seat-table", IdTable).set_rows(
-            Row(label, (label, str(n), bar(n, biggest))) for label, n in report.seats.histogram
+            Row(label, (label, str(n), text_bar(n, biggest))) for label, n in report.seats.histogram
         )
         self.query_one("#seat-notes", Static).update(
             f"Team subscriptions with one seat: {len(report.seats.team_single_seat)} · "

@@ -14,7 +14,7 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from billing_tui.account import PlansReport, account_report
+from billing_tui.account import PlansReport, account_report, text_bar
 from billing_tui.commands.common import add_connection_options, announce
 from billing_tui.connection import (
     DEMO_POPULATION,
@@ -170,10 +170,6 @@ def report_json(r: PlansReport) -> dict[str, Any]:
     }
 
 
-def _bar(value: int, biggest: int, width: int = 24) -> str:
-    return "█" * (round(value / biggest * width) if biggest else 0)
-
-
 def render(r: PlansReport) -> str:
     lines = [
         f"ACCOUNT  {r.customers} customers · {r.subscriptions} subscriptions "
@@ -204,7 +200,7 @@ def render(r: PlansReport) -> str:
     lines += ["", "SEATS (team prices)"]
     biggest = max((n for _, n in r.seats.histogram), default=0)
     for label, n in r.seats.histogram:
-        lines.append(f"  {label:>6} {n:>6}  {_bar(n, biggest)}")
+        lines.append(f"  {label:>6} {n:>6}  {text_bar(n, biggest, 24)}")
     lines.append(
         f"  team subscriptions with 1 seat: {len(r.seats.team_single_seat)} · "
         f"personal prices with quantity > 1: {len(r.seats.personal_multi_seat)}"
@@ -216,7 +212,7 @@ def render(r: PlansReport) -> str:
         lines.append(f"  last {c.days} days: {c.canceled} canceled ({reasons}); MRR lost {lost}")
     biggest = max((n for _, n in r.monthly_churn), default=0)
     for month, n in r.monthly_churn:
-        lines.append(f"  {month} {n:>5}  {_bar(n, biggest)}")
+        lines.append(f"  {month} {n:>5}  {text_bar(n, biggest, 24)}")
     lines += ["", f"DUPLICATE AUDIT ({len(r.duplicates)})"]
     for d in r.duplicates[:50]:
         lines.append(
