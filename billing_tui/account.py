@@ -7,6 +7,7 @@ duplicate means the same thing in a ticket and in the audit.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import tempfile
@@ -32,7 +33,7 @@ from billing_tui.model import (
     SubscriptionStatus,
 )
 from billing_tui.settings import DEFAULT_SETTINGS, Settings
-from billing_tui.sweep import FetchPage, SweepProgress, sweep
+from billing_tui.sweep import FetchPage, RateLimiter, SweepProgress, SweepResult, sweep
 
 #: Codes of the account-wide duplicate audit.
 AUDIT_CODES = ("duplicate_subscription", "duplicate_customer", "cross_customer_duplicate")
@@ -77,36 +78,49 @@ async def load_account(
             return None
         return lambda p: on_progress(part, p)
 
-    products = await sweep(
-        gateway.page_fetcher("products"),
-        since=lo,
-        until=hi,
-        shards=1,
-        concurrency=1,
-        rate=rate,
-        on_progress=progress("products"),
-    )
-    customers = await sweep(
+    # Customers page at the same time as products-then-subscriptions (subscriptions need the
+    # product names first), under one shared rate limit.
+    limiter = RateLimiter(rate)
+
+    async def products_then_subscriptions() -> tuple[SweepResult[Any], SweepResult[Any]]:
+        products = await sweep(
+            gateway.page_fetcher("products"),
+            since=lo,
+            until=hi,
+            shards=1,
+            concurrency=1,
+            rate=rate,
+            limiter=limiter,
+            on_progress=progress("products"),
+        )
+        subscriptions = await sweep(
+            gateway.page_fetcher("subscriptions"),
+            since=lo,
+            until=hi,
+            shards=shards,
+            concurrency=concurrency,
+            rate=rate,
+            limiter=limiter,
+            on_progress=progress("subscriptions"),
+            created_of=lambda s: int(s.created.timestamp()),
+            key_of=lambda s: str(s.id),
+        )
+        return products, subscriptions
+
+    customer_sweep = sweep(
         gateway.page_fetcher("customers"),
         since=lo,
         until=hi,
         shards=shards,
         concurrency=concurrency,
         rate=rate,
+        limiter=limiter,
         on_progress=progress("customers"),
         created_of=lambda c: int(c.created.timestamp()),
         key_of=lambda c: str(c.id),
     )
-    subscriptions = await sweep(
-        gateway.page_fetcher("subscriptions"),
-        since=lo,
-        until=hi,
-        shards=shards,
-        concurrency=concurrency,
-        rate=rate,
-        on_progress=progress("subscriptions"),
-        created_of=lambda s: int(s.created.timestamp()),
-        key_of=lambda s: str(s.id),
+    (products, subscriptions), customers = await asyncio.gather(
+        products_then_subscriptions(), customer_sweep
     )
     return AccountData(
         customers=tuple(customers.items),

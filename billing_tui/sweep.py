@@ -94,6 +94,7 @@ async def sweep(
     key_of: Callable[[T], str] | None = None,
     page_size: int = 100,
     overhead: float = 0.1,
+    limiter: RateLimiter | None = None,
 ) -> SweepResult[T]:
     """Page through every object created in ``[since, until)``; cancel by cancelling the task.
 
@@ -104,10 +105,13 @@ async def sweep(
     account gets full concurrency, a middling one does not pay 50 % extra requests for it.
     Objects on a shard boundary are deduplicated by key.
     """
+    # One limiter for every request of the sweep (pass one in to share it between sweeps
+    # that run at the same time: the account's rate limit is one budget).
+    limiter = limiter or RateLimiter(rate)
     head: Sequence[T] = ()
     requests = 0
     if created_of is not None and key_of is not None:
-        await RateLimiter(rate).acquire()
+        await limiter.acquire()
         first = await fetch_page(since, until, None)
         requests = 1
         head = first.items
@@ -119,7 +123,6 @@ async def sweep(
         shards = max(1, min(shards, math.floor(pages * overhead)))
         until = oldest + 1  # the first page's oldest second again: ties are deduplicated
     ranges = shard_ranges(since, until, shards)
-    limiter = RateLimiter(rate)
     gate = asyncio.Semaphore(concurrency)
     started = time.monotonic()
     state = {"requests": requests, "items": len(head), "done": 0}
