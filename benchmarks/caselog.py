@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from billing_tui.caselog import ActionRecord, CaseLog, CaseRecord
-from billing_tui.config import atomic_write_bytes
+from billing_tui.store.caselog import ActionRecord, CaseLog, CaseRecord
+from billing_tui.store.config import atomic_write_bytes
 
 CLASSIFICATION = {
     "suggested": "duplicate_personal",

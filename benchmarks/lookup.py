@@ -19,12 +19,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from billing_tui.connection import allow_key
+from billing_tui.core.model import RequestStats
+from billing_tui.core.settings import Settings
+from billing_tui.desk.connection import allow_key
 from billing_tui.gateway import Gateway, build_client, close_client
 from billing_tui.gateway.client import Operation
 from billing_tui.gateway.errors import GatewayError
-from billing_tui.model import RequestStats
-from billing_tui.settings import Settings
 
 T = TypeVar("T")
 

@@ -19,10 +19,10 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from billing_tui.connection import allow_key
+from billing_tui.core.settings import Settings
+from billing_tui.desk.connection import allow_key
 from billing_tui.gateway import Gateway, build_client, close_client
-from billing_tui.settings import Settings
-from billing_tui.sweep import sweep
+from billing_tui.gateway.sweep import sweep
 
 KEY = "sk_test_benchmark"
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)

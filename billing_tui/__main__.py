@@ -1,5 +1,5 @@
 """``python -m billing_tui`` is the same as the ``billing-tui`` console script."""
 
-from billing_tui.cli import main
+from billing_tui.cli.main import main
 
 raise SystemExit(main())

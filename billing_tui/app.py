@@ -30,8 +30,8 @@ from widgets.header import ModeHeader
 from widgets.messages import WorkerFailed
 
 if TYPE_CHECKING:
-    from billing_tui.caselog import CaseRecord
-    from billing_tui.session import Session
+    from billing_tui.desk.session import Session
+    from billing_tui.store.caselog import CaseRecord
 
 _KEY_SHAPED = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_|whsec_)([A-Za-z0-9*]+)")
 
@@ -58,7 +58,7 @@ def describe_error(error: BaseException | None, doing: str) -> str:
 def load_keymap() -> tuple[dict[str, str], tuple[str, ...]]:
     """The ``[keymap]`` table of the config file (binding id → keys), and any problems."""
     try:
-        config = importlib.import_module("billing_tui.config")
+        config = importlib.import_module("billing_tui.store.config")
     except ModuleNotFoundError:
         return {}, ()
     loaded: Any = config.load_config()
@@ -132,7 +132,7 @@ class BillingCommands(Provider):
 
 
 class BillingApp(App[None]):
-    """The billing workstation over one :class:`~billing_tui.session.Session`."""
+    """The billing workstation over one :class:`~billing_tui.desk.session.Session`."""
 
     TITLE = "billing-tui"
     CSS_PATH = "app.tcss"
@@ -271,7 +271,7 @@ class BillingApp(App[None]):
     def known_profiles(self) -> tuple[str, ...]:
         """Profiles with a stored key (from the config file; no keyring access)."""
         try:
-            from billing_tui.credentials import known_profiles
+            from billing_tui.store.credentials import known_profiles
 
             return known_profiles()
         except Exception:  # a broken config file must not break the palette
@@ -281,7 +281,7 @@ class BillingApp(App[None]):
     async def switch_profile(self, profile: str) -> None:
         """Reconnect as ``profile`` (keyring read off the UI thread), then start over on the
         search screen with the new session; the old session is closed."""
-        from billing_tui.commands.tui import build_profile_session
+        from billing_tui.cli.tui import build_profile_session
 
         self.notify(f"Connecting with profile {profile}…")
         try:

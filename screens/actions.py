@@ -21,15 +21,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import WorkerFailed
 
-from billing_tui.actions import ActionOutcome, Plan
-from billing_tui.classify import Classification
+from billing_tui.core.classify import Classification
+from billing_tui.core.plans import ActionOutcome, Plan
 from screens.confirm import ConfirmScreen
 from widgets.diff import PlanDiff
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
-    from billing_tui.session import CaseView, Session
+    from billing_tui.desk.session import CaseView, Session
 
 
 class PlanState(StrEnum):

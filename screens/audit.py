@@ -17,8 +17,8 @@ from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row
 
 if TYPE_CHECKING:
-    from billing_tui.account import DuplicateFinding, PlansReport
-    from billing_tui.session import Session
+    from billing_tui.desk.account import DuplicateFinding, PlansReport
+    from billing_tui.desk.session import Session
 
 
 def finding_row(index: int, finding: DuplicateFinding) -> Row:

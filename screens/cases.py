@@ -19,13 +19,13 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
-from billing_tui.caselog import ActionRecord, CaseRecord
-from billing_tui.classify import Bucket
+from billing_tui.core.classify import Bucket
+from billing_tui.store.caselog import ActionRecord, CaseRecord
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
-    from billing_tui.session import Session
+    from billing_tui.desk.session import Session
 
 
 ALL = "all"

@@ -14,7 +14,7 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
-from billing_tui.actions import Plan
+from billing_tui.core.plans import Plan
 from widgets.diff import PlanDiff
 
 

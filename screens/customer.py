@@ -20,13 +20,13 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from billing_tui.gateway.errors import GatewayError
-from billing_tui.model import (
+from billing_tui.core.model import (
     Charge,
     CustomerSnapshot,
     mask_email,
     sum_money,
 )
+from billing_tui.gateway.errors import GatewayError
 from widgets.anomalies import AnomalyList
 from widgets.clipboard import copy_to_clipboards
 from widgets.header import ModeHeader
@@ -34,9 +34,9 @@ from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row, fmt_date
 
 if TYPE_CHECKING:
-    from billing_tui.caselog import CaseRecord
-    from billing_tui.classify import Classification
-    from billing_tui.session import CaseView, Session
+    from billing_tui.core.classify import Classification
+    from billing_tui.desk.session import CaseView, Session
+    from billing_tui.store.caselog import CaseRecord
 
 
 # ----------------------------------------------------------------------------- tabs

@@ -19,13 +19,13 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
-from billing_tui.handoff import Handoff
+from billing_tui.core.handoff import Handoff
 from widgets.clipboard import copy_to_clipboards
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
-    from billing_tui.session import CaseView, Session
+    from billing_tui.desk.session import CaseView, Session
 
 SECTION_TITLES = (
     "CUSTOMER",

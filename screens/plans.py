@@ -17,14 +17,14 @@ from textual.screen import Screen
 from textual.widgets import Footer, ProgressBar, Sparkline, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from billing_tui.account import PlansReport, text_bar
-from billing_tui.sweep import SweepProgress
+from billing_tui.desk.account import PlansReport, text_bar
+from billing_tui.gateway.sweep import SweepProgress
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row
 
 if TYPE_CHECKING:
-    from billing_tui.session import Session
+    from billing_tui.desk.session import Session
 
 
 class PlansScreen(ReportsWorkerFailures, Screen[None]):

@@ -14,18 +14,18 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from billing_tui.core.identify import IdentifierKind, detect_kind, normalise
+from billing_tui.core.model import mask_email
 from billing_tui.gateway.errors import GatewayError
-from billing_tui.identify import IdentifierKind, detect_kind, normalise
-from billing_tui.model import mask_email
 from screens.customer import last_query, open_customer_screen
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row, fmt_date, fmt_time
 
 if TYPE_CHECKING:
-    from billing_tui.caselog import CaseRecord
+    from billing_tui.desk.session import CaseView, Session
     from billing_tui.gateway.results import Resolution
-    from billing_tui.session import CaseView, Session
+    from billing_tui.store.caselog import CaseRecord
 
 RESULT_COLUMNS = ("Customer", "Name", "Live subs", "Anomalies", "Email", "Created", "Matched by")
 CASE_COLUMNS = ("Case", "Status", "Customers", "Query", "Bucket", "Updated")

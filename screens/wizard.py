@@ -31,13 +31,13 @@ from textual.widgets import (
     Static,
 )
 
-from billing_tui.classify import Answers, Bucket, Classification, ContractCheck, Question
+from billing_tui.core.classify import Answers, Bucket, Classification, ContractCheck, Question
 from widgets.evidence import EvidencePanel, suggestion_line
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
-    from billing_tui.session import CaseView, Session
+    from billing_tui.desk.session import CaseView, Session
 
 
 STEP_TITLES = {

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from billing_tui import __version__
-from billing_tui.cli import main
+from billing_tui.cli.main import main
 
 
 def test_version_is_printed(capsys: pytest.CaptureFixture[str]) -> None:

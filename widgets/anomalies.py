@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from billing_tui.anomalies import Anomaly, Severity
+from billing_tui.core.anomalies import Anomaly, Severity
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",

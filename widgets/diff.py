@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.markup import escape
 from textual.widgets import Static
 
-from billing_tui.actions import Plan
+from billing_tui.core.plans import Plan
 
 
 def render_plan(plan: Plan, *, unclassified_block: str | None = None) -> str:

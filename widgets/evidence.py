@@ -7,7 +7,7 @@ from rich.text import Text
 from textual.markup import escape
 from textual.widgets import Static
 
-from billing_tui.classify import Bucket, Classification
+from billing_tui.core.classify import Bucket, Classification
 
 
 def suggestion_line(classification: Classification) -> str:

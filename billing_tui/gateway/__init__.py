@@ -1,6 +1,7 @@
-"""The only code that talks to Stripe: ``StripeClient`` calls in, :mod:`billing_tui.model`
+"""The only code that talks to Stripe: ``StripeClient`` calls in, :mod:`billing_tui.core.model`
 objects out (no ``StripeObject`` leaves this package)."""
 
+from billing_tui.core.identify import detect_kind
 from billing_tui.gateway.client import build_client, close_client
 from billing_tui.gateway.core import Gateway
 from billing_tui.gateway.errors import (
@@ -25,7 +26,6 @@ from billing_tui.gateway.results import (
     Resolution,
     normalise_email,
 )
-from billing_tui.identify import detect_kind
 
 __all__ = [
     "AuthFailed",

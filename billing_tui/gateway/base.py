@@ -8,9 +8,9 @@ from typing import Any
 
 import stripe
 
+from billing_tui.core.model import Customer, CustomerSnapshot, PortalConfiguration
+from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.gateway.client import Operation
-from billing_tui.model import Customer, CustomerSnapshot, PortalConfiguration
-from billing_tui.settings import DEFAULT_SETTINGS, Settings
 
 #: How long a snapshot loaded by ``resolve()`` may stand in for the ``snapshot()`` that
 #: follows it (an operator opening the customer they just looked up).

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 import stripe
 
+from billing_tui.core.model import RequestStats
+from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.gateway.errors import GatewayError, RateLimited, should_retry_header, translate
-from billing_tui.model import RequestStats
-from billing_tui.settings import DEFAULT_SETTINGS, Settings
 
 T = TypeVar("T")
 

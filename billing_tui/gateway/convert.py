@@ -1,4 +1,4 @@
-"""StripeObject (or its wire dict) → :mod:`billing_tui.model`. Nothing above the gateway sees
+"""StripeObject (or its wire dict) → :mod:`billing_tui.core.model`. Nothing above the gateway sees
 an SDK object.
 
 Every function accepts a ``stripe.StripeObject`` or a plain wire-shaped dict (it is converted
@@ -14,7 +14,7 @@ from typing import Any
 
 import stripe
 
-from billing_tui.model import (
+from billing_tui.core.model import (
     CardDetails,
     Charge,
     Customer,

@@ -18,7 +18,7 @@ class Gateway(LookupMixin, MutationsMixin, SweepMixin, PortalAdminMixin):
       ``create_portal_session``, ``pay_invoice`` (-> ``MutationResult``), and fresh reads
       ``retrieve_subscription``, ``retrieve_charge``, ``retrieve_invoice``.
 
-    - ``page_fetcher(resource)`` for :func:`billing_tui.sweep.sweep`.
+    - ``page_fetcher(resource)`` for :func:`billing_tui.gateway.sweep.sweep`.
     - ``portal_configurations``, ``active_prices``, ``update_portal_configuration`` for the
       portal check.
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from billing_tui.core.identify import IdentifierKind, github_username
+from billing_tui.core.model import CustomerSnapshot, RequestStats
 from billing_tui.gateway import convert
 from billing_tui.gateway.client import Operation
 from billing_tui.gateway.resolve import (
@@ -31,8 +33,6 @@ from billing_tui.gateway.resolve import (
 )
 from billing_tui.gateway.results import Candidate, Resolution, normalise_email
 from billing_tui.gateway.snapshot import RawParts, SnapshotMixin
-from billing_tui.identify import IdentifierKind, github_username
-from billing_tui.model import CustomerSnapshot, RequestStats
 
 
 @dataclass(frozen=True)

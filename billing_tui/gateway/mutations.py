@@ -1,4 +1,4 @@
-"""The calls that change things in Stripe (used by ``billing_tui.actions``), and fresh reads
+"""The calls that change things in Stripe (used by ``billing_tui.core.plans``), and fresh reads
 for before/after diffs and reconciliation.
 
 Every POST carries the caller's idempotency key (written to the case log before the call). The
@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from billing_tui.core.model import Charge, Invoice, Refund, Subscription
 from billing_tui.gateway import convert
 from billing_tui.gateway.base import GatewayBase
 from billing_tui.gateway.client import request_id_of
 from billing_tui.gateway.errors import InvalidRequest, NotFound
 from billing_tui.gateway.results import MutationResult, PortalSession
-from billing_tui.model import Charge, Invoice, Refund, Subscription
 
 REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 PORTAL_FLOWS = frozenset({"payment_method_update", "subscription_cancel", "subscription_update"})

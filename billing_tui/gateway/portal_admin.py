@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from billing_tui.core.model import PortalConfiguration, Price
 from billing_tui.gateway import convert
 from billing_tui.gateway.base import GatewayBase
 from billing_tui.gateway.client import request_id_of
 from billing_tui.gateway.errors import GatewayError
 from billing_tui.gateway.results import MutationResult
-from billing_tui.model import PortalConfiguration, Price
 
 
 def nest(params: Sequence[tuple[str, str]]) -> dict[str, Any]:

@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from billing_tui.core.identify import (
+    ID_PREFIXES,
+    IdentifierKind,
+    detect_kind,
+    github_username,
+    normalise,
+)
+from billing_tui.core.model import Customer
 from billing_tui.gateway import convert
 from billing_tui.gateway.base import GatewayBase
 from billing_tui.gateway.client import Operation
@@ -16,14 +24,6 @@ from billing_tui.gateway.errors import (
     NotFound,
 )
 from billing_tui.gateway.results import Candidate, Resolution, normalise_email
-from billing_tui.identify import (
-    ID_PREFIXES,
-    IdentifierKind,
-    detect_kind,
-    github_username,
-    normalise,
-)
-from billing_tui.model import Customer
 
 SEARCH_LAG_NOTE = (
     "Case variants of an email come from Stripe Search, which can lag by up to a minute: a "

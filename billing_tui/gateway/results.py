@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from billing_tui.identify import IdentifierKind
-from billing_tui.model import Customer, RequestStats
+from billing_tui.core.identify import IdentifierKind
+from billing_tui.core.model import Customer, RequestStats
 
 T = TypeVar("T")
 

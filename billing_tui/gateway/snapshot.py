@@ -19,11 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from billing_tui.gateway import convert, wire
-from billing_tui.gateway.base import GatewayBase
-from billing_tui.gateway.client import Operation
-from billing_tui.gateway.errors import AuthFailed, GatewayError
-from billing_tui.model import (
+from billing_tui.core.model import (
     Charge,
     Customer,
     CustomerSnapshot,
@@ -34,6 +30,10 @@ from billing_tui.model import (
     PortalConfiguration,
     Subscription,
 )
+from billing_tui.gateway import convert, wire
+from billing_tui.gateway.base import GatewayBase
+from billing_tui.gateway.client import Operation
+from billing_tui.gateway.errors import AuthFailed, GatewayError
 
 
 @dataclass

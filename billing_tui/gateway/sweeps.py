@@ -1,4 +1,4 @@
-"""Page fetchers for :func:`billing_tui.sweep.sweep` (account-wide, created-range sharded lists).
+"""Page fetchers for :func:`gateway.sweep.sweep` (account-wide, created-range sharded lists).
 
 ``gateway.page_fetcher("subscriptions")`` returns ``fetch_page(created_gte, created_lt, cursor)
 -> Page[Subscription]``: one list request of up to 100 objects, converted to model types, with
@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from billing_tui.gateway import convert, wire
 from billing_tui.gateway.base import GatewayBase
-from billing_tui.sweep import FetchPage, Page
+from billing_tui.gateway.sweep import FetchPage, Page
 
 Resource = Literal["subscriptions", "customers", "charges", "invoices", "products"]
 

@@ -108,8 +108,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from billing_tui.classify import Bucket
-from billing_tui.model import Money
+from billing_tui.core.classify import Bucket
+from billing_tui.core.model import Money
 from billing_tui.sandbox import objects
 from billing_tui.sandbox.state import JSON, SandboxState
 

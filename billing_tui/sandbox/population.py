@@ -24,7 +24,7 @@ import gc
 import random
 from dataclasses import dataclass
 
-from billing_tui.model import Money
+from billing_tui.core.model import Money
 from billing_tui.sandbox import objects
 from billing_tui.sandbox.catalog import load as load_catalog
 from billing_tui.sandbox.state import JSON, SandboxState

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from billing_tui.classify import Bucket, Classification, ContractCheck
-from billing_tui.model import (
+from billing_tui.core.classify import Bucket, Classification, ContractCheck
+from billing_tui.core.model import (
     CardDetails,
     Charge,
     Customer,

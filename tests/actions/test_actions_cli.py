@@ -8,11 +8,11 @@ import json
 
 import pytest
 
-from billing_tui.caselog import CaseLog
-from billing_tui.cli import main
-from billing_tui.handoff import SECTION_TITLES
+from billing_tui.cli.main import main
+from billing_tui.core.handoff import SECTION_TITLES
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 from billing_tui.sandbox.server import SandboxServer
+from billing_tui.store.caselog import CaseLog
 
 DANA = "dana.whitfield@example.com"
 DEMO = ["--scenarios", "duplicate-checkout", "--now", "2026-11-26T12:00:00Z"]

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.actions import ActionKind, Plan, observe
-from billing_tui.classify import Answers, Bucket, Classification
-from billing_tui.handoff import SECTION_TITLES
-from billing_tui.model import Money
+from billing_tui.core.classify import Answers, Bucket, Classification
+from billing_tui.core.handoff import SECTION_TITLES
+from billing_tui.core.model import Money
+from billing_tui.core.plans import ActionKind, Plan, observe
+from billing_tui.desk.session import CaseView, Session, demo_session
 from billing_tui.sandbox import catalog
-from billing_tui.session import CaseView, Session, demo_session
 
 SCENARIOS = {info.name: info for info in catalog.list_scenarios()}
 #: Declares its own keys (the demo key is refused there): covered by its own tests below.

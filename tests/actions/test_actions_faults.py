@@ -14,17 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.actions import ActionOutcome, plan_cancel, plan_refund
-from billing_tui.caselog import CaseLog
-from billing_tui.classify import Bucket, Classification
-from billing_tui.connection import ConnectionOptions, connect
+from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.model import CustomerSnapshot
+from billing_tui.core.plans import ActionOutcome, plan_cancel, plan_refund
+from billing_tui.core.settings import DEFAULT_SETTINGS
+from billing_tui.desk.connection import ConnectionOptions, connect
+from billing_tui.desk.session import CaseView, Session
 from billing_tui.gateway import Gateway
 from billing_tui.gateway.client import build_client
-from billing_tui.model import CustomerSnapshot
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 from billing_tui.sandbox.server import SandboxServer
-from billing_tui.session import CaseView, Session
-from billing_tui.settings import DEFAULT_SETTINGS
+from billing_tui.store.caselog import CaseLog
 
 PAIRS = 50
 

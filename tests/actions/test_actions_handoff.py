@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui import handoff as ho
-from billing_tui.actions import ActionOutcome, recommend
-from billing_tui.anomalies import Anomaly, Severity
-from billing_tui.classify import Bucket
-from billing_tui.model import Money
+from billing_tui.core import handoff as ho
+from billing_tui.core.anomalies import Anomaly, Severity
+from billing_tui.core.classify import Bucket
+from billing_tui.core.model import Money
+from billing_tui.core.plans import ActionOutcome, recommend
 from tests.actions.actions_builders import (
     classified,
     customer,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from billing_tui.actions import ActionKind
-from billing_tui.caselog import CaseLog
-from billing_tui.classify import Answers, Bucket
-from billing_tui.connection import Connection, ConnectionInfo
+from billing_tui.core.classify import Answers, Bucket
+from billing_tui.core.plans import ActionKind
+from billing_tui.desk.connection import Connection, ConnectionInfo
+from billing_tui.desk.session import Session
 from billing_tui.gateway import build_client
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
-from billing_tui.session import Session
+from billing_tui.store.caselog import CaseLog
 
 READ_ONLY_KEY = "rk_test_sandboxreadonly01"
 

@@ -7,7 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from billing_tui.actions import (
+from billing_tui.core.classify import Answers, Bucket
+from billing_tui.core.model import (
+    Dispute,
+    Invoice,
+    InvoiceLine,
+    Money,
+    SubscriptionStatus,
+)
+from billing_tui.core.plans import (
     ActionKind,
     Step,
     idempotency_key,
@@ -19,14 +27,6 @@ from billing_tui.actions import (
     plan_update_quantity,
     recommend,
     with_refund_amount,
-)
-from billing_tui.classify import Answers, Bucket
-from billing_tui.model import (
-    Dispute,
-    Invoice,
-    InvoiceLine,
-    Money,
-    SubscriptionStatus,
 )
 from tests.actions.actions_builders import (
     NOW,

@@ -10,7 +10,9 @@ from pathlib import Path
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from billing_tui.actions import (
+from billing_tui.core.classify import Bucket
+from billing_tui.core.model import Money, minor_unit_exponent
+from billing_tui.core.plans import (
     ActionKind,
     money_phrase,
     observe,
@@ -19,9 +21,7 @@ from billing_tui.actions import (
     plan_update_quantity,
     with_refund_amount,
 )
-from billing_tui.classify import Bucket
-from billing_tui.model import Money, minor_unit_exponent
-from billing_tui.session import demo_session
+from billing_tui.desk.session import demo_session
 from tests.actions.actions_builders import (
     classified,
     paid_invoice_and_charge,

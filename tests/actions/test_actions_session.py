@@ -7,18 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.actions import ActionKind, Plan, metadata_for, plan_idempotency_key, plan_portal
-from billing_tui.caselog import CaseLog
-from billing_tui.classify import Answers, Bucket
-from billing_tui.connection import Connection, ConnectionInfo
-from billing_tui.gateway.client import build_client
-from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
-from billing_tui.session import (
+from billing_tui.core.classify import Answers, Bucket
+from billing_tui.core.plans import ActionKind, Plan, metadata_for, plan_idempotency_key, plan_portal
+from billing_tui.desk.connection import Connection, ConnectionInfo
+from billing_tui.desk.session import (
     CaseView,
     Session,
     demo_session,
     handoff_from_record,
 )
+from billing_tui.gateway.client import build_client
+from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
+from billing_tui.store.caselog import CaseLog
 
 #: Obviously fake keys declared on the sandbox for these tests (a declared live key makes
 #: the sandbox answer in live mode; the restricted one may read everything, write nothing).

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.account import SweepCache, build_report, load_account
+from billing_tui.core.model import Money, monthly_amount
+from billing_tui.desk.account import SweepCache, build_report, load_account
 from billing_tui.gateway import Gateway
-from billing_tui.model import Money, monthly_amount
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 from billing_tui.sandbox.catalog import list_scenarios
 
@@ -90,7 +90,7 @@ def test_the_cache_round_trips_and_expires(sandbox: Sandbox, tmp_path: Path) -> 
 def test_plans_cli_sweeps_then_reads_its_cache(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
-    from billing_tui.cli import main
+    from billing_tui.cli.main import main
 
     args = ["plans", "--json", "--demo", "--now", "2026-11-26T12:00:00Z"]
     assert main(args) == 0

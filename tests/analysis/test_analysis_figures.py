@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_tui.analysis import (
+from billing_tui.core.analysis import (
     churn,
     interval_mix,
     monthly_churn,
@@ -16,7 +16,7 @@ from billing_tui.analysis import (
     plan_mix,
     seat_distribution,
 )
-from billing_tui.model import (
+from billing_tui.core.model import (
     Money,
     Price,
     Subscription,

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from billing_tui.cli import main
+from billing_tui.cli.main import main
+from billing_tui.core.portal_policy import check_portal
 from billing_tui.gateway import Gateway
 from billing_tui.gateway.portal_admin import nest
-from billing_tui.portal_policy import check_portal
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from billing_tui.model import PortalConfiguration, Price
-from billing_tui.portal_policy import check_portal
+from billing_tui.core.model import PortalConfiguration, Price
+from billing_tui.core.portal_policy import check_portal
 
 PRICES = (
     Price("price_pro_m", "prod_pro", "Pro", "usd", 1900, "month"),

@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from billing_tui.caselog import CaseLog, CaseRecord
+from billing_tui.store.caselog import CaseLog, CaseRecord
 
 
 def writer(log_dir: Path, seed: int, out: int) -> None:

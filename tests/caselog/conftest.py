@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.caselog import CaseLog
+from billing_tui.store.caselog import CaseLog
 
 
 class Clock:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.caselog import CaseLog, CaseLogError, CaseNotFound
+from billing_tui.store.caselog import CaseLog, CaseLogError, CaseNotFound
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -55,7 +55,7 @@ WRITER = textwrap.dedent(
     """
     import sys
     from pathlib import Path
-    from billing_tui.caselog import CaseLog
+    from billing_tui.store.caselog import CaseLog
 
     log = CaseLog(Path(sys.argv[1]))
     shared, name = sys.argv[2], sys.argv[3]

@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
-from billing_tui.caselog import CaseLog
+from billing_tui.store.caselog import CaseLog
 
 CUSTOMERS = ("cus_A", "cus_B", "cus_C")
 

@@ -14,9 +14,9 @@ import pytest
 from conftest import EMPTY_KEY, LIVE_KEY, PARTIAL_KEY, REVOKED_KEY, TEST_KEY
 from credtest_keyrings import MemoryKeyring
 
-from billing_tui.cli import main
-from billing_tui.config import load_config
-from billing_tui.credentials import SERVICE, insecure_file_path
+from billing_tui.cli.main import main
+from billing_tui.store.config import load_config
+from billing_tui.store.credentials import SERVICE, insecure_file_path
 
 Run = Callable[..., tuple[int, str, str]]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from billing_tui.config import (
+from billing_tui.store.config import (
     Config,
     ConfigError,
     config_dir,

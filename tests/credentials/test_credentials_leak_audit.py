@@ -26,7 +26,7 @@ from conftest import HERE as CREDENTIALS_TESTS
 from conftest import declare_keys
 from credtest_keyrings import FileKeyring
 
-from billing_tui.cli import main
+from billing_tui.cli.main import main
 from tests.leakscan import leaks
 
 ROOT = CREDENTIALS_TESTS.parent.parent
@@ -126,7 +126,7 @@ def test_no_flow_writes_or_prints_the_key_or_card_numbers(
         """
         from rich.console import Console
         from rich.traceback import Traceback
-        from billing_tui.credentials import resolve_key
+        from billing_tui.store.credentials import resolve_key
 
         def load_customer(identifier):
             resolved = resolve_key()

@@ -12,8 +12,8 @@ import keyring.backends.null
 import pytest
 from credtest_keyrings import ExplodingKeyring, LockedKeyring, MemoryKeyring
 
-from billing_tui import config
-from billing_tui.credentials import (
+from billing_tui.store import config
+from billing_tui.store.credentials import (
     SERVICE,
     CredentialsError,
     default_profile,
@@ -199,7 +199,7 @@ def test_a_keyring_that_forgets_is_caught_at_login(
 
 
 def test_known_profiles_follow_login_and_logout(memory_keyring: MemoryKeyring) -> None:
-    from billing_tui.credentials import known_profiles
+    from billing_tui.store.credentials import known_profiles
 
     assert known_profiles() == ()
     store_key("zeta", KEY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from billing_tui.settings import Settings
+from billing_tui.core.settings import Settings
 
 
 @pytest.fixture

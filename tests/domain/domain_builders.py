@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 
-from billing_tui.model import (
+from billing_tui.core.model import (
     CardDetails,
     Charge,
     Customer,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from billing_tui.anomalies import Anomaly, Severity, codes, detect
-from billing_tui.model import SubscriptionStatus
-from billing_tui.settings import Settings
+from billing_tui.core.anomalies import Anomaly, Severity, codes, detect
+from billing_tui.core.model import SubscriptionStatus
+from billing_tui.core.settings import Settings
 from tests.domain.domain_builders import (
     NOW,
     PRO_ANNUAL,
@@ -270,7 +270,7 @@ def test_card_expiring_before_a_later_renewal_of_several() -> None:
 
 
 def test_quarterly_and_annual_are_not_mixed_monthly_and_annual() -> None:
-    from billing_tui.model import Price
+    from billing_tui.core.model import Price
 
     quarterly = Price("price_pro_q", "prod_pro", "Pro", "usd", 5400, "month", interval_count=3)
     snap = world(
@@ -293,7 +293,7 @@ def test_no_payment_method_not_raised_for_trials_invoices_or_unknown() -> None:
     assert "no_payment_method" not in codes(
         detect(snapshot(subscriptions=[trial, invoiced], payment_methods=[]))
     )
-    from billing_tui.model import PartFailure
+    from billing_tui.core.model import PartFailure
 
     unknown = snapshot(
         subscriptions=[subscription()],

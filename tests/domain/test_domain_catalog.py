@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from billing_tui.anomalies import codes, detect
-from billing_tui.classify import Answers, suggest
+from billing_tui.core.anomalies import codes, detect
+from billing_tui.core.classify import Answers, suggest
+from billing_tui.core.model import CustomerSnapshot
 from billing_tui.gateway import Gateway
-from billing_tui.model import CustomerSnapshot
 from billing_tui.sandbox import Sandbox, catalog
 from billing_tui.sandbox.catalog import ScenarioInfo
 from billing_tui.sandbox.engine import DEFAULT_TEST_NOW

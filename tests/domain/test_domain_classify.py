@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from billing_tui.anomalies import detect
-from billing_tui.classify import Answers, Bucket, Classification, questions, suggest
-from billing_tui.model import CustomerSnapshot
+from billing_tui.core.anomalies import detect
+from billing_tui.core.classify import Answers, Bucket, Classification, questions, suggest
+from billing_tui.core.model import CustomerSnapshot
 from tests.domain.domain_builders import (
     PRO_ANNUAL,
     PRO_MONTHLY,
@@ -360,7 +360,7 @@ def test_override_needs_a_reason() -> None:
 
 
 def test_a_part_that_failed_to_load_is_never_read_as_all_clear() -> None:
-    from billing_tui.model import PartFailure
+    from billing_tui.core.model import PartFailure
 
     snap = world(
         paid_subscription(), failures=(PartFailure("invoices", "Stripe timed out", "cus_1"),)

@@ -8,9 +8,9 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_tui.anomalies import codes, detect
-from billing_tui.classify import Answers, Bucket, suggest
-from billing_tui.model import Charge, CustomerSnapshot, Invoice, Price, Subscription
+from billing_tui.core.anomalies import codes, detect
+from billing_tui.core.classify import Answers, Bucket, suggest
+from billing_tui.core.model import Charge, CustomerSnapshot, Invoice, Price, Subscription
 from tests.domain.domain_builders import (
     PRO_ANNUAL,
     PRO_MONTHLY,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import stripe
 
-from billing_tui.connection import allow_key
+from billing_tui.core.settings import Settings
+from billing_tui.desk.connection import allow_key
 from billing_tui.gateway import Gateway, build_client, close_client
-from billing_tui.settings import Settings
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 KEY = "sk_test_gatewaytests"

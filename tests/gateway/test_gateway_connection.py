@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing_tui.commands.common import add_connection_options
-from billing_tui.connection import (
+from billing_tui.cli.options import add_connection_options
+from billing_tui.desk.connection import (
     PLACEHOLDER_KEY,
     ConnectionFailed,
     ConnectionOptions,
@@ -117,7 +117,7 @@ async def test_demo_connection_uses_the_sandbox_clock() -> None:
 def test_commands_say_when_the_key_comes_from_the_environment(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from billing_tui.cli import main
+    from billing_tui.cli.main import main
     from billing_tui.sandbox import Sandbox
     from billing_tui.sandbox.server import SandboxServer
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import stripe
 
+from billing_tui.core.model import Money, PortalConfiguration, SubscriptionStatus
 from billing_tui.gateway import convert
-from billing_tui.model import Money, PortalConfiguration, SubscriptionStatus
 
 #: An extract of stripe/openapi's fixtures3.json: Stripe's own example object per resource.
 FIXTURES = Path(__file__).parent / "stripe_fixtures.json"

@@ -9,6 +9,7 @@ import pytest
 import requests.structures
 import stripe
 
+from billing_tui.core.settings import Settings
 from billing_tui.gateway import (
     AuthFailed,
     NetworkDown,
@@ -16,7 +17,6 @@ from billing_tui.gateway import (
     RateLimited,
     StripeUnavailable,
 )
-from billing_tui.settings import Settings
 from tests.gateway.conftest import FAST, KEY, GatewayFactory, gateway_for, sandbox_for
 
 

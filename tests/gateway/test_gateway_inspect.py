@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from billing_tui.cli import main
+from billing_tui.cli.main import main
 
 NOW = ["--now", "2026-11-26T12:00:00Z"]
 
@@ -48,7 +48,7 @@ def test_duplicate_checkout_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_duplicate_checkout_raises_duplicate_subscription(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    if not hasattr(importlib.import_module("billing_tui.anomalies"), "detect"):
+    if not hasattr(importlib.import_module("billing_tui.core.anomalies"), "detect"):
         pytest.skip("the anomaly detectors have not landed in this branch yet")
     data = _json(capsys, "dana.whitfield@example.com", "--demo")
     dup = [a for a in data["anomalies"] if a["code"] == "duplicate_subscription"]

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from billing_tui.core.model import Money, SubscriptionStatus
 from billing_tui.gateway import InvalidRequest, NotFound
-from billing_tui.model import Money, SubscriptionStatus
 from tests.gateway.conftest import GatewayFactory, objects
 
 

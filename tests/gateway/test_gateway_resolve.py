@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from billing_tui.core.identify import IdentifierKind
 from billing_tui.gateway import NotFound
-from billing_tui.identify import IdentifierKind
 from tests.gateway.conftest import GatewayFactory, objects
 
 

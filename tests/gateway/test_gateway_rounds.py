@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import stripe
 
+from billing_tui.core.settings import Settings
 from billing_tui.gateway.client import Operation
 from billing_tui.gateway.errors import NotFound, RateLimited
-from billing_tui.settings import Settings
 
 FAST = Settings(rate_limit_retries=3, rate_limit_backoff=0.001)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing_tui.model import Money, SubscriptionStatus
+from billing_tui.core.model import Money, SubscriptionStatus
 from tests.gateway.conftest import KEY, GatewayFactory, gateway_for, objects
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from billing_tui.model import Subscription
-from billing_tui.sweep import sweep
+from billing_tui.core.model import Subscription
+from billing_tui.gateway.sweep import sweep
 from tests.gateway.conftest import NOW, GatewayFactory, objects
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_tui.model import (
+from billing_tui.core.model import (
     CardDetails,
     CurrencyMismatch,
     Money,

@@ -1,7 +1,7 @@
 """An independent, literal reading of docs/anomalies.md over raw sandbox dicts.
 
 It exists to check the catalog's recorded expectations (and the population's planted
-duplicates), not to replace ``billing_tui.anomalies``: it works on wire dicts, returns only the
+duplicates), not to replace ``billing_tui.core.anomalies``: it works on wire dicts, returns only the
 codes, and follows the table's wording as directly as possible.
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from itertools import combinations
 from typing import Any
 
+from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.sandbox.state import SandboxState
-from billing_tui.settings import DEFAULT_SETTINGS, Settings
 
 LIVE = {"active", "trialing", "past_due", "unpaid"}
 CLOSED_DISPUTES = {"won", "lost", "warning_closed", "prevented"}

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from billing_tui import anomalies, classify
+from billing_tui.core import anomalies, classify
 from billing_tui.gateway import AuthFailed, Gateway, PermissionDenied
 from billing_tui.sandbox import catalog
 from billing_tui.sandbox.engine import Sandbox

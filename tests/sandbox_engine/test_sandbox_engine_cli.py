@@ -12,8 +12,8 @@ import time
 import pytest
 import stripe
 
-from billing_tui.cli import main
-from billing_tui.commands.sandbox import parse_fail, parse_now
+from billing_tui.cli.main import main
+from billing_tui.cli.sandbox import parse_fail, parse_now
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from billing_tui.app import BillingApp
-from billing_tui.session import Session
+from billing_tui.desk.session import Session
 from screens.customer import CustomerScreen
 from screens.help import HelpScreen
 from screens.search import SearchScreen

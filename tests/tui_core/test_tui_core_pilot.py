@@ -12,8 +12,8 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent
 
 from billing_tui.app import BillingApp, palette_commands
-from billing_tui.model import PartFailure
-from billing_tui.session import Session
+from billing_tui.core.model import PartFailure
+from billing_tui.desk.session import Session
 from screens import search as search_screen
 from screens.customer import CustomerScreen
 from screens.search import SearchScreen

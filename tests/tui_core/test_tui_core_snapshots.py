@@ -13,11 +13,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from billing_tui import caselog
 from billing_tui.app import BillingApp
-from billing_tui.caselog import CaseLog
+from billing_tui.desk.session import Session
 from billing_tui.sandbox import DEFAULT_TEST_NOW
-from billing_tui.session import Session
+from billing_tui.store import caselog
+from billing_tui.store.caselog import CaseLog
 
 DUPLICATE_EMAIL = "dana.whitfield@example.com"
 SIZES = [(80, 24), (120, 40)]

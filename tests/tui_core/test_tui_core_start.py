@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from billing_tui.cli import build_parser
-from billing_tui.commands.tui import EXIT_CANNOT_START, run_tui
+from billing_tui.cli.main import build_parser
+from billing_tui.cli.tui import EXIT_CANNOT_START, run_tui
 
 
 def test_no_key_is_a_clear_message_not_a_tui(capsys: pytest.CaptureFixture[str]) -> None:

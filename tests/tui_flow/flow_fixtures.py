@@ -10,8 +10,7 @@ from textual.app import App, ComposeResult
 from textual.screen import Screen
 from textual.widgets import Static
 
-from billing_tui.actions import ActionKind, DiffRow, Plan, RevenueImpact
-from billing_tui.classify import (
+from billing_tui.core.classify import (
     Answers,
     Bucket,
     Classification,
@@ -20,8 +19,9 @@ from billing_tui.classify import (
     Evidence,
     Question,
 )
-from billing_tui.handoff import Handoff, ProductGap
-from billing_tui.model import Money
+from billing_tui.core.handoff import Handoff, ProductGap
+from billing_tui.core.model import Money
+from billing_tui.core.plans import ActionKind, DiffRow, Plan, RevenueImpact
 
 TEAM_QUESTION = Question(
     id="who_uses",

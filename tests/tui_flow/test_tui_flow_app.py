@@ -8,11 +8,11 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from billing_tui.actions import ActionKind
 from billing_tui.app import BillingApp
-from billing_tui.classify import Bucket
+from billing_tui.core.classify import Bucket
+from billing_tui.core.plans import ActionKind
+from billing_tui.desk.session import demo_session
 from billing_tui.sandbox import DEFAULT_TEST_NOW
-from billing_tui.session import demo_session
 from screens.actions import ActionScreen
 from screens.confirm import ConfirmScreen
 from screens.customer import CustomerScreen

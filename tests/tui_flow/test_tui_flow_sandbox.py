@@ -11,12 +11,12 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from billing_tui.actions import ActionKind
-from billing_tui.caselog import CaseLog
-from billing_tui.classify import Bucket, Classification
-from billing_tui.connection import Connection
+from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.plans import ActionKind
+from billing_tui.desk.connection import Connection
+from billing_tui.desk.session import CaseView, Session, demo_session
 from billing_tui.sandbox import catalog
-from billing_tui.session import CaseView, Session, demo_session
+from billing_tui.store.caselog import CaseLog
 from screens.actions import ActionScreen, PlanState
 from screens.cases import CasesScreen, actions_summary
 from screens.confirm import ConfirmScreen

@@ -13,8 +13,8 @@ from textual.notifications import Notify
 from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
-from billing_tui.actions import Plan
-from billing_tui.classify import Bucket, Classification
+from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.plans import Plan
 from screens.actions import ActionScreen, PlanState
 from screens.cases import CasesScreen
 from screens.confirm import ConfirmScreen

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from billing_tui.classify import Bucket
+from billing_tui.core.classify import Bucket
 from screens.actions import ActionScreen
 from screens.cases import CasesScreen
 from screens.confirm import ConfirmScreen

@@ -12,14 +12,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from billing_tui.actions import ActionKind
 from billing_tui.app import BillingApp
-from billing_tui.caselog import CaseLog
-from billing_tui.connection import Connection, info_for
-from billing_tui.credentials import resolve_key
+from billing_tui.core.plans import ActionKind
+from billing_tui.desk.connection import Connection, info_for
+from billing_tui.desk.session import Session
 from billing_tui.gateway import build_client
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
-from billing_tui.session import Session
+from billing_tui.store.caselog import CaseLog
+from billing_tui.store.credentials import resolve_key
 from screens.actions import ActionScreen
 from tests.leakscan import leaks
 

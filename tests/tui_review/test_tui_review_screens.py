@@ -11,8 +11,8 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from billing_tui.app import BillingApp, palette_commands
+from billing_tui.desk.session import Session, demo_session
 from billing_tui.sandbox import DEFAULT_TEST_NOW
-from billing_tui.session import Session, demo_session
 from screens.audit import AuditScreen
 from screens.customer import CustomerScreen
 from screens.plans import PlansScreen
@@ -158,7 +158,7 @@ async def test_demo_tickets_are_listed_and_enter_looks_one_up(session: Session) 
 async def test_palette_switches_profile_and_starts_over_on_search(
     session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import billing_tui.commands.tui as tui
+    import billing_tui.cli.tui as tui
     from screens.search import SearchScreen
 
     other = demo_session(tmp_path / "other", now=DEFAULT_TEST_NOW)
@@ -183,8 +183,8 @@ async def test_palette_switches_profile_and_starts_over_on_search(
 async def test_a_failed_profile_switch_keeps_the_session(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import billing_tui.commands.tui as tui
-    from billing_tui.credentials import CredentialsError
+    import billing_tui.cli.tui as tui
+    from billing_tui.store.credentials import CredentialsError
 
     def refuse(profile: str) -> Session:
         raise CredentialsError(f"No Stripe key for profile '{profile}'.")

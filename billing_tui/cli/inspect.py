@@ -15,10 +15,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from billing_tui.commands.common import add_connection_options, announce
-from billing_tui.connection import Connection, ConnectionFailed, ConnectionOptions, connect
-from billing_tui.gateway import Gateway, GatewayError, NotFound, Resolution
-from billing_tui.model import (
+from billing_tui.cli.options import add_connection_options, announce
+from billing_tui.core.model import (
     Charge,
     CustomerSnapshot,
     Invoice,
@@ -27,6 +25,8 @@ from billing_tui.model import (
     Subscription,
     mask_email,
 )
+from billing_tui.desk.connection import Connection, ConnectionFailed, ConnectionOptions, connect
+from billing_tui.gateway import Gateway, GatewayError, NotFound, Resolution
 
 EXIT_FOUND = 0
 EXIT_NOT_FOUND = 1
@@ -94,7 +94,7 @@ async def _inspect(connection: Connection, identifier: str, *, as_json: bool) ->
 
 def _detect(snapshot: CustomerSnapshot, now: datetime) -> tuple[list[Any], str | None]:
     try:
-        module: Any = importlib.import_module("billing_tui.anomalies")
+        module: Any = importlib.import_module("billing_tui.core.anomalies")
     except ImportError:  # pragma: no cover - the module always exists
         return [], "Anomaly detection is not available in this build."
     detect = getattr(module, "detect", None)

@@ -1,6 +1,6 @@
 """The handoff: the six fixed sections, the customer follow-up, product gaps, and redaction.
 
-Follow-up wording lives in data files (``billing_tui/templates/<locale>.json``, plus any
+Follow-up wording lives in data files (``billing_tui/core/templates/<locale>.json``, plus any
 directory named in ``BILLING_TUI_TEMPLATES``), keyed by bucket and action, so a team adds a
 language or changes the tone without code. Nothing here talks to Stripe or to disk except
 reading those template files.
@@ -19,10 +19,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from billing_tui.actions import ActionKind, ActionOutcome, brand_label
-from billing_tui.anomalies import Anomaly
-from billing_tui.classify import Bucket, Classification
-from billing_tui.model import (
+from billing_tui.core.anomalies import Anomaly
+from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.model import (
     Charge,
     Customer,
     CustomerSnapshot,
@@ -31,6 +30,7 @@ from billing_tui.model import (
     Subscription,
     mask_email,
 )
+from billing_tui.core.plans import ActionKind, ActionOutcome, brand_label
 
 SECTION_TITLES = (
     "CUSTOMER",

@@ -1,9 +1,9 @@
-"""Pure anomaly detectors over a :class:`~billing_tui.model.CustomerSnapshot`.
+"""Pure anomaly detectors over a :class:`~billing_tui.core.model.CustomerSnapshot`.
 
 Each detector is a small pure function ``(snapshot, settings, now) -> list[Anomaly]``; ``refs``
 are the ids of the rows an anomaly concerns, so the TUI can highlight them. The codes, their
 severities and their exact rules are the table in ``docs/anomalies.md``; every threshold comes
-from :class:`~billing_tui.settings.Settings`. :func:`detect` runs them all.
+from :class:`~billing_tui.core.settings.Settings`. :func:`detect` runs them all.
 
 Detectors never depend on the order of the snapshot's tuples: every one sorts what it reads
 (oldest first, then by id), so the same billing state always gives the same anomalies.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
-from billing_tui.model import (
+from billing_tui.core.model import (
     CardDetails,
     Charge,
     Customer,
@@ -32,7 +32,7 @@ from billing_tui.model import (
     SubscriptionStatus,
     mask_email,
 )
-from billing_tui.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 
 
 class Severity(IntEnum):

@@ -52,8 +52,8 @@ import filelock
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
-from billing_tui.config import atomic_write_bytes, data_dir, ensure_private_dir
-from billing_tui.credentials import mask
+from billing_tui.store.config import atomic_write_bytes, data_dir, ensure_private_dir
+from billing_tui.store.credentials import mask
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
-from billing_tui.config import (
+from billing_tui.store.config import (
     ConfigError,
     atomic_write_bytes,
     config_dir,

@@ -14,9 +14,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from billing_tui.actions import ActionKind, ActionOutcome, Plan
-from billing_tui.classify import Answers, Bucket, Classification
-from billing_tui.commands.common import add_connection_options, announce
+from billing_tui.cli.options import add_connection_options, announce
+from billing_tui.core.classify import Answers, Bucket, Classification
+from billing_tui.core.plans import ActionKind, ActionOutcome, Plan
 
 #: ``--action`` choices: every action kind, plus the variants an operator names directly.
 ACTION_CHOICES = (
@@ -212,14 +212,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from billing_tui.caselog import CaseLog, CaseLogError, default_operator
-    from billing_tui.connection import (
+    from billing_tui.desk.connection import (
         ConnectionFailed,
         ConnectionOptions,
         connect,
     )
+    from billing_tui.desk.session import Session
     from billing_tui.gateway import GatewayError
-    from billing_tui.session import Session
+    from billing_tui.store.caselog import CaseLog, CaseLogError, default_operator
 
     answers = parse_answers(args.answer)
     try:

@@ -14,9 +14,9 @@ import sys
 from datetime import timedelta
 from typing import Any
 
-from billing_tui.account import PlansReport, account_report, text_bar
-from billing_tui.commands.common import add_connection_options, announce
-from billing_tui.connection import (
+from billing_tui.cli.options import add_connection_options, announce
+from billing_tui.desk.account import PlansReport, account_report, text_bar
+from billing_tui.desk.connection import (
     DEMO_POPULATION,
     Connection,
     ConnectionFailed,
@@ -24,7 +24,7 @@ from billing_tui.connection import (
     connect,
 )
 from billing_tui.gateway import Gateway, GatewayError
-from billing_tui.sweep import SweepProgress
+from billing_tui.gateway.sweep import SweepProgress
 
 
 def register(subparsers: Any) -> None:

@@ -16,14 +16,12 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from billing_tui import actions as act
-from billing_tui import anomalies as an
-from billing_tui import classify as cl
-from billing_tui import handoff as ho
-from billing_tui.account import PlansReport, account_report
-from billing_tui.anomalies import Anomaly
-from billing_tui.caselog import ActionRecord, CaseLog, CaseRecord
-from billing_tui.classify import (
+from billing_tui.core import anomalies as an
+from billing_tui.core import classify as cl
+from billing_tui.core import handoff as ho
+from billing_tui.core import plans as act
+from billing_tui.core.anomalies import Anomaly
+from billing_tui.core.classify import (
     Answers,
     Bucket,
     Classification,
@@ -31,17 +29,19 @@ from billing_tui.classify import (
     Evidence,
     Question,
 )
-from billing_tui.connection import (
+from billing_tui.core.model import CustomerSnapshot, Money, mask_email
+from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.desk.account import PlansReport, account_report
+from billing_tui.desk.connection import (
     Connection,
     ConnectionInfo,
     ConnectionOptions,
     connect,
 )
 from billing_tui.gateway import Gateway, Resolution
-from billing_tui.model import CustomerSnapshot, Money, mask_email
+from billing_tui.gateway.sweep import SweepProgress
 from billing_tui.sandbox import DEFAULT_TEST_NOW
-from billing_tui.settings import DEFAULT_SETTINGS, Settings
-from billing_tui.sweep import SweepProgress
+from billing_tui.store.caselog import ActionRecord, CaseLog, CaseRecord
 
 #: Where demo portal sessions return to (the sandbox's configurations may have no default).
 DEMO_RETURN_URL = "https://example.com/account"

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import stripe
 
-from billing_tui import credentials
-from billing_tui.commands.common import api_base as _api_base_option
-from billing_tui.commands.common import opt
+from billing_tui.cli.options import api_base as _api_base_option
+from billing_tui.cli.options import opt
+from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.gateway.client import build_client, close_client
-from billing_tui.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.store import credentials
 
 if TYPE_CHECKING:
     from billing_tui.sandbox import Sandbox

@@ -1,7 +1,7 @@
 """``billing-tui portal check [--json]`` and ``billing-tui portal fix CHECK [--yes]``.
 
 ``check`` validates the account's default billing-portal configuration against the policy in
-:mod:`billing_tui.portal_policy`; ``fix`` shows the configuration change for one failing check
+:mod:`billing_tui.core.portal_policy`; ``fix`` shows the configuration change for one failing check
 as a diff and applies it only with ``--yes`` (and ``--live`` for a live key).
 """
 
@@ -14,10 +14,10 @@ import json
 import sys
 from typing import Any
 
-from billing_tui.commands.common import add_connection_options, announce
-from billing_tui.connection import Connection, ConnectionFailed, ConnectionOptions, connect
+from billing_tui.cli.options import add_connection_options, announce
+from billing_tui.core.portal_policy import DEFAULT_POLICY, PortalFinding, check_portal
+from billing_tui.desk.connection import Connection, ConnectionFailed, ConnectionOptions, connect
 from billing_tui.gateway import Gateway, GatewayError
-from billing_tui.portal_policy import DEFAULT_POLICY, PortalFinding, check_portal
 
 
 def register(subparsers: Any) -> None:

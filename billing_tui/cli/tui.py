@@ -12,7 +12,7 @@ import sys
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from billing_tui.session import Session
+    from billing_tui.desk.session import Session
 
 #: Exit status for "could not start" (bad credentials, unreachable Stripe, bad options).
 EXIT_CANNOT_START = 2
@@ -31,10 +31,10 @@ def build_session(args: argparse.Namespace) -> Session:
     The demo keeps its case log apart from the real one (``<data dir>/demo-cases``), so
     practice cases never mix with real decisions.
     """
-    from billing_tui.caselog import CaseLog
-    from billing_tui.config import data_dir
-    from billing_tui.connection import DEMO_POPULATION, ConnectionOptions, connect
-    from billing_tui.session import Session
+    from billing_tui.desk.connection import DEMO_POPULATION, ConnectionOptions, connect
+    from billing_tui.desk.session import Session
+    from billing_tui.store.caselog import CaseLog
+    from billing_tui.store.config import data_dir
 
     options = ConnectionOptions.from_args(args, default_population=DEMO_POPULATION)
     connection = connect(options)
@@ -45,19 +45,19 @@ def build_session(args: argparse.Namespace) -> Session:
 def build_profile_session(profile: str) -> Session:
     """A session on the real Stripe account of another credentials profile (the palette's
     profile switch). Reads the keyring: call it off the UI thread."""
-    from billing_tui.caselog import CaseLog
-    from billing_tui.connection import ConnectionOptions, connect
-    from billing_tui.session import Session
+    from billing_tui.desk.connection import ConnectionOptions, connect
+    from billing_tui.desk.session import Session
+    from billing_tui.store.caselog import CaseLog
 
     connection = connect(ConnectionOptions(profile=profile))
     return Session(connection, CaseLog(), operator=_operator())
 
 
 def run_tui(args: argparse.Namespace) -> int:
-    from billing_tui.config import ConfigError
-    from billing_tui.connection import ConnectionFailed
-    from billing_tui.credentials import CredentialsError
+    from billing_tui.desk.connection import ConnectionFailed
     from billing_tui.gateway.errors import GatewayError
+    from billing_tui.store.config import ConfigError
+    from billing_tui.store.credentials import CredentialsError
 
     try:
         session = build_session(args)

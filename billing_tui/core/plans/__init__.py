@@ -22,9 +22,9 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from billing_tui import anomalies as an
-from billing_tui.classify import Bucket, Classification
-from billing_tui.model import (
+from billing_tui.core import anomalies as an
+from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.model import (
     Charge,
     CustomerSnapshot,
     Dispute,
@@ -36,11 +36,11 @@ from billing_tui.model import (
     SubscriptionStatus,
     minor_unit_exponent,
 )
-from billing_tui.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 
 if TYPE_CHECKING:
-    from billing_tui.caselog import CaseLog
     from billing_tui.gateway import Gateway
+    from billing_tui.store.caselog import CaseLog
 
 
 class ActionKind(StrEnum):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from billing_tui.model import PortalConfiguration, Price
+from billing_tui.core.model import PortalConfiguration, Price
 
 
 @dataclass(frozen=True)

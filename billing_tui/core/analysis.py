@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from billing_tui.model import Money, Price, Subscription, SubscriptionStatus
+from billing_tui.core.model import Money, Price, Subscription, SubscriptionStatus
 
 #: Words in a product or price name that mark a per-seat (team) price.
 TEAM_MARKERS = ("team", "seat", "business")

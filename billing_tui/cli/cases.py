@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from typing import Any
 
-from billing_tui.classify import Bucket
+from billing_tui.core.classify import Bucket
 
 STATUSES = ("open", "resolved")
 
@@ -68,7 +68,7 @@ def _missing_action(args: argparse.Namespace) -> int:
 
 
 def _log() -> Any:
-    from billing_tui.caselog import CaseLog
+    from billing_tui.store.caselog import CaseLog
 
     log = CaseLog()
     for problem in log.problems:
@@ -77,7 +77,7 @@ def _log() -> Any:
 
 
 def _get(log: Any, case_id: str) -> Any:
-    from billing_tui.caselog import CaseLogError
+    from billing_tui.store.caselog import CaseLogError
 
     try:
         return log.get(case_id)
@@ -170,7 +170,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _handoff(args: argparse.Namespace) -> int:
-    from billing_tui.session import handoff_from_record
+    from billing_tui.desk.session import handoff_from_record
 
     record = _get(_log(), args.case_id)
     if record is None:

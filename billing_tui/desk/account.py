@@ -1,6 +1,6 @@
 """Account-wide review: sweep customers and subscriptions, cache them, and report.
 
-The report joins :mod:`billing_tui.analysis` (plan mix, intervals, seats, churn, conversions)
+The report joins :mod:`billing_tui.core.analysis` (plan mix, intervals, seats, churn, conversions)
 with the account-wide duplicate audit, which reuses the per-case anomaly detectors so a
 duplicate means the same thing in a ticket and in the audit.
 """
@@ -20,10 +20,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from billing_tui import analysis
-from billing_tui.anomalies import customers_by_email, detect
-from billing_tui.config import cache_dir
-from billing_tui.model import (
+from billing_tui.core import analysis
+from billing_tui.core.anomalies import customers_by_email, detect
+from billing_tui.core.model import (
     Customer,
     CustomerSnapshot,
     Money,
@@ -32,8 +31,9 @@ from billing_tui.model import (
     SubscriptionItem,
     SubscriptionStatus,
 )
-from billing_tui.settings import DEFAULT_SETTINGS, Settings
-from billing_tui.sweep import FetchPage, RateLimiter, SweepProgress, SweepResult, sweep
+from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.gateway.sweep import FetchPage, RateLimiter, SweepProgress, SweepResult, sweep
+from billing_tui.store.config import cache_dir
 
 #: Codes of the account-wide duplicate audit.
 AUDIT_CODES = ("duplicate_subscription", "duplicate_customer", "cross_customer_duplicate")

@@ -1,6 +1,6 @@
 """The ``billing-tui`` command line: the TUI by default, plus non-interactive subcommands.
 
-Each subcommand lives in its own module under :mod:`billing_tui.commands` and registers itself
+Each subcommand lives in its own module under :mod:`billing_tui.cli` and registers itself
 through ``register(subparsers)``; modules are imported here only, so ``--help`` stays fast.
 """
 
@@ -12,17 +12,17 @@ import sys
 from collections.abc import Sequence
 
 from billing_tui import __version__
-from billing_tui.commands.common import add_connection_options
+from billing_tui.cli.options import add_connection_options
 
 #: Subcommand modules, in the order ``--help`` lists them.
 COMMAND_MODULES = (
-    "billing_tui.commands.inspect",
-    "billing_tui.commands.triage",
-    "billing_tui.commands.cases",
-    "billing_tui.commands.auth",
-    "billing_tui.commands.plans",
-    "billing_tui.commands.portal",
-    "billing_tui.commands.sandbox",
+    "billing_tui.cli.inspect",
+    "billing_tui.cli.triage",
+    "billing_tui.cli.cases",
+    "billing_tui.cli.auth",
+    "billing_tui.cli.plans",
+    "billing_tui.cli.portal",
+    "billing_tui.cli.sandbox",
 )
 
 
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        from billing_tui.commands.tui import run_tui
+        from billing_tui.cli.tui import run_tui
 
         return run_tui(args)
     result: int = handler(args)

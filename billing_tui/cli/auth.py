@@ -20,7 +20,7 @@ import os
 import sys
 from typing import Any
 
-from billing_tui.commands.common import add_connection_options, api_base, opt
+from billing_tui.cli.options import add_connection_options, api_base, opt
 
 EXIT_OK = 0
 EXIT_UNREACHABLE = 1
@@ -82,7 +82,7 @@ def _err(command: str, message: str) -> None:
 
 def _profile(args: argparse.Namespace) -> tuple[str, bool]:
     """(profile, whether it was given explicitly)."""
-    from billing_tui.credentials import default_profile
+    from billing_tui.store.credentials import default_profile
 
     given = opt(args, "profile")
     return (str(given), True) if given else (default_profile(), False)
@@ -151,8 +151,9 @@ def _stripe_failure(command: str, exc: Exception) -> int:
 
 
 def run_login(args: argparse.Namespace) -> int:
-    from billing_tui.config import ConfigError, load_config
-    from billing_tui.credentials import (
+    from billing_tui.gateway.errors import GatewayError
+    from billing_tui.store.config import ConfigError, load_config
+    from billing_tui.store.credentials import (
         CredentialsError,
         ResolvedKey,
         check_keyring,
@@ -160,7 +161,6 @@ def run_login(args: argparse.Namespace) -> int:
         set_default_profile,
         store_key,
     )
-    from billing_tui.gateway.errors import GatewayError
 
     if opt(args, "demo"):
         _err("login", "--demo uses the built-in sandbox and needs no key; nothing to log in to.")
@@ -216,7 +216,7 @@ def run_login(args: argparse.Namespace) -> int:
 
 
 def run_logout(args: argparse.Namespace) -> int:
-    from billing_tui.credentials import CredentialsError, delete_key
+    from billing_tui.store.credentials import CredentialsError, delete_key
 
     try:
         profile, _explicit = _profile(args)
@@ -235,7 +235,7 @@ def run_logout(args: argparse.Namespace) -> int:
 
 
 def _env_note() -> None:
-    from billing_tui.credentials import ENV_VAR
+    from billing_tui.store.credentials import ENV_VAR
 
     if os.environ.get(ENV_VAR, "").strip():
         print(
@@ -245,8 +245,8 @@ def _env_note() -> None:
 
 
 def run_whoami(args: argparse.Namespace) -> int:
-    from billing_tui.credentials import CredentialsError, resolve_key
     from billing_tui.gateway.errors import GatewayError
+    from billing_tui.store.credentials import CredentialsError, resolve_key
 
     as_json = bool(opt(args, "json", False))
     if opt(args, "demo"):

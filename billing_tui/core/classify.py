@@ -55,10 +55,10 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from billing_tui import anomalies as an
-from billing_tui.anomalies import Anomaly
-from billing_tui.model import Charge, CustomerSnapshot, Money, Subscription, SubscriptionStatus
-from billing_tui.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core import anomalies as an
+from billing_tui.core.anomalies import Anomaly
+from billing_tui.core.model import Charge, CustomerSnapshot, Money, Subscription, SubscriptionStatus
+from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 
 
 class Bucket(StrEnum):
