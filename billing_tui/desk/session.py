@@ -29,8 +29,9 @@ from billing_tui.core.classify import (
     Evidence,
     Question,
 )
-from billing_tui.core.model import CustomerSnapshot, Money, mask_email
+from billing_tui.core.model import CustomerSnapshot, Money
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core.text import mask_email, redact
 from billing_tui.desk.account import PlansReport, account_report
 from billing_tui.desk.connection import (
     Connection,
@@ -243,8 +244,8 @@ def handoff_from_record(record: CaseRecord) -> ho.Handoff:
         ("PRODUCT GAP", "\n".join(f"- {g.title}" for g in gaps) or "none"),
     )
     return ho.Handoff(
-        sections=tuple((name, ho.redact(body)) for name, body in sections),
-        follow_up=ho.redact(record.follow_up),
+        sections=tuple((name, redact(body)) for name, body in sections),
+        follow_up=redact(record.follow_up),
         product_gaps=gaps,
         locale="",
     )

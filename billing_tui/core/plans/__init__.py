@@ -37,6 +37,7 @@ from billing_tui.core.model import (
     minor_unit_exponent,
 )
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core.text import brand_label, date_label
 
 if TYPE_CHECKING:
     from billing_tui.gateway import Gateway
@@ -198,25 +199,6 @@ class ActionOutcome:
 
 # --------------------------------------------------------------------------- formatting
 
-_BRANDS = {
-    "amex": "American Express",
-    "american_express": "American Express",
-    "diners": "Diners Club",
-    "jcb": "JCB",
-    "unionpay": "UnionPay",
-    "mastercard": "Mastercard",
-    "visa": "Visa",
-    "discover": "Discover",
-    "cartes_bancaires": "Cartes Bancaires",
-    "eftpos_au": "eftpos",
-}
-
-
-def brand_label(brand: str) -> str:
-    """Stripe's card brand code as people write it: ``jcb`` → ``JCB``."""
-    return _BRANDS.get(brand.lower(), brand.replace("_", " ").title())
-
-
 def money_phrase(money: Money) -> str:
     """The amount as an operator types it to confirm: ``19.00``, ``1200`` (JPY), no symbol."""
     exp = minor_unit_exponent(money.currency)
@@ -268,7 +250,7 @@ def with_refund_amount(
 
 
 def _date(value: datetime | None) -> str:
-    return "—" if value is None else f"{value:%Y-%m-%d}"
+    return date_label(value)
 
 
 def _bool(value: bool) -> str:
