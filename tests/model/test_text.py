@@ -27,7 +27,10 @@ def test_a_key_with_underscores_shows_only_its_last_four() -> None:
     assert redact_keys("key=rk_test_a_b_c_d_e_f_g_h_1234. Next") == "key=rk_test_…1234. Next"
 
 
-@pytest.mark.parametrize("prefix", ["sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_live_", "whsec_"])
+PREFIXES = ["sk_test_", "sk_live_", "rk_test_", "rk_live_", "pk_live_", "whsec_"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
 @given(body=st.text(BODY_CHARS, min_size=8, max_size=60).filter(lambda b: b[-1].isalnum()))
 def test_no_key_body_survives_redaction_beyond_its_last_four(prefix: str, body: str) -> None:
     text = f"Stripe said: {prefix}{body} is wrong"
