@@ -7,7 +7,6 @@ the flow part of the workstation and are imported when first used.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -26,7 +25,7 @@ from billing_tui.core.model import (
     sum_money,
 )
 from billing_tui.core.text import mask_email
-from billing_tui.gateway.errors import GatewayError
+from billing_tui.desk.session import GatewayError
 from widgets.anomalies import AnomalyList
 from widgets.clipboard import copy_to_clipboards
 from widgets.header import ModeHeader
@@ -35,8 +34,7 @@ from widgets.tables import IdTable, Row, fmt_date
 
 if TYPE_CHECKING:
     from billing_tui.core.classify import Classification
-    from billing_tui.desk.session import CaseView, Session
-    from billing_tui.store.caselog import CaseRecord
+    from billing_tui.desk.session import CaseRecord, CaseView, Session
 
 
 # ----------------------------------------------------------------------------- tabs
@@ -337,7 +335,7 @@ async def open_customer_screen(
     if view is None:
         view = await session.load(customer_ids)
     if case is None:
-        case = await asyncio.to_thread(session.open_case, query, view)
+        case = await session.open_case(query, view)
     return CustomerScreen(session, view, case, focus_id=focus_id)
 
 
@@ -444,7 +442,7 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
     @work(group="case-log", exit_on_error=False, description="reading the case's classification")
     async def load_classification(self) -> None:
         """A reopened case keeps its recorded classification (money actions stay open)."""
-        found = await asyncio.to_thread(self.session.classification, self.case.id)
+        found = await self.session.classification(self.case.id)
         if found is not None and self.classification is None:
             self.classification = found
             self._update_status()
@@ -582,7 +580,7 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
 
     @work(group="case-log", exit_on_error=False, description="record the classification")
     async def record_classification(self, result: Classification) -> None:
-        await asyncio.to_thread(self.session.record_classification, self.case.id, result)
+        await self.session.record_classification(self.case.id, result)
         self.classification = result
         self._update_status()
 

@@ -7,7 +7,6 @@ works the operator can still select the text by hand.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -168,7 +167,7 @@ class HandoffScreen(ReportsWorkerFailures, Screen[None]):
                 severity="warning",
             )
         try:
-            doc = await asyncio.to_thread(self.session.handoff, self.case_id, self.view)
+            doc = await self.session.handoff(self.case_id, self.view)
         except Exception as error:
             self.query_one("#handoff-loading", Static).update(
                 f"[$error]Could not build the handoff:[/] {escape(str(error))}"
@@ -272,12 +271,12 @@ class HandoffScreen(ReportsWorkerFailures, Screen[None]):
         text = self.follow_up
         try:
             if text != self.saved_follow_up:
-                await asyncio.to_thread(self.session.save_follow_up, self.case_id, text)
+                await self.session.save_follow_up(self.case_id, text)
                 self.saved_follow_up = text
                 if not resolve and not leave:
                     self.notify("Follow-up saved to the case log.")
             if resolve:
-                await asyncio.to_thread(self.session.resolve_case, self.case_id)
+                await self.session.resolve_case(self.case_id)
                 self.resolved = True
                 self.query_one(ModeHeader).set_where(f"Handoff · case {self.case_id} · resolved")
                 self.notify("Case marked resolved.", title="Resolved")

@@ -18,13 +18,12 @@ from textual.widgets import Footer, ProgressBar, Sparkline, Static, TabbedConten
 from textual.worker import Worker, WorkerState
 
 from billing_tui.desk.account import PlansReport, text_bar
-from billing_tui.gateway.sweep import SweepProgress
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row
 
 if TYPE_CHECKING:
-    from billing_tui.desk.session import Session
+    from billing_tui.desk.session import Session, SweepProgress
 
 
 class PlansScreen(ReportsWorkerFailures, Screen[None]):

@@ -251,7 +251,7 @@ async def _run(args: argparse.Namespace) -> int:
             view = await session.load(resolution.customer_ids)
         except GatewayError as exc:
             raise TriageError(str(exc)) from None
-        case = session.open_case(args.identifier, view)
+        case = await session.open_case(args.identifier, view)
         try:
             suggestion = session.suggest(view, answers)
         except ValueError as exc:
@@ -260,9 +260,9 @@ async def _run(args: argparse.Namespace) -> int:
         if decided.contract is not None:
             decided = decided.confirm_contract()
         if args.yes:
-            session.record_classification(case.id, decided)
+            await session.record_classification(case.id, decided)
         elif not case.classification:
-            session.record_classification(case.id, suggestion)  # a dry run never overwrites
+            await session.record_classification(case.id, suggestion)  # a dry run never overwrites
         plans = session.plans(view, decided)
         if args.refund_amount:
             refunds = [p for p in plans if p.kind == ActionKind.REFUND]
@@ -342,7 +342,9 @@ async def _run(args: argparse.Namespace) -> int:
                     break
             out["actions"] = [_outcome_json(o) for o in outcomes]
             view = await session.refresh(view)
-            handoff = session.handoff(case.id, view, locale=args.locale, regenerate=bool(outcomes))
+            handoff = await session.handoff(
+                case.id, view, locale=args.locale, regenerate=bool(outcomes)
+            )
             out["handoff"] = handoff.text()
             out["follow_up"] = handoff.follow_up
             out["product_gaps"] = [{"title": g.title, "body": g.body} for g in handoff.product_gaps]

@@ -23,6 +23,7 @@ from billing_tui.store import credentials
 
 if TYPE_CHECKING:
     from billing_tui.sandbox import Sandbox
+    from billing_tui.sandbox.catalog import ScenarioInfo
 
 Mode = Literal["demo", "test", "live"]
 
@@ -130,6 +131,15 @@ class Connection:
             current: datetime = self.sandbox.state.clock.current()
             return current
         return datetime.now(UTC)
+
+    def scenarios(self) -> tuple[ScenarioInfo, ...]:
+        """The catalog scenarios the demo sandbox loaded (none outside the demo)."""
+        if self.sandbox is None:
+            return ()
+        from billing_tui.sandbox.catalog import ScenarioInfo  # only the demo has a sandbox
+
+        loaded = self.sandbox.state.scenarios.values()
+        return tuple(info for info in loaded if isinstance(info, ScenarioInfo))
 
     async def aclose(self) -> None:
         await close_client(self.client)

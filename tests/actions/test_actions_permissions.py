@@ -24,7 +24,7 @@ async def test_a_403_greys_out_every_plan_needing_that_permission(tmp_path: Path
     try:
         resolution = await session.lookup("ilse.janssens@example.com")
         view = await session.load(resolution.customer_ids)
-        case = session.open_case("ilse", view)
+        case = await session.open_case("ilse", view)
         answers = Answers().with_answer("q_complaint", "product_broken")
         decided = session.suggest(view, answers).confirm(Bucket.PRODUCT_FAILURE, "outage")
         (refund,) = [p for p in session.plans(view, decided) if p.kind == ActionKind.REFUND]

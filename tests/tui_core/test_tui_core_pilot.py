@@ -197,7 +197,7 @@ async def test_a_part_that_failed_to_load_is_named_in_its_tab(
         view = await session.load((DUPLICATE_CUSTOMER,))
         failure = PartFailure("invoices", "Stripe answered 500 (request req_123)")
         view = replace(view, snapshot=replace(view.snapshot, failures=(failure,)))
-        case = session.open_case(DUPLICATE_EMAIL, view)
+        case = await session.open_case(DUPLICATE_EMAIL, view)
         await app.push_screen(CustomerScreen(session, view, case))
         await settle(pilot)
         await pilot.press("2")
