@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -259,3 +261,26 @@ async def test_each_portal_link_is_a_new_session(demo: Session) -> None:
     assert first.stripe_ids != second.stripe_ids
     assert second.url
     assert second.url != first.url
+
+
+# --------------------------------------------------------------------------- no emulator
+
+
+@pytest.mark.parametrize("module", ["billing_tui.desk.session", "billing_tui.app"])
+def test_a_live_session_loads_no_emulator(module: str) -> None:
+    """Importing the session (or the App) loads no ``billing_tui.sandbox`` module: only the
+    demo path imports the emulator, lazily."""
+    code = (
+        f"import sys, {module}; "
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('billing_tui.sandbox'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == ""
+
+
+async def test_demo_tickets_come_from_the_connection(demo: Session) -> None:
+    (ticket,) = demo.demo_tickets()
+    assert ticket.identifier == DANA
+    assert demo.connection.scenarios()[0].name == "duplicate-checkout"
