@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -31,14 +32,19 @@ from billing_tui.core.model import (
 from billing_tui.core.plans import ActionKind, ActionOutcome
 from billing_tui.core.text import brand_label, mask_email, redact
 
-SECTION_TITLES = (
-    "CUSTOMER",
-    "BILLING STATE",
-    "DECISION",
-    "ACTION TAKEN",
-    "FOLLOW-UP",
-    "PRODUCT GAP",
-)
+
+class Section(StrEnum):
+    """The six handoff sections, in order: the one place their titles are spelled."""
+
+    CUSTOMER = "CUSTOMER"
+    BILLING_STATE = "BILLING STATE"
+    DECISION = "DECISION"
+    ACTION_TAKEN = "ACTION TAKEN"
+    FOLLOW_UP = "FOLLOW-UP"
+    PRODUCT_GAP = "PRODUCT GAP"
+
+
+SECTION_TITLES: tuple[str, ...] = tuple(section.value for section in Section)
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE_ENV = "BILLING_TUI_TEMPLATES"
@@ -298,44 +304,62 @@ def _name(customer: Customer | None, ts: TemplateSet) -> str | None:
     return customer.name
 
 
-def follow_up_values(
-    snapshot: CustomerSnapshot, actions: Sequence[TakenAction], ts: TemplateSet
+def _subscription_values(sub: Subscription | None, ts: TemplateSet) -> dict[str, str]:
+    if sub is None:
+        return {}
+    item = sub.items[0] if sub.items else None
+    name = item.price.product_name if item else sub.label
+    return {
+        "plan": name,
+        "product": name,
+        "seats": str(sub.quantity),
+        "renewal_date": ts.date(sub.current_period_end),
+        "renewal_amount": sub.period_amount.format(),
+        "access_until": ts.date(sub.current_period_end),
+    }
+
+
+def _refund_values(
+    snapshot: CustomerSnapshot, done: Sequence[TakenAction], ts: TemplateSet
 ) -> dict[str, str]:
-    """The values a template may use, filled from the case."""
-    done = [a for a in actions if a.status == "succeeded"]
-    sub = _target_subscription(snapshot, done or actions)
-    values: dict[str, str] = {"refund_days": ts.text("refund_days")}
-    if sub is not None:
-        item = sub.items[0] if sub.items else None
-        values["plan"] = item.price.product_name if item else sub.label
-        values["product"] = item.price.product_name if item else sub.label
-        values["seats"] = str(sub.quantity)
-        values["renewal_date"] = ts.date(sub.current_period_end)
-        values["renewal_amount"] = sub.period_amount.format()
-        values["access_until"] = ts.date(sub.current_period_end)
+    """The refunded total (in the first refund's currency) and the card it went back to."""
     refunds = [a for a in done if a.kind == ActionKind.REFUND and a.amount is not None]
-    if refunds:
-        currency = refunds[0].amount.currency if refunds[0].amount else "usd"
-        total = Money.zero(currency)
-        for action in refunds:
-            if action.amount is not None and action.amount.currency == currency:
-                total = total + action.amount
-        values["amount"] = total.format()
-        values["card"] = _card_of(snapshot, refunds[0].params.get("charge"), ts)
+    if not refunds:
+        return {}
+    currency = refunds[0].amount.currency if refunds[0].amount else "usd"
+    amounts = [a.amount for a in refunds if a.amount is not None and a.amount.currency == currency]
+    total = sum(amounts, Money.zero(currency))
+    return {
+        "amount": total.format(),
+        "card": _card_of(snapshot, refunds[0].params.get("charge"), ts),
+    }
+
+
+def _done_values(sub: Subscription | None, done: Sequence[TakenAction]) -> dict[str, str]:
+    """What the portal link and seat changes that went through add (later ones win)."""
+    values: dict[str, str] = {}
+    unit = sub.items[0].price.unit_money if sub is not None and sub.items else None
     for action in done:
         if action.kind == ActionKind.PORTAL_SESSION and action.url:
             values["portal_url"] = action.url
         if action.kind == ActionKind.UPDATE_QUANTITY and (qty := action.params.get("quantity")):
             values["seats"] = qty
-            if sub is not None and sub.items and sub.items[0].price.unit_amount is not None:
-                unit = sub.items[0].price.unit_money
-                if unit is not None:
-                    values["renewal_amount"] = unit.times(int(qty)).format()
+            if unit is not None:
+                values["renewal_amount"] = unit.times(int(qty)).format()
+    return values
+
+
+def _trial_values(snapshot: CustomerSnapshot, ts: TemplateSet) -> dict[str, str]:
     trial = next(
         (s for s in snapshot.subscriptions if s.trial_end and s.status.value == "trialing"), None
     )
-    if trial is not None:
-        values["trial_end"] = ts.date(trial.trial_end)
+    return {} if trial is None else {"trial_end": ts.date(trial.trial_end)}
+
+
+def _invoice_values(snapshot: CustomerSnapshot, done: Sequence[TakenAction]) -> dict[str, str]:
+    """The invoice amount (the retried one, else the open one, else the prorated one) and the
+    net proration."""
+    values: dict[str, str] = {}
     open_inv = _latest(i for i in snapshot.invoices if i.status == "open")
     prorated = _latest(i for i in snapshot.invoices if i.has_proration)
     retried = next((a for a in done if a.kind == ActionKind.RETRY_INVOICE_PAYMENT), None)
@@ -349,6 +373,22 @@ def follow_up_values(
         net = sum(line.amount.amount for line in prorated.lines if line.proration)
         values["proration_amount"] = Money(abs(net), prorated.total.currency).format()
     return values
+
+
+def follow_up_values(
+    snapshot: CustomerSnapshot, actions: Sequence[TakenAction], ts: TemplateSet
+) -> dict[str, str]:
+    """The values a template may use, filled from the case."""
+    done = [a for a in actions if a.status == "succeeded"]
+    sub = _target_subscription(snapshot, done or actions)
+    return {
+        "refund_days": ts.text("refund_days"),
+        **_subscription_values(sub, ts),
+        **_refund_values(snapshot, done, ts),
+        **_done_values(sub, done),
+        **_trial_values(snapshot, ts),
+        **_invoice_values(snapshot, done),
+    }
 
 
 def situations(snapshot: CustomerSnapshot, bucket: Bucket | None) -> tuple[str, ...]:
@@ -418,6 +458,143 @@ def _gap_body(problem: str, evidence: Sequence[str], proposal: str, done: str) -
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class _GapCase:
+    """What the product-gap rules look at: the anomaly codes, the bucket, the portal."""
+
+    snapshot: CustomerSnapshot
+    codes: frozenset[str]
+    bucket: Bucket | None
+    ref: str
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.value if self.bucket else "none"
+
+    @property
+    def no_portal(self) -> bool:
+        return "portal_missing" in self.codes or (
+            self.snapshot.portal_known and self.snapshot.portal is None
+        )
+
+
+def _gap_no_portal(case: _GapCase) -> ProductGap | None:
+    if not case.no_portal:
+        return None
+    return ProductGap(
+        "Customers have no billing portal",
+        _gap_body(
+            "No active Stripe customer-portal configuration applies, so customers cannot "
+            "update a card, download invoices or cancel without writing to support.",
+            [f"{case.ref}: anomaly `portal_missing`"],
+            "Save a customer-portal configuration (payment method update, invoice "
+            "history, cancel at period end) and link it from the account page.",
+            "A customer can open the portal from the account page and update their card.",
+        ),
+        "no_billing_portal",
+    )
+
+
+def _gap_no_cancellation(case: _GapCase) -> ProductGap | None:
+    portal = case.snapshot.portal
+    flagged = "portal_cancel_disabled" in case.codes
+    cancel_blocked = flagged or (portal is not None and not portal.cancel_enabled)
+    if case.no_portal or not cancel_blocked:
+        return None
+    if not (case.bucket == Bucket.MISSING_SELF_SERVE or flagged):
+        return None
+    return ProductGap(
+        "Customers cannot cancel their subscription themselves",
+        _gap_body(
+            "The customer portal has cancellation turned off, so every cancellation is "
+            "a support ticket (and online cancellation is expected by law in places).",
+            [
+                f"{case.ref}: bucket `{case.bucket_name}`",
+                f"portal configuration {portal.id if portal else '—'}: "
+                "`features.subscription_cancel.enabled = false`",
+            ],
+            "Enable `subscription_cancel` (mode `at_period_end`) with cancellation "
+            "reasons, or add a cancel button to the account page.",
+            "A customer can cancel at period end without contacting support.",
+        ),
+        "no_cancellation_flow",
+    )
+
+
+def _gap_duplicate_checkout(case: _GapCase) -> ProductGap | None:
+    duplicate = {"duplicate_subscription", "cross_customer_duplicate"}
+    if not (case.bucket == Bucket.DUPLICATE_PERSONAL or case.codes & duplicate):
+        return None
+    dup_codes = case.codes & (duplicate | {"duplicate_customer"})
+    return ProductGap(
+        "Checkout lets a customer buy the same subscription twice",
+        _gap_body(
+            "A second checkout (double click, retry after a spinner, or a second "
+            "customer record for the same email) created a duplicate subscription.",
+            [f"{case.ref}: anomalies {', '.join(sorted(dup_codes)) or 'none'}"],
+            "Before creating a subscription, look up live subscriptions to the same "
+            "product for the customer and for every customer sharing the normalised "
+            "email; reuse one idempotency key per checkout attempt; enable Checkout's "
+            "'limit customers to one subscription'.",
+            "Double-submitting checkout leaves exactly one subscription and one charge.",
+        ),
+        "no_duplicate_guard",
+    )
+
+
+def _gap_plan_explanation(case: _GapCase) -> ProductGap | None:
+    confusing = case.codes & {"proration_activity", "mixed_interval"}
+    if not (
+        case.bucket == Bucket.TEAM_INTENT
+        or (case.bucket == Bucket.MISSING_SELF_SERVE and confusing)
+    ):
+        return None
+    shown = case.codes & {"team_purchase_pattern", "proration_activity", "mixed_interval"}
+    return ProductGap(
+        "The plan and seat billing is not explained where customers pay",
+        _gap_body(
+            "The customer did not understand what they were billed for (seats, "
+            "proration on an upgrade, or monthly and annual plans side by side).",
+            [
+                f"{case.ref}: bucket `{case.bucket_name}`",
+                *(f"anomaly `{c}`" for c in sorted(shown)),
+            ],
+            "Show seats × unit price, the next invoice and any proration preview on "
+            "the billing page and in the checkout/upgrade confirmation.",
+            "The billing page states the seat count, the unit price and the next "
+            "invoice amount and date.",
+        ),
+        "no_plan_seat_explanation",
+    )
+
+
+def _gap_usage_visibility(case: _GapCase) -> ProductGap | None:
+    if case.bucket != Bucket.PRODUCT_FAILURE:
+        return None
+    return ProductGap(
+        "Customers cannot see their usage or rate limits",
+        _gap_body(
+            "The customer paid but the product did not deliver what they expected, and "
+            "they had no way to see usage or limits before asking for a refund.",
+            [f"{case.ref}: bucket `product_failure`"],
+            "Show current usage, limits and recent errors in the account, and link the "
+            "status page from the billing page.",
+            "A customer can see usage against limits without contacting support.",
+        ),
+        "no_usage_visibility",
+    )
+
+
+#: The product-gap rules, in the order the gaps are listed.
+_GAP_RULES = (
+    _gap_no_portal,
+    _gap_no_cancellation,
+    _gap_duplicate_checkout,
+    _gap_plan_explanation,
+    _gap_usage_visibility,
+)
+
+
 def product_gaps(
     snapshot: CustomerSnapshot,
     anomalies: Sequence[Anomaly],
@@ -426,120 +603,10 @@ def product_gaps(
     case_id: str | None = None,
 ) -> tuple[ProductGap, ...]:
     """What the product or website should fix, as ready backlog items (no customer PII)."""
-    codes = {a.code for a in anomalies}
     ref = f"case {case_id}" if case_id else "a support case"
-    gaps: list[ProductGap] = []
-    portal = snapshot.portal
-    no_portal = "portal_missing" in codes or (snapshot.portal_known and portal is None)
-    if no_portal:
-        gaps.append(
-            ProductGap(
-                "Customers have no billing portal",
-                _gap_body(
-                    "No active Stripe customer-portal configuration applies, so customers cannot "
-                    "update a card, download invoices or cancel without writing to support.",
-                    [f"{ref}: anomaly `portal_missing`"],
-                    "Save a customer-portal configuration (payment method update, invoice "
-                    "history, cancel at period end) and link it from the account page.",
-                    "A customer can open the portal from the account page and update their card.",
-                ),
-                "no_billing_portal",
-            )
-        )
-    cancel_blocked = "portal_cancel_disabled" in codes or (
-        portal is not None and not portal.cancel_enabled
-    )
-    if not no_portal and (
-        cancel_blocked
-        and (bucket == Bucket.MISSING_SELF_SERVE or "portal_cancel_disabled" in codes)
-    ):
-        gaps.append(
-            ProductGap(
-                "Customers cannot cancel their subscription themselves",
-                _gap_body(
-                    "The customer portal has cancellation turned off, so every cancellation is "
-                    "a support ticket (and online cancellation is expected by law in places).",
-                    [
-                        f"{ref}: bucket `{bucket.value if bucket else 'none'}`",
-                        f"portal configuration {portal.id if portal else '—'}: "
-                        "`features.subscription_cancel.enabled = false`",
-                    ],
-                    "Enable `subscription_cancel` (mode `at_period_end`) with cancellation "
-                    "reasons, or add a cancel button to the account page.",
-                    "A customer can cancel at period end without contacting support.",
-                ),
-                "no_cancellation_flow",
-            )
-        )
-    if bucket == Bucket.DUPLICATE_PERSONAL or codes & {
-        "duplicate_subscription",
-        "cross_customer_duplicate",
-    }:
-        dup_codes = codes & {
-            "duplicate_subscription",
-            "cross_customer_duplicate",
-            "duplicate_customer",
-        }
-        evidence = [f"{ref}: anomalies {', '.join(sorted(dup_codes)) or 'none'}"]
-        gaps.append(
-            ProductGap(
-                "Checkout lets a customer buy the same subscription twice",
-                _gap_body(
-                    "A second checkout (double click, retry after a spinner, or a second "
-                    "customer record for the same email) created a duplicate subscription.",
-                    evidence,
-                    "Before creating a subscription, look up live subscriptions to the same "
-                    "product for the customer and for every customer sharing the normalised "
-                    "email; reuse one idempotency key per checkout attempt; enable Checkout's "
-                    "'limit customers to one subscription'.",
-                    "Double-submitting checkout leaves exactly one subscription and one charge.",
-                ),
-                "no_duplicate_guard",
-            )
-        )
-    if bucket == Bucket.TEAM_INTENT or (
-        bucket == Bucket.MISSING_SELF_SERVE and codes & {"proration_activity", "mixed_interval"}
-    ):
-        gaps.append(
-            ProductGap(
-                "The plan and seat billing is not explained where customers pay",
-                _gap_body(
-                    "The customer did not understand what they were billed for (seats, "
-                    "proration on an upgrade, or monthly and annual plans side by side).",
-                    [
-                        f"{ref}: bucket `{bucket.value if bucket else 'none'}`",
-                        *(
-                            f"anomaly `{c}`"
-                            for c in sorted(
-                                codes
-                                & {"team_purchase_pattern", "proration_activity", "mixed_interval"}
-                            )
-                        ),
-                    ],
-                    "Show seats × unit price, the next invoice and any proration preview on "
-                    "the billing page and in the checkout/upgrade confirmation.",
-                    "The billing page states the seat count, the unit price and the next "
-                    "invoice amount and date.",
-                ),
-                "no_plan_seat_explanation",
-            )
-        )
-    if bucket == Bucket.PRODUCT_FAILURE:
-        gaps.append(
-            ProductGap(
-                "Customers cannot see their usage or rate limits",
-                _gap_body(
-                    "The customer paid but the product did not deliver what they expected, and "
-                    "they had no way to see usage or limits before asking for a refund.",
-                    [f"{ref}: bucket `product_failure`"],
-                    "Show current usage, limits and recent errors in the account, and link the "
-                    "status page from the billing page.",
-                    "A customer can see usage against limits without contacting support.",
-                ),
-                "no_usage_visibility",
-            )
-        )
-    return tuple(gaps)
+    case = _GapCase(snapshot, frozenset(a.code for a in anomalies), bucket, ref)
+    found = (rule(case) for rule in _GAP_RULES)
+    return tuple(gap for gap in found if gap is not None)
 
 
 # --------------------------------------------------------------------------- sections
@@ -667,6 +734,44 @@ def action_text(actions: Sequence[TakenAction]) -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class CaseFacts:
+    """What a handoff is written from, whichever way it was gathered (a live view of the
+    customers, or a case-log record): the CUSTOMER and BILLING STATE bodies already worded,
+    the rest as values."""
+
+    customer: str
+    billing: str
+    classification: Classification | None
+    actions: tuple[TakenAction, ...]
+    #: The customer message; empty when none was saved (a record without a follow-up).
+    follow_up: str
+    product_gaps: tuple[ProductGap, ...]
+    case_id: str | None = None
+    locale: str = ""
+
+
+def assemble(facts: CaseFacts) -> Handoff:
+    """The six sections from ``facts``, redacted: the only place a handoff is put together."""
+    customer = f"case {facts.case_id}\n{facts.customer}" if facts.case_id else facts.customer
+    bodies = {
+        Section.CUSTOMER: customer,
+        Section.BILLING_STATE: facts.billing,
+        Section.DECISION: decision_text(facts.classification, facts.actions)[1],
+        Section.ACTION_TAKEN: action_text(facts.actions),
+        Section.FOLLOW_UP: facts.follow_up or "(no follow-up saved)",
+        Section.PRODUCT_GAP: "\n".join(f"- {gap.title}" for gap in facts.product_gaps) or "none",
+    }
+    return Handoff(
+        sections=tuple((section, redact(bodies[section])) for section in Section),
+        follow_up=redact(facts.follow_up),
+        product_gaps=tuple(
+            ProductGap(redact(g.title), redact(g.body), g.code) for g in facts.product_gaps
+        ),
+        locale=facts.locale,
+    )
+
+
 def render(
     snapshot: CustomerSnapshot,
     anomalies: Sequence[Anomaly],
@@ -678,33 +783,58 @@ def render(
     follow_up_text: str | None = None,
     templates: Mapping[str, TemplateSet] | None = None,
 ) -> Handoff:
-    """The handoff for a case: six sections, the follow-up, product gaps; redacted.
+    """The handoff for a case from a live view of its customers: six sections, the follow-up,
+    product gaps; redacted.
 
     ``locale`` is the operator's override; otherwise the customer's ``preferred_locales``
     decide. ``follow_up_text`` is the operator's edited message, used as is (redacted).
     """
     sets = templates if templates is not None else load_templates()
-    taken = [a if isinstance(a, TakenAction) else TakenAction.from_outcome(a) for a in actions]
+    taken = tuple(a if isinstance(a, TakenAction) else TakenAction.from_outcome(a) for a in actions)
     customer = snapshot.primary if snapshot.customers else None
     chosen = choose_locale(customer.preferred_locales if customer else (), locale, templates=sets)
-    bucket, decision = decision_text(classification, taken)
+    bucket = decision_text(classification)[0]
     message = follow_up_text or follow_up(snapshot, bucket, taken, locale=chosen, templates=sets)
-    gaps = product_gaps(snapshot, anomalies, bucket, case_id=case_id)
-    gap_text = "\n".join(f"- {gap.title}" for gap in gaps) or "none"
-    customer_text = _customer_section(snapshot, taken)
-    if case_id:
-        customer_text = f"case {case_id}\n{customer_text}"
-    sections = (
-        ("CUSTOMER", customer_text),
-        ("BILLING STATE", _billing_section(snapshot, anomalies)),
-        ("DECISION", decision),
-        ("ACTION TAKEN", action_text(taken)),
-        ("FOLLOW-UP", message),
-        ("PRODUCT GAP", gap_text),
-    )
-    return Handoff(
-        sections=tuple((name, redact(body)) for name, body in sections),
-        follow_up=redact(message),
-        product_gaps=tuple(ProductGap(redact(g.title), redact(g.body), g.code) for g in gaps),
+    facts = CaseFacts(
+        customer=_customer_section(snapshot, taken),
+        billing=_billing_section(snapshot, anomalies),
+        classification=classification,
+        actions=taken,
+        follow_up=message,
+        product_gaps=product_gaps(snapshot, anomalies, bucket, case_id=case_id),
+        case_id=case_id,
         locale=chosen,
     )
+    return assemble(facts)
+
+
+def render_recorded(
+    *,
+    case_id: str,
+    masked_email: str,
+    customer_ids: Sequence[str],
+    anomaly_codes: Sequence[str],
+    livemode: bool,
+    classification: Classification | None,
+    actions: Sequence[TakenAction],
+    follow_up: str,
+    gap_titles: Sequence[str],
+) -> Handoff:
+    """The handoff from what the case log kept (no Stripe): for ``cases handoff`` and audits.
+
+    BILLING STATE is what was recorded when the case was worked (anomaly codes), not a fresh
+    read; the follow-up and product gaps are the ones saved with the case.
+    """
+    billing = "recorded anomalies: " + (", ".join(anomaly_codes) or "none")
+    if livemode:
+        billing += "\nLIVE mode"
+    facts = CaseFacts(
+        customer=f"{masked_email} · {', '.join(customer_ids)}",
+        billing=billing,
+        classification=classification,
+        actions=tuple(actions),
+        follow_up=follow_up,
+        product_gaps=tuple(ProductGap(title, "") for title in gap_titles),
+        case_id=case_id,
+    )
+    return assemble(facts)

@@ -31,7 +31,7 @@ from billing_tui.core.classify import (
 )
 from billing_tui.core.model import CustomerSnapshot, Money
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
-from billing_tui.core.text import mask_email, redact
+from billing_tui.core.text import mask_email
 from billing_tui.desk.account import PlansReport, account_report
 from billing_tui.desk.connection import Connection, ConnectionInfo
 from billing_tui.gateway import Gateway
@@ -220,32 +220,17 @@ def taken_from_record(action: ActionRecord) -> ho.TakenAction:
 
 
 def handoff_from_record(record: CaseRecord) -> ho.Handoff:
-    """The handoff from the case log alone (no Stripe): for ``cases handoff`` and audits.
-
-    BILLING STATE is what was recorded when the case was worked (anomaly codes), not a fresh
-    read; the follow-up and product gaps are the ones saved with the case.
-    """
-    classification = classification_from_record(record)
-    taken = [taken_from_record(a) for a in record.actions]
-    decision = ho.decision_text(classification, taken)[1]
-    customer = f"case {record.id}\n{record.masked_email} · {', '.join(record.customer_ids)}"
-    billing = "recorded anomalies: " + (", ".join(record.anomaly_codes) or "none")
-    if record.livemode:
-        billing += "\nLIVE mode"
-    gaps = tuple(ho.ProductGap(title, "") for title in record.product_gaps)
-    sections = (
-        ("CUSTOMER", customer),
-        ("BILLING STATE", billing),
-        ("DECISION", decision),
-        ("ACTION TAKEN", ho.action_text(taken)),
-        ("FOLLOW-UP", record.follow_up or "(no follow-up saved)"),
-        ("PRODUCT GAP", "\n".join(f"- {g.title}" for g in gaps) or "none"),
-    )
-    return ho.Handoff(
-        sections=tuple((name, redact(body)) for name, body in sections),
-        follow_up=redact(record.follow_up),
-        product_gaps=gaps,
-        locale="",
+    """The handoff from the case log alone (no Stripe): for ``cases handoff`` and audits."""
+    return ho.render_recorded(
+        case_id=record.id,
+        masked_email=record.masked_email,
+        customer_ids=record.customer_ids,
+        anomaly_codes=record.anomaly_codes,
+        livemode=record.livemode,
+        classification=classification_from_record(record),
+        actions=[taken_from_record(a) for a in record.actions],
+        follow_up=record.follow_up,
+        gap_titles=record.product_gaps,
     )
 
 
@@ -376,9 +361,7 @@ class Session:
         record: CaseRecord = await asyncio.to_thread(self.caselog.get, case_id)
         return record
 
-    async def cases(
-        self, status: str | None = None, bucket: str | None = None
-    ) -> list[CaseRecord]:
+    async def cases(self, status: str | None = None, bucket: str | None = None) -> list[CaseRecord]:
         found: list[CaseRecord] = await asyncio.to_thread(
             self.caselog.list, status=status, bucket=bucket
         )

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.handoff import SECTION_TITLES
 from billing_tui.core.plans import ActionKind
 from billing_tui.desk.connection import Connection
 from billing_tui.desk.session import CaseView, Session
@@ -20,7 +21,7 @@ from billing_tui.store.caselog import CaseLog
 from screens.actions import ActionScreen, PlanState
 from screens.cases import CasesScreen, actions_summary
 from screens.confirm import ConfirmScreen
-from screens.handoff import SECTION_TITLES, HandoffScreen
+from screens.handoff import HandoffScreen
 from screens.wizard import WizardScreen
 from tests.demo import demo_session
 from tests.tui_flow.flow_fixtures import widget_text
