@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from billing_tui.sandbox.query import Query, dig
+from billing_tui.sandbox.resources.lists import list_object
 from billing_tui.sandbox.state import JSON
 from billing_tui.sandbox.wire import ApiError, bad_param
 
@@ -241,12 +242,11 @@ class Renderer:
         obj_id = str(node.get("id"))
         stored = self.state.get(kind, obj_id) or node
         items = self._includable_source(kind, field, stored)
-        return {
-            "object": "list",
-            "data": [self.bare(i) for i in items[:INCLUDED_LIMIT]],
-            "has_more": len(items) > INCLUDED_LIMIT,
-            "url": INCLUDABLE[kind][field].format(id=obj_id),
-        }
+        return list_object(
+            INCLUDABLE[kind][field].format(id=obj_id),
+            [self.bare(i) for i in items[:INCLUDED_LIMIT]],
+            len(items) > INCLUDED_LIMIT,
+        )
 
 
 def includable_items(query: Query) -> Callable[[str, str, JSON], list[JSON]]:

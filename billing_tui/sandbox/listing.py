@@ -430,7 +430,3 @@ def _cursor_position(
         if _sort_key(obj) < key:
             return i
     return len(objs)
-
-
-def list_object(url: str, data: list[JSON], has_more: bool) -> JSON:
-    return {"object": "list", "data": data, "has_more": has_more, "url": url}
