@@ -290,7 +290,7 @@ def refund(
             "charge": charge,
             "created": state.now() if created is None else created,
             "currency": ch["currency"],
-            "customer": ch["customer"],
+            "customer": ch.get("customer"),
             "customer_account": None,
             "destination_details": {
                 "card": {
@@ -302,8 +302,8 @@ def refund(
                 "type": "card",
             },
             "metadata": dict(metadata or {}),
-            "payment_intent": ch["payment_intent"],
-            "payment_method": ch["payment_method"],
+            "payment_intent": ch.get("payment_intent"),
+            "payment_method": ch.get("payment_method"),
             "reason": reason,
             "receipt_number": None,
             "source_transfer_reversal": None,
