@@ -28,6 +28,9 @@ _INVOICE_PAYMENT_SETTINGS: JSON = {
     "payment_method_options": None,
     "payment_method_types": None,
 }
+_STATUSES = frozenset({"draft", "open", "paid", "uncollectible", "void"})
+#: Statuses with nothing left to collect.
+_SETTLED = frozenset({"paid", "void"})
 _NO_CREDITED_ITEMS: JSON = {"credited_items": None}
 _PRICING: dict[tuple[str, str, str], JSON] = {}
 
@@ -149,38 +152,23 @@ def invoice(
     Paid invoices have ``amount_paid = amount_due``. The subscription's ``latest_invoice`` is
     moved to this invoice when it is the newest.
     """
-    if status not in {"draft", "open", "paid", "uncollectible", "void"}:
+    if status not in _STATUSES:
         raise ValueError(f"unknown invoice status {status!r}")
     cust = require(state, "customer", customer, "customer")
     sub = require(state, "subscription", subscription, "subscription") if subscription else None
     ts = state.now() if created is None else created
     iid = id or state.new_id("invoice")
-    cur = (currency or (sub["currency"] if sub else None) or cust.get("currency") or "usd").lower()
-    line_dicts = []
-    for n, spec in enumerate(lines):
-        spec = dict(spec)
-        spec.setdefault("subscription", subscription)
-        spec.setdefault("id", f"il_{id_body(iid)}{n + 1}")
-        line_dicts.append(invoice_line(state, invoice=iid, currency=cur, **spec))
+    cur = _currency(currency, sub, cust)
+    line_dicts = _lines(state, iid, cur, subscription, lines)
     total = sum(line["amount"] for line in line_dicts)
     finalized = status != "draft"
-    due = max(total + starting_balance, 0)
-    ending = min(total + starting_balance, 0) if finalized else None
-    paid = status == "paid"
-    if paid and paid_at is None:
-        paid_at = ts
+    due, amount_paid, remaining, ending = _amounts(total, starting_balance, status)
     if attempt_count is None:
-        attempt_count = 1 if (paid and due > 0) else 0
-    p_start = (
-        period_start
-        if period_start is not None
-        else min((line["period"]["start"] for line in line_dicts), default=ts)
-    )
-    p_end = period_end if period_end is not None else ts
-    number = None
-    if finalized:
-        number = f"{cust['invoice_prefix']}-{cust['next_invoice_sequence']:04d}"
-        cust["next_invoice_sequence"] += 1
+        attempt_count = 1 if amount_paid > 0 else 0
+    if period_start is None:
+        period_start = min((line["period"]["start"] for line in line_dicts), default=ts)
+    number = _next_number(cust) if finalized else None
+    hosted = f"{SANDBOX_WEB}/i/{iid}" if finalized else None
     obj = state.add(
         {
             "id": iid,
@@ -192,9 +180,9 @@ def invoice(
             "account_tax_ids": None,
             "amount_due": due,
             "amount_overpaid": 0,
-            "amount_paid": due if paid else 0,
+            "amount_paid": amount_paid,
             "amount_paid_off_stripe": 0,
-            "amount_remaining": 0 if paid or status == "void" else due,
+            "amount_remaining": remaining,
             "amount_shipping": 0,
             "application": None,
             "attempt_count": attempt_count,
@@ -225,8 +213,8 @@ def invoice(
             "ending_balance": ending,
             "footer": None,
             "from_invoice": None,
-            "hosted_invoice_url": f"{SANDBOX_WEB}/i/{iid}" if finalized else None,
-            "invoice_pdf": f"{SANDBOX_WEB}/i/{iid}/pdf" if finalized else None,
+            "hosted_invoice_url": hosted,
+            "invoice_pdf": f"{hosted}/pdf" if hosted else None,
             "issuer": ISSUER_SELF,
             "last_finalization_error": None,
             "latest_revision": None,
@@ -236,19 +224,10 @@ def invoice(
             "next_payment_attempt": next_payment_attempt,
             "number": number,
             "on_behalf_of": None,
-            "parent": None
-            if sub is None
-            else {
-                "quote_details": None,
-                "subscription_details": {
-                    "metadata": dict(sub["metadata"]),
-                    "subscription": sub["id"],
-                },
-                "type": "subscription_details",
-            },
+            "parent": None if sub is None else _parent(sub),
             "payment_settings": _INVOICE_PAYMENT_SETTINGS,
-            "period_end": p_end,
-            "period_start": p_start,
+            "period_end": ts if period_end is None else period_end,
+            "period_start": period_start,
             "post_payment_credit_notes_amount": 0,
             "pre_payment_credit_notes_amount": 0,
             "receipt_number": None,
@@ -258,12 +237,7 @@ def invoice(
             "starting_balance": starting_balance,
             "statement_descriptor": None,
             "status": status,
-            "status_transitions": {
-                "finalized_at": ts if finalized else None,
-                "marked_uncollectible_at": ts if status == "uncollectible" else None,
-                "paid_at": paid_at if paid else None,
-                "voided_at": ts if status == "void" else None,
-            },
+            "status_transitions": _transitions(status, ts, paid_at),
             "subtotal": total,
             "subtotal_excluding_tax": total,
             "test_clock": None,
@@ -276,10 +250,73 @@ def invoice(
         }
     )
     if sub is not None:
-        latest = state.get("invoice", sub["latest_invoice"]) if sub["latest_invoice"] else None
-        if latest is None or latest["created"] <= ts:
-            sub["latest_invoice"] = iid
+        _advance_latest(state, sub, iid, ts)
     return obj
+
+
+def _currency(currency: str | None, sub: JSON | None, cust: JSON) -> str:
+    """The given currency, else the subscription's, else the customer's, else usd."""
+    chosen = currency or (sub["currency"] if sub else None) or cust.get("currency") or "usd"
+    return str(chosen).lower()
+
+
+def _amounts(total: int, starting_balance: int, status: str) -> tuple[int, int, int, int | None]:
+    """(amount_due, amount_paid, amount_remaining, ending_balance), Stripe's balance rules: a
+    credit (negative balance) reduces what is due, a negative total leaves credit behind."""
+    due = max(total + starting_balance, 0)
+    ending = min(total + starting_balance, 0) if status != "draft" else None
+    paid = due if status == "paid" else 0
+    remaining = 0 if status in _SETTLED else due
+    return due, paid, remaining, ending
+
+
+def _lines(
+    state: SandboxState,
+    iid: str,
+    currency: str,
+    subscription: str | None,
+    specs: Sequence[Mapping[str, Any]],
+) -> list[JSON]:
+    """The invoice's lines; they inherit its currency and subscription, ids ``il_<body><n>``."""
+    lines = []
+    for n, spec in enumerate(specs):
+        spec = dict(spec)
+        spec.setdefault("subscription", subscription)
+        spec.setdefault("id", f"il_{id_body(iid)}{n + 1}")
+        lines.append(invoice_line(state, invoice=iid, currency=currency, **spec))
+    return lines
+
+
+def _next_number(cust: JSON) -> str:
+    """A finalized invoice's number: the customer's prefix and next sequence (then bumped)."""
+    number = f"{cust['invoice_prefix']}-{cust['next_invoice_sequence']:04d}"
+    cust["next_invoice_sequence"] += 1
+    return number
+
+
+def _parent(sub: JSON) -> JSON:
+    return {
+        "quote_details": None,
+        "subscription_details": {"metadata": dict(sub["metadata"]), "subscription": sub["id"]},
+        "type": "subscription_details",
+    }
+
+
+def _transitions(status: str, ts: int, paid_at: int | None) -> JSON:
+    """When the invoice reached its status (a paid invoice: ``paid_at``, default ``ts``)."""
+    return {
+        "finalized_at": ts if status != "draft" else None,
+        "marked_uncollectible_at": ts if status == "uncollectible" else None,
+        "paid_at": (ts if paid_at is None else paid_at) if status == "paid" else None,
+        "voided_at": ts if status == "void" else None,
+    }
+
+
+def _advance_latest(state: SandboxState, sub: JSON, iid: str, ts: int) -> None:
+    """Point the subscription's ``latest_invoice`` at this invoice when it is the newest."""
+    latest = state.get("invoice", sub["latest_invoice"]) if sub["latest_invoice"] else None
+    if latest is None or latest["created"] <= ts:
+        sub["latest_invoice"] = iid
 
 
 def invoice_item(

@@ -7,7 +7,7 @@ dict itself, shared).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from billing_tui.sandbox.resources.base import EMPTY, ISSUER_SELF, require
 from billing_tui.sandbox.resources.lists import list_object
@@ -69,48 +69,26 @@ def subscription(
     if trial_end is not None and trial_start is None:
         trial_start = ts
     anchor = billing_cycle_anchor or trial_end or ts
-    if status == "canceled" and ended_at is None:
-        ended_at = canceled_at or now
-    if status == "canceled" and canceled_at is None:
-        canceled_at = ended_at
+    canceled_at, ended_at = _cancellation_times(status, canceled_at, ended_at, now)
     sid = id or state.new_id("subscription")
     if item_ids is not None and len(item_ids) != len(items):
         raise ValueError("item_ids must name one id per item")
     if not items:
         raise ValueError("a subscription needs at least one item")
-    currencies = set()
-    item_dicts: list[JSON] = []
-    for n, (price_id, quantity) in enumerate(items):
-        pr = require(state, "price", price_id, "price")
-        if pr["recurring"] is None:
-            raise ValueError(f"price {price_id!r} is one-time; subscriptions need recurring prices")
-        if quantity < 0:
-            raise ValueError(f"quantity must be ≥ 0, not {quantity}")
-        currencies.add(pr["currency"])
-        rec = pr["recurring"]
-        if status == "trialing" and trial_end is not None:
-            start, end = trial_start or ts, trial_end
-        else:
-            at = (ended_at - 1) if (status == "canceled" and ended_at) else max(now, ts)
-            start, end = current_period(
-                anchor=anchor, interval=rec["interval"], interval_count=rec["interval_count"], at=at
-            )
-        si_id = item_ids[n] if item_ids is not None else state.new_id("subscription_item")
-        item: JSON = {
-            "id": si_id,
-            "object": "subscription_item",
-            "billing_thresholds": None,
-            "created": ts,
-            "current_period_end": end,
-            "current_period_start": start,
-            "discounts": EMPTY,
-            "metadata": {},
-            "price": pr,
-            "quantity": quantity,
-            "subscription": sid,
-            "tax_rates": EMPTY,
-        }
-        item_dicts.append(item)
+    period = _item_period(status, anchor, ts, now, trial_start, trial_end, ended_at)
+    item_dicts = [
+        _item(
+            state,
+            item_id=item_ids[n] if item_ids is not None else None,
+            sub_id=sid,
+            price_id=price_id,
+            quantity=quantity,
+            created=ts,
+            period=period,
+        )
+        for n, (price_id, quantity) in enumerate(items)
+    ]
+    currencies = {item["price"]["currency"] for item in item_dicts}
     if len(currencies) != 1:
         raise ValueError(
             f"all items of a subscription share one currency, got {sorted(currencies)}"
@@ -168,3 +146,69 @@ def subscription(
     for item in item_dicts:
         state.add(item)
     return state.add(sub)
+
+
+def _cancellation_times(
+    status: str, canceled_at: int | None, ended_at: int | None, now: int
+) -> tuple[int | None, int | None]:
+    """A canceled subscription has ended (default: when canceled, else now) and was canceled."""
+    if status == "canceled" and ended_at is None:
+        ended_at = canceled_at or now
+    if status == "canceled" and canceled_at is None:
+        canceled_at = ended_at
+    return canceled_at, ended_at
+
+
+def _item_period(
+    status: str,
+    anchor: int,
+    ts: int,
+    now: int,
+    trial_start: int | None,
+    trial_end: int | None,
+    ended_at: int | None,
+) -> Callable[[JSON], tuple[int, int]]:
+    """How an item's current period follows from its price's ``recurring``: the trial itself
+    while trialing, else the anchored period containing now (for a canceled subscription: the
+    last one before it ended)."""
+    if status == "trialing" and trial_end is not None:
+        trial = (trial_start or ts, trial_end)
+        return lambda rec: trial
+    at = (ended_at - 1) if (status == "canceled" and ended_at) else max(now, ts)
+    return lambda rec: current_period(
+        anchor=anchor, interval=rec["interval"], interval_count=rec["interval_count"], at=at
+    )
+
+
+def _item(
+    state: SandboxState,
+    *,
+    item_id: str | None,
+    sub_id: str,
+    price_id: str,
+    quantity: int,
+    created: int,
+    period: Callable[[JSON], tuple[int, int]],
+) -> JSON:
+    """One ``subscription_item`` (not stored yet) embedding its price; ``period`` gives its
+    current period from the price's ``recurring``."""
+    pr = require(state, "price", price_id, "price")
+    if pr["recurring"] is None:
+        raise ValueError(f"price {price_id!r} is one-time; subscriptions need recurring prices")
+    if quantity < 0:
+        raise ValueError(f"quantity must be ≥ 0, not {quantity}")
+    start, end = period(pr["recurring"])
+    return {
+        "id": item_id or state.new_id("subscription_item"),
+        "object": "subscription_item",
+        "billing_thresholds": None,
+        "created": created,
+        "current_period_end": end,
+        "current_period_start": start,
+        "discounts": EMPTY,
+        "metadata": {},
+        "price": pr,
+        "quantity": quantity,
+        "subscription": sub_id,
+        "tax_rates": EMPTY,
+    }
