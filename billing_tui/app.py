@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +21,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
+from billing_tui.core.text import redact_keys
 from screens.customer import CustomerScreen, last_query, open_customer_screen
 from screens.help import HelpScreen, help_rows
 from screens.search import SearchScreen
@@ -33,12 +33,6 @@ if TYPE_CHECKING:
     from billing_tui.desk.session import Session
     from billing_tui.store.caselog import CaseRecord
 
-_KEY_SHAPED = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_|whsec_)([A-Za-z0-9*]+)")
-
-
-def redact_keys(text: str) -> str:
-    """Mask anything shaped like a Stripe key down to its last four characters."""
-    return _KEY_SHAPED.sub(lambda m: f"{m.group(1)}…{m.group(2)[-4:]}", text)
 
 
 def describe_error(error: BaseException | None, doing: str) -> str:

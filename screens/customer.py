@@ -23,9 +23,9 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from billing_tui.core.model import (
     Charge,
     CustomerSnapshot,
-    mask_email,
     sum_money,
 )
+from billing_tui.core.text import mask_email
 from billing_tui.gateway.errors import GatewayError
 from widgets.anomalies import AnomalyList
 from widgets.clipboard import copy_to_clipboards

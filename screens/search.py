@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from billing_tui.core.identify import IdentifierKind, detect_kind, normalise
-from billing_tui.core.model import mask_email
+from billing_tui.core.text import mask_email
 from billing_tui.gateway.errors import GatewayError
 from screens.customer import last_query, open_customer_screen
 from widgets.header import ModeHeader

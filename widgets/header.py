@@ -6,12 +6,13 @@ Stripe account, which mode, which key) and where they are.
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
+
+from billing_tui.core.text import redact_keys
 
 
 class ModeInfo(Protocol):
@@ -27,9 +28,6 @@ class ModeInfo(Protocol):
     def account_name(self) -> str | None: ...
 
 
-_KEY_TOKEN = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_)([A-Za-z0-9_]+)")
-
-
 def safe_key_hint(hint: str) -> str:
     """The key as ``sk_live_…abcd`` at most: any whole key in the hint is cut to its last four.
 
@@ -40,7 +38,7 @@ def safe_key_hint(hint: str) -> str:
     hint = hint.strip()
     if not hint:
         return "no key"
-    return _KEY_TOKEN.sub(lambda m: f"{m[1]}…{m[2][-4:]}" if len(m[2]) > 4 else m.group(0), hint)
+    return redact_keys(hint)
 
 
 def mode_label(mode: str) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist, RowKey
+
+from billing_tui.core.text import date_label, time_label
 
 #: The marker column's text for a row an anomaly concerns (readable without colour).
 MARK = "!"
@@ -139,9 +141,9 @@ class IdTable(DataTable[str | Text]):
 
 def fmt_date(value: datetime | None) -> str:
     """``2026-11-23`` (UTC), or an em dash."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d") if value is not None else "—"
+    return date_label(value)
 
 
 def fmt_time(value: datetime | None) -> str:
     """``2026-11-23 14:05`` (UTC), or an em dash."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if value is not None else "—"
+    return time_label(value)

@@ -23,8 +23,8 @@ from billing_tui.core.model import (
     Money,
     RequestStats,
     Subscription,
-    mask_email,
 )
+from billing_tui.core.text import mask_email
 from billing_tui.desk.connection import Connection, ConnectionFailed, ConnectionOptions, connect
 from billing_tui.gateway import Gateway, GatewayError, NotFound, Resolution
 

@@ -30,9 +30,9 @@ from billing_tui.core.model import (
     Price,
     Subscription,
     SubscriptionStatus,
-    mask_email,
 )
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core.text import card_label, date_label, human_gap, mask_email, normalise_email
 
 
 class Severity(IntEnum):
@@ -117,24 +117,12 @@ def _anomaly(code: str, title: str, detail: str, refs: Iterable[str] = ()) -> An
 # --------------------------------------------------------------------------- small helpers
 
 
-def human_gap(seconds: float) -> str:
-    """``92 s``, ``14 min``, ``3 h``, ``2 days``: how far apart two events were."""
-    s = abs(int(seconds))
-    if s < 120:
-        return f"{s} s"
-    if s < 2 * 3600:
-        return f"{s // 60} min"
-    if s < 2 * 86400:
-        return f"{s // 3600} h"
-    return f"{s // 86400} days"
-
-
 def _capitalised(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
 def _date(value: datetime | None) -> str:
-    return value.date().isoformat() if value is not None else "unknown date"
+    return date_label(value, "unknown date")
 
 
 def plan_name(price: Price) -> str:
@@ -240,28 +228,6 @@ def _pm_ref(pm: PaymentMethod | None, pm_id: str, card: CardDetails | None) -> _
     return _CardRef(f"pm:{pm_id}", card)
 
 
-_BRANDS = {
-    "amex": "Amex",
-    "american_express": "Amex",
-    "cartes_bancaires": "Cartes Bancaires",
-    "diners": "Diners Club",
-    "discover": "Discover",
-    "eftpos_au": "eftpos",
-    "jcb": "JCB",
-    "mastercard": "Mastercard",
-    "unionpay": "UnionPay",
-    "visa": "Visa",
-}
-
-
-def card_label(card: CardDetails | None) -> str:
-    """``Visa ····4242``: what may be shown of a card (never the fingerprint)."""
-    if card is None:
-        return "a card"
-    brand = _BRANDS.get(card.brand.lower(), card.brand.title())
-    return f"{brand} ····{card.last4}"
-
-
 def _card_sentence(refs: Sequence[_CardRef | None]) -> str:
     if any(r is None for r in refs):
         return "the paying card is unknown for at least one of them"
@@ -310,17 +276,11 @@ def _components(nodes: Sequence[str], edges: Iterable[tuple[str, str]]) -> list[
     return [g for g in groups.values() if len(g) > 1]
 
 
-def _norm_email(email: str | None) -> str | None:
-    if not email or not email.strip():
-        return None
-    return email.strip().casefold()
-
-
 def customers_by_email(customers: Iterable[Customer]) -> dict[str, list[Customer]]:
     """Customers grouped by normalised email (trimmed, case-folded); no email, no group."""
     groups: dict[str, list[Customer]] = defaultdict(list)
     for customer in customers:
-        key = _norm_email(customer.email)
+        key = normalise_email(customer.email)
         if key is not None:
             groups[key].append(customer)
     return groups
@@ -385,7 +345,7 @@ def detect_duplicate_customer(
         spellings = {c.email for c in customers}
         how = " (spelled differently)" if len(spellings) > 1 else ""
         listing = ", ".join(f"{c.id} created {_date(c.created)}" for c in customers)
-        masked = mask_email(_norm_email(customers[0].email))
+        masked = mask_email(normalise_email(customers[0].email))
         found.append(
             _anomaly(
                 DUPLICATE_CUSTOMER,
@@ -425,7 +385,7 @@ def detect_cross_customer_duplicate(
                     CROSS_CUSTOMER_DUPLICATE,
                     "Same product on two customer records",
                     f"{product} is live on {len(owners)} customer records for "
-                    f"{mask_email(_norm_email(customers[0].email))}: {listing}",
+                    f"{mask_email(normalise_email(customers[0].email))}: {listing}",
                     (s.id for s, _ in entries),
                 )
             )

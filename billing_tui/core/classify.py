@@ -59,6 +59,7 @@ from billing_tui.core import anomalies as an
 from billing_tui.core.anomalies import Anomaly
 from billing_tui.core.model import Charge, CustomerSnapshot, Money, Subscription, SubscriptionStatus
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core.text import card_label, date_label, human_gap
 
 
 class Bucket(StrEnum):
@@ -438,7 +439,7 @@ def _relative(when: datetime, anchor: datetime) -> str:
     if abs(seconds) < 3600:
         return "as the annual started"
     side = "after" if seconds > 0 else "before"
-    return f"{an.human_gap(seconds)} {side} the annual started"
+    return f"{human_gap(seconds)} {side} the annual started"
 
 
 def _votes(
@@ -724,7 +725,7 @@ def _defaults_against(
             return _Vote(
                 bucket,
                 0.0,
-                f"{text}; the default card {an.card_label(card)} is valid until {card.expiry}",
+                f"{text}; the default card {card_label(card)} is valid until {card.expiry}",
                 (pm_id,),
                 supports=False,
             )
@@ -829,7 +830,7 @@ def contract_check(
 
 
 def _iso(value: datetime | None) -> str:
-    return value.date().isoformat() if value is not None else "unknown"
+    return date_label(value, "unknown")
 
 
 # --------------------------------------------------------------------------- suggest

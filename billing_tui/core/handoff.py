@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,9 +27,9 @@ from billing_tui.core.model import (
     Invoice,
     Money,
     Subscription,
-    mask_email,
 )
-from billing_tui.core.plans import ActionKind, ActionOutcome, brand_label
+from billing_tui.core.plans import ActionKind, ActionOutcome
+from billing_tui.core.text import brand_label, mask_email, redact
 
 SECTION_TITLES = (
     "CUSTOMER",
@@ -48,25 +47,6 @@ DEFAULT_LOCALE = "en"
 
 class TemplateError(ValueError):
     """A follow-up template file is missing, unreadable or malformed (names the file)."""
-
-
-# --------------------------------------------------------------------------- redaction
-
-_KEY_RE = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_|whsec_)([A-Za-z0-9*]+)")
-_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_PAN_RE = re.compile(r"\b(?:\d{13,19}|\d{4}(?:[ -]\d{4}){2}[ -]\d{1,7})\b")
-
-
-def redact(text: str) -> str:
-    """Mask keys (prefix + last 4), emails (``j***@example.com``) and card-number-like digits."""
-
-    def _key(match: re.Match[str]) -> str:
-        body = match.group(2)
-        return f"{match.group(1)}…{body[-4:]}" if len(body) > 4 else f"{match.group(1)}…"
-
-    text = _KEY_RE.sub(_key, text)
-    text = _EMAIL_RE.sub(lambda m: mask_email(m.group(0)), text)
-    return _PAN_RE.sub("[card number removed]", text)
 
 
 # --------------------------------------------------------------------------- data types

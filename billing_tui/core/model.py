@@ -596,12 +596,3 @@ class CustomerSnapshot:
     def failed(self, part: str) -> bool:
         return any(f.part == part for f in self.failures)
 
-
-def mask_email(email: str | None) -> str:
-    """``jane.doe@example.com`` → ``j***@example.com``; the form used in logs and handoffs."""
-    if not email:
-        return "—"
-    local, sep, domain = email.partition("@")
-    if not sep:
-        return local[:1] + "***"
-    return f"{local[:1]}***@{domain}"

@@ -17,6 +17,7 @@ import stripe
 from billing_tui.cli.options import api_base as _api_base_option
 from billing_tui.cli.options import opt
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core.text import mask_key
 from billing_tui.gateway.client import build_client, close_client
 from billing_tui.store import credentials
 
@@ -47,11 +48,6 @@ def parse_now(text: str) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value
-
-
-def mask_key(key: str) -> str:
-    """``sk_live_…abcd``: the key's kind and its last 4 characters, nothing more."""
-    return credentials.mask(key)
 
 
 def key_mode(key: str) -> Mode:

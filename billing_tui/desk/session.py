@@ -8,7 +8,6 @@ product gaps and the case status.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -29,8 +28,9 @@ from billing_tui.core.classify import (
     Evidence,
     Question,
 )
-from billing_tui.core.model import CustomerSnapshot, Money, mask_email
+from billing_tui.core.model import CustomerSnapshot, Money
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core.text import mask_email, redact
 from billing_tui.desk.account import PlansReport, account_report
 from billing_tui.desk.connection import (
     Connection,
@@ -243,8 +243,8 @@ def handoff_from_record(record: CaseRecord) -> ho.Handoff:
         ("PRODUCT GAP", "\n".join(f"- {g.title}" for g in gaps) or "none"),
     )
     return ho.Handoff(
-        sections=tuple((name, ho.redact(body)) for name, body in sections),
-        follow_up=ho.redact(record.follow_up),
+        sections=tuple((name, redact(body)) for name, body in sections),
+        follow_up=redact(record.follow_up),
         product_gaps=gaps,
         locale="",
     )
@@ -261,9 +261,6 @@ PLAN_PERMISSIONS: dict[str, str] = {
     act.ActionKind.PORTAL_SESSION: "rak_billing_portal_session_write",
     act.ActionKind.RETRY_INVOICE_PAYMENT: "rak_invoice_write",
 }
-
-#: How the gateway words a 403 (see ``gateway.errors.PermissionDenied``).
-_LACKS = re.compile(r"lacks permission (rak_[a-z_]+)")
 
 
 @dataclass(frozen=True)
@@ -474,8 +471,9 @@ class Session:
             live=self.live,
         )
         self._outcomes.setdefault(case_id, []).append(outcome)
-        if outcome.status == "failed" and (found := _LACKS.search(outcome.message)):
-            self._lacking.add(found.group(1))
+        failure = outcome.failure
+        if failure is not None and failure.permission:
+            self._lacking.add(failure.permission)
         return outcome
 
     def outcomes(self, case_id: str) -> tuple[act.ActionOutcome, ...]:

@@ -24,7 +24,6 @@ from billing_tui.gateway.results import (
     MutationResult,
     PortalSession,
     Resolution,
-    normalise_email,
 )
 
 __all__ = [
@@ -49,5 +48,4 @@ __all__ = [
     "build_client",
     "close_client",
     "detect_kind",
-    "normalise_email",
 ]

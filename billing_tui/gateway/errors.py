@@ -8,26 +8,17 @@ from collections.abc import Mapping
 
 import stripe
 
-#: Anything shaped like a Stripe key: ``sk_live_…``, ``rk_test_…``, ``pk_…``, ``whsec_…``.
-_KEY_RE = re.compile(r"\b((?:sk|rk|pk)_(?:test|live)_|whsec_)([A-Za-z0-9*]+)")
+from billing_tui.core.text import redact_keys
+
 _PERMISSION_RE = re.compile(r"\brak_[a-z0-9_]+\b")
 
-
-def redact(text: str) -> str:
-    """Mask every key-shaped token down to its prefix and last 4 characters."""
-
-    def _mask(match: re.Match[str]) -> str:
-        body = match.group(2)
-        return f"{match.group(1)}…{body[-4:]}" if len(body) > 4 else f"{match.group(1)}…"
-
-    return _KEY_RE.sub(_mask, text)
 
 
 class GatewayError(Exception):
     """A Stripe call failed; ``str()`` is an operator-actionable sentence."""
 
     def __init__(self, message: str, *, request_id: str | None = None) -> None:
-        self.message = redact(message)
+        self.message = redact_keys(message)
         self.request_id = request_id
         super().__init__(self.message)
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from billing_tui.core.identify import IdentifierKind, github_username
 from billing_tui.core.model import CustomerSnapshot, RequestStats
+from billing_tui.core.text import normalise_email
 from billing_tui.gateway import convert
 from billing_tui.gateway.client import Operation
 from billing_tui.gateway.resolve import (
@@ -31,7 +32,7 @@ from billing_tui.gateway.resolve import (
     classify_text,
     email_not_found,
 )
-from billing_tui.gateway.results import Candidate, Resolution, normalise_email
+from billing_tui.gateway.results import Candidate, Resolution
 from billing_tui.gateway.snapshot import RawParts, SnapshotMixin
 
 

@@ -7,15 +7,9 @@ from typing import Generic, TypeVar
 
 from billing_tui.core.identify import IdentifierKind
 from billing_tui.core.model import Customer, RequestStats
+from billing_tui.core.text import normalise_email
 
 T = TypeVar("T")
-
-
-def normalise_email(email: str | None) -> str | None:
-    """Emails compared case-insensitively after trimming (docs/anomalies.md)."""
-    if not email:
-        return None
-    return email.strip().lower() or None
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
+from billing_tui.core.text import mask_key
 from billing_tui.store.config import (
     ConfigError,
     atomic_write_bytes,
@@ -84,21 +85,7 @@ class KeyKind(StrEnum):
         return f"{kind} ({'LIVE' if self.live else 'test'})"
 
 
-def mask(key: str) -> str:
-    """``sk_live_…abcd``: the known prefix and the last four characters, nothing else.
-
-    Short or unrecognised values show even less (``sk_test_…``, ``…abcd``, ``…``).
-    """
-    key = key.strip()
-    prefix = next((p for p in _PREFIXES if key.startswith(p)), "")
-    if not prefix:
-        for other in ("pk_test_", "pk_live_", "whsec_"):
-            if key.startswith(other):
-                prefix = other
-                break
-    body = key[len(prefix) :]
-    tail = body[-4:] if len(body) >= 12 else ""
-    return f"{prefix}…{tail}"
+mask = mask_key  #: the one masking rule, :func:`billing_tui.core.text.mask_key`
 
 
 class SecretKey:

@@ -13,6 +13,7 @@ from billing_tui.core.anomalies import Anomaly, Severity
 from billing_tui.core.classify import Bucket
 from billing_tui.core.model import Money
 from billing_tui.core.plans import ActionOutcome, recommend
+from billing_tui.core.text import redact
 from tests.actions.actions_builders import (
     classified,
     customer,
@@ -136,7 +137,7 @@ def test_redaction_masks_keys_emails_and_card_numbers() -> None:
     text = (
         "key sk_live_" + "a1B2" * 6 + " mail bob@example.org card 4242 4242 4242 4242 on 2026-12-20"
     )
-    redacted = ho.redact(text)
+    redacted = redact(text)
     assert "sk_live_…" + "a1B2" in redacted
     assert "a1B2a1B2" not in redacted
     assert "b***@example.org" in redacted

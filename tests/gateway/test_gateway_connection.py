@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 import pytest
 
 from billing_tui.cli.options import add_connection_options
+from billing_tui.core.text import mask_key
 from billing_tui.desk.connection import (
     PLACEHOLDER_KEY,
     ConnectionFailed,
     ConnectionOptions,
     connect,
     key_mode,
-    mask_key,
     parse_now,
 )
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import stripe
 
+from billing_tui.core.text import redact_keys
 from billing_tui.gateway import errors
 
 
@@ -121,7 +122,7 @@ def test_key_shaped_text_is_redacted_everywhere() -> None:
     assert secret not in str(err)
     assert secret not in repr(err)
     assert "sk_live_…G7h8" in str(err)
-    assert errors.redact("rk_test_abc") == "rk_test_…"
+    assert redact_keys("rk_test_abc") == "rk_test_…"
 
 
 def test_should_retry_header_is_case_insensitive() -> None:

@@ -12,10 +12,10 @@ from billing_tui.core.model import (
     CardDetails,
     CurrencyMismatch,
     Money,
-    mask_email,
     minor_unit_exponent,
     monthly_amount,
 )
+from billing_tui.core.text import mask_email
 
 currencies = st.sampled_from(["usd", "eur", "jpy", "krw", "gbp", "cny", "kwd"])
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_tui.app import describe_error, redact_keys
+from billing_tui.app import describe_error
+from billing_tui.core.text import redact_keys
 from screens.customer import dashboard_url
 from screens.too_small import is_too_small, too_small_message
 from widgets import clipboard

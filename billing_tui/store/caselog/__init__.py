@@ -52,8 +52,8 @@ import filelock
 from tinydb import Query, TinyDB
 from tinydb.storages import Storage
 
+from billing_tui.core.text import redact
 from billing_tui.store.config import atomic_write_bytes, data_dir, ensure_private_dir
-from billing_tui.store.credentials import mask
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,6 @@ PENDING: tuple[str, ...] = ("planned", "in_flight")
 _CASE_ID = re.compile(r"case-(\d{4})(\d{2})-(\d{2,})-([0-9a-z][0-9a-f]{7})")
 _SHARD = re.compile(r"cases-(\d{4})-(\d{2})-(\d{2,})\.json")
 _TEMP = re.compile(r"\..+\.tmp")
-_SECRET_KEY = re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9_]{4,}")
-_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9])")
 
 
 class CaseLogError(Exception):
@@ -293,27 +291,8 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def _scrub_text(text: str) -> str:
-    if "_" in text:
-        text = _SECRET_KEY.sub(lambda m: mask(m.group(0)), text)
-
-    def card(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        return "[card number removed]" if _luhn(digits) else match.group(0)
-
-    return _DIGIT_RUN.sub(card, text)
+    return redact(text, emails=False)
 
 
 def _scrub(value: Any) -> Any:
