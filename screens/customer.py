@@ -7,8 +7,9 @@ the flow part of the workstation and are imported when first used.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -26,6 +27,7 @@ from billing_tui.core.model import (
 )
 from billing_tui.core.text import mask_email
 from billing_tui.desk.session import GatewayError
+from screens.palette import PaletteCommand
 from widgets.anomalies import AnomalyList
 from widgets.clipboard import copy_to_clipboards
 from widgets.header import ModeHeader
@@ -401,6 +403,11 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
         ("copy: Selected id", "copy_id", "Copy the selected row's id"),
         ("copy: Dashboard URL", "copy_url", "Copy the Stripe Dashboard URL of the selected row"),
     )
+
+    def palette_commands(self) -> Iterator[PaletteCommand]:
+        """This screen's palette entries (before the App's global ones)."""
+        for title, action, text in self.PALETTE:
+            yield PaletteCommand(title, text, partial(self.run_action, action))
 
     def __init__(
         self,

@@ -11,11 +11,12 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent
 
-from billing_tui.app import BillingApp, palette_commands
+from billing_tui.app import BillingApp
 from billing_tui.core.model import PartFailure
 from billing_tui.desk.session import Session
 from screens import search as search_screen
 from screens.customer import CustomerScreen
+from screens.palette import palette_commands
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen
 from widgets.anomalies import AnomalyList

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_tui.app import describe_error
 from billing_tui.core.text import redact_keys
 from screens.customer import dashboard_url
 from screens.too_small import is_too_small, too_small_message
 from widgets import clipboard
+from widgets.errors import describe_error
 from widgets.header import mode_label, safe_key_hint
 
 _BODY = st.text(
