@@ -200,6 +200,18 @@ def duplicate_audit(
 
 
 @dataclass(frozen=True)
+class ReportSource:
+    """Where a plans report's figures came from: a sweep just now, or the cached one."""
+
+    requests: int = 0
+    shards: int = 0
+    seconds: float = 0.0
+    from_cache: bool = False
+    #: How old the cached sweep is (set by :func:`account_report`; ``None`` before).
+    cache_age_seconds: int | None = None
+
+
+@dataclass(frozen=True)
 class PlansReport:
     generated_at: datetime
     customers: int
@@ -214,7 +226,7 @@ class PlansReport:
     churn_90d: analysis.Churn
     monthly_churn: tuple[tuple[str, int], ...]
     duplicates: tuple[DuplicateFinding, ...]
-    source: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    source: ReportSource = field(default_factory=ReportSource)
 
 
 def text_bar(value: int, biggest: int, width: int = 20) -> str:
@@ -239,13 +251,11 @@ def build_report(data: AccountData, settings: Settings = DEFAULT_SETTINGS) -> Pl
         churn_90d=analysis.churn(subs, now=now, days=90),
         monthly_churn=analysis.monthly_churn(subs, now=now),
         duplicates=duplicate_audit(data, settings),
-        source=MappingProxyType(
-            {
-                "requests": data.requests,
-                "shards": data.shards,
-                "seconds": round(data.seconds, 3),
-                "from_cache": data.from_cache,
-            }
+        source=ReportSource(
+            requests=data.requests,
+            shards=data.shards,
+            seconds=round(data.seconds, 3),
+            from_cache=data.from_cache,
         ),
     )
 
@@ -491,6 +501,5 @@ async def account_report(
         cache.save(account, now)
     report = build_report(account, settings)
     age = cache.age(now)
-    source = dict(report.source)
-    source["cache_age_seconds"] = None if age is None else int(age.total_seconds())
-    return replace(report, source=MappingProxyType(source))
+    age_seconds = None if age is None else int(age.total_seconds())
+    return replace(report, source=replace(report.source, cache_age_seconds=age_seconds))
