@@ -18,12 +18,8 @@ from billing_tui.core.plans import (
     plan_portal,
 )
 from billing_tui.desk.connection import Connection, ConnectionInfo
-from billing_tui.desk.session import (
-    CaseView,
-    Session,
-    demo_session,
-    handoff_from_record,
-)
+from billing_tui.desk.records import handoff_from_record
+from billing_tui.desk.session import CaseView, Session, demo_session
 from billing_tui.gateway.client import build_client
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 from billing_tui.store.caselog import CaseLog
