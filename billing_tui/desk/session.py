@@ -144,11 +144,12 @@ def classification_from_record(record: CaseRecord) -> Classification | None:
                 )
             )
     contract: ContractCheck | None = None
-    if record.contract:
+    recorded: Mapping[str, Any] | None = record.contract
+    if recorded:
         contract = ContractCheck(
-            reasons=tuple(str(r) for r in record.contract.get("reasons") or ()),
+            reasons=tuple(str(r) for r in recorded.get("reasons") or ()),
             lines=(),
-            confirmed=bool(record.contract.get("confirmed")),
+            confirmed=bool(recorded.get("confirmed")),
         )
     bucket = _bucket(data.get("bucket"))
     answers = data.get("answers") or {}
