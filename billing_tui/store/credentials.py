@@ -226,11 +226,13 @@ class ResolvedKey:
 
     @property
     def source_label(self) -> str:
-        return {
-            "environment": f"environment ({ENV_VAR})",
-            "keyring": f"OS keyring ({keyring_backend_name()})",
-            "file": f"insecure file {insecure_file_path()}",
-        }[self.source]
+        """Where the key came from, for a status line. Only a keyring key asks the keyring
+        (which imports its backends): an environment key's live start never loads them."""
+        if self.source == "environment":
+            return f"environment ({ENV_VAR})"
+        if self.source == "keyring":
+            return f"OS keyring ({keyring_backend_name()})"
+        return f"insecure file {insecure_file_path()}"
 
 
 # --- keyring policy -------------------------------------------------------------------------
