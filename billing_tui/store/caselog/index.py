@@ -16,7 +16,7 @@ import logging
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from billing_tui.store.caselog.records import PENDING
 from billing_tui.store.caselog.storage import (
@@ -132,7 +132,7 @@ class OpenCaseIndex:
     # --- writers
 
     def note_write(
-        self, path: Path, signature: Signature, data: Mapping[str, dict[str, Any]]
+        self, path: Path, signature: Signature, data: Mapping[str, Mapping[str, object]]
     ) -> None:
         """After a case file was replaced (lock held): record its open cases if they changed.
 

@@ -33,7 +33,6 @@ from billing_tui.store.caselog.records import (
     checked_changes,
     new_action_id,
     new_case_id,
-    search_text,
     to_json_object,
     utcnow,
 )
@@ -329,7 +328,7 @@ class CaseLog:
                 continue
             if bucket and record.bucket != bucket:
                 continue
-            if needle and needle not in search_text(record):
+            if needle and needle not in _search_text(record):
                 continue
             result.append(record)
         result.sort(key=lambda r: r.opened_at, reverse=True)
@@ -341,3 +340,13 @@ class CaseLog:
         records = [r for r in self.list() if since is None or r.updated_at.date() >= since]
         records.sort(key=lambda r: r.opened_at)
         return render_export(records, fmt)
+
+
+def _search_text(record: CaseRecord) -> str:
+    """What a case-list search looks in (lower case): ids, email, operator, texts, results."""
+    parts = [record.id, record.masked_email, record.operator, record.follow_up, record.bucket or ""]
+    parts += record.queries + record.customer_ids + record.anomaly_codes
+    parts += tuple(
+        str(v) for a in record.actions for v in (a.kind, *a.result.values()) if isinstance(v, str)
+    )
+    return "\n".join(parts).lower()

@@ -390,13 +390,3 @@ def new_case_id(year: int, month: int, part: int) -> str:
 
 def new_action_id() -> str:
     return f"act-{secrets.token_hex(4)}"
-
-
-def search_text(record: CaseRecord) -> str:
-    """What a case-list search looks in (lower case): ids, email, operator, texts, results."""
-    parts = [record.id, record.masked_email, record.operator, record.follow_up, record.bucket or ""]
-    parts += record.queries + record.customer_ids + record.anomaly_codes
-    parts += tuple(
-        str(v) for a in record.actions for v in (a.kind, *a.result.values()) if isinstance(v, str)
-    )
-    return "\n".join(parts).lower()

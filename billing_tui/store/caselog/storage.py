@@ -160,7 +160,8 @@ class AtomicJSONStorage(Storage):
         self.written_signature = file_signature(self.path)
 
     @property
-    def data(self) -> dict[str, dict[str, Any]] | None:
+    def data(self) -> Mapping[str, Mapping[str, object]] | None:
+        """What this instance last read or wrote: table name → documents by id."""
         return self._cache
 
     def close(self) -> None:
