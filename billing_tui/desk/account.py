@@ -493,13 +493,14 @@ async def account_report(
     from dataclasses import replace
 
     cache = cache_for(info, max_age)
-    account = None if refresh else cache.load(now)
+    # The cache file can hold a whole account: read and write it off the event loop.
+    account = None if refresh else await asyncio.to_thread(cache.load, now)
     if account is None:
         account = await load_account(
             gateway, now=now, rate=rate or default_rate(info.mode), on_progress=on_progress
         )
-        cache.save(account, now)
+        await asyncio.to_thread(cache.save, account, now)
     report = build_report(account, settings)
-    age = cache.age(now)
+    age = await asyncio.to_thread(cache.age, now)
     age_seconds = None if age is None else int(age.total_seconds())
     return replace(report, source=replace(report.source, cache_age_seconds=age_seconds))

@@ -221,8 +221,14 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
         idempotency_key=note_key,
         operator="demo-operator",
     )
+    in_flight = await demo.in_flight_actions()
+    assert [(record.id, action.kind) for record, action in in_flight] == [
+        (case_id, "refund"),
+        (case_id, "cancel_subscription"),
+    ]
     messages = await demo.reconcile()
     assert len(messages) == 3
+    assert await demo.in_flight_actions() == ()
     assert any("re-sent with the same key" in m and first.obj.id in m for m in messages)
     assert any("sub_dupcheckoutB is canceled (read back)" in m for m in messages)
     assert any("interrupted before it was sent" in m for m in messages)
