@@ -58,6 +58,14 @@ from types import MappingProxyType
 from billing_tui.core import anomalies as an
 from billing_tui.core.anomalies import Anomaly
 from billing_tui.core.model import Charge, CustomerSnapshot, Money, Subscription, SubscriptionStatus
+from billing_tui.core.queries import (
+    charge_subscriptions,
+    default_card,
+    duplicate_groups,
+    max_quantity,
+    proration_invoices,
+    subscription_name,
+)
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import card_label, date_label, human_gap
 
@@ -288,7 +296,7 @@ def questions(snapshot: CustomerSnapshot, anomalies: Sequence[Anomaly]) -> tuple
     if (
         codes & (_DUPLICATE_CODES | {an.TEAM_PURCHASE_PATTERN, an.MIXED_INTERVAL})
         or len(live) >= 2
-        or any(an.max_quantity(s) > 1 for s in live)
+        or any(max_quantity(s) > 1 for s in live)
     ):
         relevant.add(Q_TEAM)
     if shared_product or an.CROSS_CUSTOMER_DUPLICATE in codes:
@@ -403,7 +411,7 @@ def plan_switches(
                 PlanSwitch(
                     new,
                     old,
-                    f"{an.subscription_name(old)} ({old.id}) and {an.subscription_name(new)} "
+                    f"{subscription_name(old)} ({old.id}) and {subscription_name(new)} "
                     f"({new.id}) {how} — a move to annual billing, not a second "
                     f"checkout{charges_text}",
                     charge_ids,
@@ -411,7 +419,7 @@ def plan_switches(
             )
         if any(s.old is not None and s.new.id == new.id for s in found):
             continue
-        for invoice in an.proration_invoices(snapshot, settings, when):
+        for invoice in proration_invoices(snapshot, settings, when):
             lines = [
                 line
                 for line in invoice.lines
@@ -425,7 +433,7 @@ def plan_switches(
                     PlanSwitch(
                         new,
                         None,
-                        f"{new.id} changed price to {an.subscription_name(new)} on "
+                        f"{new.id} changed price to {subscription_name(new)} on "
                         f"{invoice.created.date().isoformat()} ({invoice.id} prorates the unused "
                         "time): a plan switch, not a second purchase",
                     )
@@ -504,7 +512,7 @@ def _votes(
             owners = {
                 c.id
                 for c in snapshot.customers
-                if (d := an.default_card(snapshot, c)) is not None and d[0] in refs
+                if (d := default_card(snapshot, c)) is not None and d[0] in refs
             }
             if any(s.customer_id in owners for s in snapshot.live_subscriptions):
                 votes.append(
@@ -582,8 +590,8 @@ def _unknowns(snapshot: CustomerSnapshot) -> list[_Vote]:
 def _refund_context(
     snapshot: CustomerSnapshot, anomaly: Anomaly, settings: Settings
 ) -> list[_Vote]:
-    duplicated = {s.id for g in an.duplicate_groups(snapshot, settings) for s in g}
-    paid = an.charge_subscriptions(snapshot)
+    duplicated = {sid for g in duplicate_groups(snapshot, settings) for sid in g.ids}
+    paid = charge_subscriptions(snapshot)
     charge_id = anomaly.refs[0] if anomaly.refs else ""
     if paid.get(charge_id) in duplicated:
         return [
@@ -617,7 +625,7 @@ def _answer_votes(snapshot: CustomerSnapshot, answers: Answers) -> list[_Vote]:
                 )
             ]
             if healthy:
-                names = ", ".join(f"{an.subscription_name(s)} ({s.id})" for s in healthy)
+                names = ", ".join(f"{subscription_name(s)} ({s.id})" for s in healthy)
                 votes.append(
                     _Vote(
                         Bucket.PRODUCT_FAILURE,
@@ -718,7 +726,7 @@ def _defaults_against(
     elif bucket == Bucket.FAILED_PAYMENT:
         text = "No failed, open or incomplete payment"
         cards = [
-            c for cust in snapshot.customers if (c := an.default_card(snapshot, cust)) is not None
+            c for cust in snapshot.customers if (c := default_card(snapshot, cust)) is not None
         ]
         if cards:
             pm_id, card = cards[0]
@@ -778,7 +786,7 @@ def _prorations_text(
     lines = []
     invoices: list[str] = []
     currency = sub.currency
-    for invoice in an.proration_invoices(snapshot, settings, now):
+    for invoice in proration_invoices(snapshot, settings, now):
         for line in invoice.lines:
             if line.proration and (line.subscription_id or invoice.subscription_id) == sub.id:
                 lines.append(line)
@@ -805,7 +813,7 @@ def contract_check(
     for sub in live:
         if "year" in sub.intervals:
             reasons.append(f"{sub.id} is billed yearly")
-        seats = an.max_quantity(sub)
+        seats = max_quantity(sub)
         if seats > 1:
             reasons.append(f"{sub.id} has {seats} seats")
     for anomaly in anomalies:
@@ -819,7 +827,7 @@ def contract_check(
             subscription_id=sub.id,
             price=sub.label,
             interval=_interval_text(sub),
-            quantity=an.max_quantity(sub),
+            quantity=max_quantity(sub),
             period_start=_iso(sub.current_period_start),
             period_end=_iso(sub.current_period_end),
             pending_prorations=_prorations_text(snapshot, sub, settings, when),

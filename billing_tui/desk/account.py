@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from billing_tui.core import analysis
-from billing_tui.core.anomalies import customers_by_email, detect
+from billing_tui.core.anomalies import detect
 from billing_tui.core.model import (
     Customer,
     CustomerSnapshot,
@@ -31,6 +31,7 @@ from billing_tui.core.model import (
     SubscriptionItem,
     SubscriptionStatus,
 )
+from billing_tui.core.queries import customers_by_email
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.gateway.sweep import FetchPage, RateLimiter, SweepProgress, SweepResult, sweep
 from billing_tui.store.config import cache_dir

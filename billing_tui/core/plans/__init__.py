@@ -22,7 +22,6 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from billing_tui.core import anomalies as an
 from billing_tui.core.classify import Bucket, Classification
 from billing_tui.core.model import (
     Charge,
@@ -36,6 +35,8 @@ from billing_tui.core.model import (
     SubscriptionStatus,
     minor_unit_exponent,
 )
+from billing_tui.core.queries import duplicate_groups as q_duplicate_groups
+from billing_tui.core.queries import person
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import brand_label, date_label
 
@@ -867,7 +868,7 @@ def duplicate_groups(
     duplicate window, one seat each, not for different people). Across customer records that
     share an email: the same product live on both (``cross_customer_duplicate``).
     """
-    groups = [tuple(g) for g in an.duplicate_groups(snapshot, settings)]
+    groups = [g.subscriptions for g in q_duplicate_groups(snapshot, settings)]
     taken = {s.id for g in groups for s in g}
     by_email: dict[str, list[str]] = {}
     for customer in snapshot.customers:
@@ -898,7 +899,7 @@ def duplicate_groups(
 
 
 def _different_people(a: Subscription, b: Subscription, settings: Settings) -> bool:
-    pa, pb = an.person(a, settings), an.person(b, settings)
+    pa, pb = person(a, settings), person(b, settings)
     return pa is not None and pb is not None and pa != pb
 
 
@@ -1086,13 +1087,13 @@ def _team(ctx: _Ctx) -> list[Plan]:
     plans: list[Plan] = []
     live = snap.live_subscriptions
     teams = [s for s in live if s.quantity > 1 and len(s.items) == 1]
-    personal = [s for s in live if s.quantity == 1 and an.person(s, ctx.settings) is not None]
+    personal = [s for s in live if s.quantity == 1 and person(s, ctx.settings) is not None]
     for sub in teams:
         target, asked = _seat_target(cls, sub)
         consolidate = not asked and personal and sub.customer_id == personal[0].customer_id
         if consolidate:
             target = sub.quantity + len(personal)
-            people = ", ".join(p for s in personal if (p := an.person(s, ctx.settings)))
+            people = ", ".join(p for s in personal if (p := person(s, ctx.settings)))
             why = f"move the personal plans ({people}) onto the team: {target} seats"
         elif target < sub.quantity:
             why = "seat reduction: keep the subscription, bill fewer seats"
@@ -1133,7 +1134,7 @@ def _team(ctx: _Ctx) -> list[Plan]:
                         classification=cls,
                         live=ctx.live,
                         recommended=False,
-                        why=f"{an.person(extra, ctx.settings)}'s personal plan ends at its "
+                        why=f"{person(extra, ctx.settings)}'s personal plan ends at its "
                         "period end once the seat is on the team (with the customer's agreement)",
                     )
                 )
