@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import stripe
 
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
@@ -82,6 +84,11 @@ class Gateway:
     @property
     def settings(self) -> Settings:
         return self._settings
+
+    @property
+    def v1(self) -> Any:
+        """The SDK's ``v1`` service (for benchmarks and probes, never above the gateway)."""
+        return self._client.v1
 
     def _op(self) -> Operation:
         return Operation(self._settings)
