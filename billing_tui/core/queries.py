@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from billing_tui.core.model import (
@@ -345,3 +345,32 @@ def duplicate_groups(
     if across_customers:
         groups.extend(_cross_customer_groups(snapshot))
     return groups
+
+
+def cancellable(
+    groups: Sequence[DuplicateGroup], settings: Settings = DEFAULT_SETTINGS
+) -> list[DuplicateGroup]:
+    """What the planner may cancel of :func:`duplicate_groups` ``(across_customers=True)``.
+
+    A customer's own groups as they are. A cross-customer group only with what is safe to
+    cancel: not already in a customer's own group, at most one seat in all, and — after the
+    oldest of those, which is kept — only subscriptions on another customer record that name
+    no different person. A group left with nothing to cancel is dropped.
+    """
+    own = [g for g in groups if not g.across_customers]
+    taken = {sid for g in own for sid in g.ids}
+    narrowed = [_narrowed(g, taken, settings) for g in groups if g.across_customers]
+    return own + [g for g in narrowed if g is not None]
+
+
+def _narrowed(group: DuplicateGroup, taken: set[str], settings: Settings) -> DuplicateGroup | None:
+    subs = [s for s in group.subscriptions if s.id not in taken and s.quantity <= 1]
+    if not subs:
+        return None
+    original = subs[0]
+    extras = [
+        s
+        for s in subs[1:]
+        if s.customer_id != original.customer_id and not different_people(original, s, settings)
+    ]
+    return replace(group, subscriptions=(original, *extras)) if extras else None
