@@ -170,7 +170,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _handoff(args: argparse.Namespace) -> int:
-    from billing_tui.desk.session import handoff_from_record
+    from billing_tui.desk.records import handoff_from_record
 
     record = _get(_log(), args.case_id)
     if record is None:
