@@ -13,7 +13,6 @@ from billing_tui.core.text import redact_keys
 _PERMISSION_RE = re.compile(r"\brak_[a-z0-9_]+\b")
 
 
-
 class GatewayError(Exception):
     """A Stripe call failed; ``str()`` is an operator-actionable sentence."""
 
