@@ -119,3 +119,24 @@ def test_a_working_xclip_receives_the_text(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(clipboard.sys, "platform", "linux")
     assert clipboard.native_copy("Thanks, Dana — refunded.") is None
     assert out.read_text(encoding="utf-8") == "Thanks, Dana — refunded."
+
+
+def test_the_palette_asks_the_screen_first_then_the_app() -> None:
+    from textual.app import App
+    from textual.screen import Screen
+
+    from screens.palette import PaletteCommand, palette_commands
+
+    ran: list[str] = []
+
+    class Offering(Screen[None]):
+        def palette_commands(self) -> list[PaletteCommand]:
+            return [PaletteCommand("here: Do it", "This screen's own", lambda: ran.append("here"))]
+
+    class Global(App[None]):
+        def global_commands(self) -> list[PaletteCommand]:
+            return [PaletteCommand("app: Quit", "Leave", lambda: ran.append("quit"))]
+
+    titles = [c.title for c in palette_commands(Global(), Offering())]
+    assert titles == ["here: Do it", "app: Quit"]
+    assert [c.title for c in palette_commands(App(), Screen())] == []
