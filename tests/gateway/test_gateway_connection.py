@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing_tui.cli.options import add_connection_options
+from billing_tui.cli.options import add_connection_options, connection_options, parse_now
 from billing_tui.core.text import mask_key
 from billing_tui.desk.connection import (
     PLACEHOLDER_KEY,
@@ -15,7 +15,6 @@ from billing_tui.desk.connection import (
     ConnectionOptions,
     connect,
     key_mode,
-    parse_now,
 )
 
 
@@ -26,7 +25,7 @@ def _args(*argv: str) -> argparse.Namespace:
 
 
 def test_options_from_args() -> None:
-    opts = ConnectionOptions.from_args(
+    opts = connection_options(
         _args("--demo", "--now", "2026-11-26T12:00:00Z", "--population", "5")
     )
     assert opts.demo
@@ -37,14 +36,14 @@ def test_options_from_args() -> None:
 
 
 def test_scenarios_imply_demo() -> None:
-    opts = ConnectionOptions.from_args(_args("--scenarios", "duplicate-checkout", "x.json"))
+    opts = connection_options(_args("--scenarios", "duplicate-checkout", "x.json"))
     assert opts.demo
     assert opts.scenarios == ("duplicate-checkout", "x.json")
 
 
 def test_api_base_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BILLING_TUI_API_BASE", "http://127.0.0.1:12111")
-    assert ConnectionOptions.from_args(_args()).api_base == "http://127.0.0.1:12111"
+    assert connection_options(_args()).api_base == "http://127.0.0.1:12111"
 
 
 def test_bad_now_is_a_clear_error() -> None:
