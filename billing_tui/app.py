@@ -221,7 +221,8 @@ class BillingApp(App[None]):
         for problem in problems:
             self.notify(problem, title="Config file", severity="warning", timeout=10)
         if self._session is None:
-            self.connect()
+            # After the first frame: the worker's imports would hold the GIL while it draws.
+            self.call_after_refresh(self.connect)
         else:
             self._session_ready(self._session)
         self._check_size(self.size.width, self.size.height)

@@ -226,11 +226,11 @@ class ResolvedKey:
 
     @property
     def source_label(self) -> str:
-        return {
-            "environment": f"environment ({ENV_VAR})",
-            "keyring": f"OS keyring ({keyring_backend_name()})",
-            "file": f"insecure file {insecure_file_path()}",
-        }[self.source]
+        if self.source == "keyring":  # only this one asks the keyring (an import, a backend)
+            return f"OS keyring ({keyring_backend_name()})"
+        if self.source == "file":
+            return f"insecure file {insecure_file_path()}"
+        return f"environment ({ENV_VAR})"
 
 
 # --- keyring policy -------------------------------------------------------------------------
