@@ -254,20 +254,22 @@ class BillingApp(App[None]):
             self.exit(return_code=2)
             return
         self._session = session
-        self._session_ready(session)
         if isinstance(self.screen, ConnectingScreen):
             await self._show_search(self.screen, session)
         # else help or the too-small guard covers it: swapped when it is back on top
+        self._session_ready(session)
 
     async def _show_search(self, waiting: ConnectingScreen, session: Session) -> None:
-        """The search screen in place of ``waiting``; Enter pressed meanwhile runs the search,
-        text typed without Enter stays in the box."""
+        """The search screen over ``waiting``; Enter pressed meanwhile runs the search, text
+        typed without Enter stays in the box."""
         if waiting.replaced:
             return
         waiting.replaced = True
         typed = waiting.typed
         screen = SearchScreen(session, start_query=typed.text if typed.submitted else None)
-        await self.switch_screen(screen)
+        # Over the connecting screen (the App's base screen cannot be replaced); nothing pops
+        # back to it: the search screen is the bottom the App's actions return to.
+        await self.push_screen(screen)
         if typed.text and not typed.submitted:
             box = screen.query_one("#query", Input)
             box.value = typed.text

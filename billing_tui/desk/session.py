@@ -608,12 +608,9 @@ class Session:
         self, configuration_id: str, params: Sequence[tuple[str, str]], *, idempotency_key: str
     ) -> MutationResult[PortalConfiguration]:
         """Apply one portal fix (``portal fix CHECK --yes``)."""
-        result: MutationResult[PortalConfiguration] = (
-            await self.gateway.update_portal_configuration(
-                configuration_id, params, idempotency_key=idempotency_key
-            )
+        return await self.gateway.update_portal_configuration(
+            configuration_id, params, idempotency_key=idempotency_key
         )
-        return result
 
 
 def demo_session(
