@@ -8,7 +8,6 @@ product gaps and the case status.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -263,9 +262,6 @@ PLAN_PERMISSIONS: dict[str, str] = {
     act.ActionKind.RETRY_INVOICE_PAYMENT: "rak_invoice_write",
 }
 
-#: How the gateway words a 403 (see ``gateway.errors.PermissionDenied``).
-_LACKS = re.compile(r"lacks permission (rak_[a-z_]+)")
-
 
 @dataclass(frozen=True)
 class DemoTicket:
@@ -475,8 +471,9 @@ class Session:
             live=self.live,
         )
         self._outcomes.setdefault(case_id, []).append(outcome)
-        if outcome.status == "failed" and (found := _LACKS.search(outcome.message)):
-            self._lacking.add(found.group(1))
+        failure = outcome.failure
+        if failure is not None and failure.permission:
+            self._lacking.add(failure.permission)
         return outcome
 
     def outcomes(self, case_id: str) -> tuple[act.ActionOutcome, ...]:

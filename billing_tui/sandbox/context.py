@@ -7,8 +7,8 @@ from typing import Any
 
 from billing_tui.sandbox.auth import Principal
 from billing_tui.sandbox.expand import Renderer
-from billing_tui.sandbox.listing import list_object
 from billing_tui.sandbox.query import Query
+from billing_tui.sandbox.resources.lists import list_object
 from billing_tui.sandbox.state import JSON, SandboxState
 
 

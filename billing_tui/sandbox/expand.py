@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from billing_tui.sandbox.query import Query, dig
+from billing_tui.sandbox.resources.lists import list_object
 from billing_tui.sandbox.state import JSON
 from billing_tui.sandbox.wire import ApiError, bad_param
 
@@ -188,47 +189,56 @@ class Renderer:
             return
         kind = str(node.get("object"))
         if kind in ("list", "search_result"):
-            if segs[pos] != "data" or pos + 1 >= len(segs):
-                raise cannot_expand(full)
-            for item in node.get("data") or []:
-                if isinstance(item, dict):
-                    self._apply(item, segs, pos + 1, full)
+            self._apply_items(node, segs, pos, full)
             return
         field = segs[pos]
-        includable = INCLUDABLE.get(kind, {})
-        if field in includable:
+        if field in INCLUDABLE.get(kind, {}):
             current = node.get(field)
             if not (isinstance(current, dict) and current.get("object") == "list"):
                 node[field] = self._included_list(kind, field, node)
             self._apply(node[field], segs, pos + 1, full)
             return
-        expandable = EXPANDABLE.get(kind, {})
-        for dotted in sorted(expandable, key=lambda d: -d.count(".")):
-            parts = dotted.split(".")
-            if segs[pos : pos + len(parts)] != parts:
-                continue
-            parent = node
-            for part in parts[:-1]:
-                child = parent.get(part)
-                if not isinstance(child, dict):
-                    return
-                parent = child
-            last = parts[-1]
-            value = parent.get(last)
-            if isinstance(value, str):
-                target = self._lookup(expandable[dotted], value)
-                if target is None:
-                    return
-                parent[last] = self.bare(target)
-                value = parent[last]
-            if isinstance(value, dict):
-                self._apply(value, segs, pos + len(parts), full)
+        if self._apply_expandable(node, kind, segs, pos, full):
             return
         child = node.get(field)
         if isinstance(child, dict) and "object" in child and pos + 1 < len(segs):
             self._apply(child, segs, pos + 1, full)
             return
         raise cannot_expand(full)
+
+    def _apply_items(self, node: JSON, segs: list[str], pos: int, full: str) -> None:
+        """``data.<path>`` inside a list: expand the path in every item."""
+        if segs[pos] != "data" or pos + 1 >= len(segs):
+            raise cannot_expand(full)
+        for item in node.get("data") or []:
+            if isinstance(item, dict):
+                self._apply(item, segs, pos + 1, full)
+
+    def _apply_expandable(
+        self, node: JSON, kind: str, segs: list[str], pos: int, full: str
+    ) -> bool:
+        """Replace the id at an expandable (possibly dotted) field by its object, then go on
+        inside it; False when no expandable field of ``kind`` starts at ``segs[pos]``."""
+        expandable = EXPANDABLE.get(kind, {})
+        for dotted in sorted(expandable, key=lambda d: -d.count(".")):
+            parts = dotted.split(".")
+            if segs[pos : pos + len(parts)] != parts:
+                continue
+            parent = _walk(node, parts[:-1])
+            if parent is None:
+                return True
+            last = parts[-1]
+            value = parent.get(last)
+            if isinstance(value, str):
+                target = self._lookup(expandable[dotted], value)
+                if target is None:
+                    return True
+                parent[last] = self.bare(target)
+                value = parent[last]
+            if isinstance(value, dict):
+                self._apply(value, segs, pos + len(parts), full)
+            return True
+        return False
 
     def _lookup(self, kind: str | None, obj_id: str) -> JSON | None:
         if kind == "subscription_item":
@@ -241,12 +251,21 @@ class Renderer:
         obj_id = str(node.get("id"))
         stored = self.state.get(kind, obj_id) or node
         items = self._includable_source(kind, field, stored)
-        return {
-            "object": "list",
-            "data": [self.bare(i) for i in items[:INCLUDED_LIMIT]],
-            "has_more": len(items) > INCLUDED_LIMIT,
-            "url": INCLUDABLE[kind][field].format(id=obj_id),
-        }
+        return list_object(
+            INCLUDABLE[kind][field].format(id=obj_id),
+            [self.bare(i) for i in items[:INCLUDED_LIMIT]],
+            len(items) > INCLUDED_LIMIT,
+        )
+
+
+def _walk(node: JSON, parts: list[str]) -> JSON | None:
+    """The dict at ``parts`` below ``node`` (None when a step is not a dict)."""
+    for part in parts:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            return None
+        node = child
+    return node
 
 
 def includable_items(query: Query) -> Callable[[str, str, JSON], list[JSON]]:

@@ -315,19 +315,10 @@ def build_list(
         if name not in params:
             raise missing_param(name)
     limit = parse_limit(params)
-    predicates = [make(params[name], name) for name, make in spec.filters.items() if name in params]
-    predicates += [pred for name, pred in spec.defaults.items() if name not in params]
+    predicates = _predicates(spec, params)
     full_view = False
     if source is None:
-        candidates: list[JSON] | None = None
-        for name, fld in spec.indexed.items():
-            outer, _, inner = name.partition("[")
-            value = params.get(outer)
-            if inner and isinstance(value, dict):
-                value = value.get(inner.rstrip("]"))
-            if isinstance(value, str):
-                candidates = query.by(spec.kind, fld, value)
-                break
+        candidates = _indexed_candidates(query, spec, params)
         full_view = candidates is None
         objs = candidates if candidates is not None else query.ordered(spec.kind)
     else:
@@ -350,6 +341,27 @@ def build_list(
     if cursor_name == "starting_after":
         return _forward(objs, max(lo, position), hi, predicates, limit)
     return _backward(objs, lo, min(hi, position), predicates, limit)
+
+
+def _predicates(spec: ListSpec, params: Mapping[str, Any]) -> list[Predicate]:
+    """The filters the request gives, plus the spec's defaults for the ones it does not."""
+    given = [make(params[name], name) for name, make in spec.filters.items() if name in params]
+    return given + [pred for name, pred in spec.defaults.items() if name not in params]
+
+
+def _indexed_candidates(
+    query: Query, spec: ListSpec, params: Mapping[str, Any]
+) -> list[JSON] | None:
+    """The objects an indexed filter (``customer``, ``charge``…) already narrows to, newest
+    first; None when no indexed filter is given."""
+    for name, fld in spec.indexed.items():
+        outer, _, inner = name.partition("[")
+        value = params.get(outer)
+        if inner and isinstance(value, dict):
+            value = value.get(inner.rstrip("]"))
+        if isinstance(value, str):
+            return query.by(spec.kind, fld, value)
+    return None
 
 
 def _created_bounds(value: Mapping[str, Any]) -> tuple[int | None, int | None]:
@@ -430,7 +442,3 @@ def _cursor_position(
         if _sort_key(obj) < key:
             return i
     return len(objs)
-
-
-def list_object(url: str, data: list[JSON], has_more: bool) -> JSON:
-    return {"object": "list", "data": data, "has_more": has_more, "url": url}

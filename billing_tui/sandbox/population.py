@@ -24,8 +24,7 @@ import gc
 import random
 from dataclasses import dataclass
 
-from billing_tui.core.model import Money
-from billing_tui.sandbox import objects
+from billing_tui.sandbox import resources
 from billing_tui.sandbox.catalog import load as load_catalog
 from billing_tui.sandbox.state import JSON, SandboxState
 
@@ -111,7 +110,7 @@ def populate(state: SandboxState, n: int, *, seed: int = 7) -> PopulationInfo:
                 first, last = rng.choice(_FIRST), rng.choice(_LAST)
                 email = f"{first}.{last}.{i:06d}@example.com".lower().translate(_ASCII)
                 created = now - rng.randrange(2 * 86400, 5 * 365 * 86400)
-                cust = objects.customer(
+                cust = resources.customer(
                     state,
                     id=f"cus_{tag}",
                     email=email,
@@ -123,7 +122,7 @@ def populate(state: SandboxState, n: int, *, seed: int = 7) -> PopulationInfo:
                 customer_ids.append(cust["id"])
                 expired = kind == "past_due" and rng.random() < 0.5
                 exp = _utc_month(now, -rng.randrange(1, 6) if expired else rng.randrange(14, 60))
-                pm = objects.payment_method(
+                pm = resources.payment_method(
                     state,
                     id=f"pm_{tag}",
                     customer=cust["id"],
@@ -238,7 +237,7 @@ def _subscription(
             reason = "payment_failed"
         else:
             reason = "payment_disputed"
-    return objects.subscription(
+    return resources.subscription(
         state,
         id=sid,
         customer=customer,
@@ -270,10 +269,10 @@ def _latest_invoice(
     desc = descriptions.get(pr["id"])
     if desc is None:
         product = state.objects["product"][pr["product"]]["name"]
-        unit = Money(pr["unit_amount"], pr["currency"]).format()
+        unit = resources.format_amount(pr["unit_amount"], pr["currency"])
         desc = descriptions[pr["id"]] = f"{product} (at {unit} / {pr['recurring']['interval']})"
     first = start == sub["created"]
-    inv = objects.invoice(
+    inv = resources.invoice(
         state,
         id=f"in_{tag}",
         customer=sub["customer"],
@@ -296,7 +295,7 @@ def _latest_invoice(
     )
     if failed:
         attempts = rng.randrange(1, 4)
-        objects.fail_invoice(
+        resources.fail_invoice(
             state,
             invoice=inv["id"],
             payment_method=pm_id,
@@ -309,7 +308,7 @@ def _latest_invoice(
             invoice_payment_id=f"inpay_{tag}",
         )
     else:
-        objects.pay_invoice(
+        resources.pay_invoice(
             state,
             invoice=inv["id"],
             payment_method=pm_id,

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
-from billing_tui.sandbox import endpoints, mutations, search
+from billing_tui.sandbox import search
 from billing_tui.sandbox.context import Context
+from billing_tui.sandbox.endpoints import invoices, portal, reads, refunds, subscriptions
 from billing_tui.sandbox.state import JSON
 from billing_tui.sandbox.wire import ApiError
 
@@ -52,40 +53,38 @@ def _route(method: str, path: str, handler: Handler, permission: str) -> Route:
 
 def _build() -> list[Route]:
     routes: list[Route] = [
-        _route("GET", "account", endpoints.account, ""),
-        _route("POST", "refunds", mutations.create_refund, "refund"),
-        _route("DELETE", "subscriptions/{id}", mutations.cancel_subscription, "subscription"),
-        _route("POST", "subscriptions/{id}", mutations.update_subscription, "subscription"),
+        _route("GET", "account", reads.account, ""),
+        _route("POST", "refunds", refunds.create_refund, "refund"),
+        _route("DELETE", "subscriptions/{id}", subscriptions.cancel_subscription, "subscription"),
+        _route("POST", "subscriptions/{id}", subscriptions.update_subscription, "subscription"),
         _route(
             "POST",
             "billing_portal/sessions",
-            mutations.create_portal_session,
+            portal.create_portal_session,
             "billing_portal_session",
         ),
         _route(
             "POST",
             "billing_portal/configurations/{id}",
-            mutations.update_portal_configuration,
+            portal.update_portal_configuration,
             "billing_portal_configuration",
         ),
-        _route("POST", "invoices/{id}/pay", mutations.pay_invoice, "invoice"),
-        _route("GET", "invoices/{id}/lines", endpoints.invoice_lines, "invoice"),
+        _route("POST", "invoices/{id}/pay", invoices.pay_invoice, "invoice"),
+        _route("GET", "invoices/{id}/lines", reads.invoice_lines, "invoice"),
         _route(
             "GET",
             "customers/{id}/payment_methods",
-            endpoints.customer_payment_methods,
+            reads.customer_payment_methods,
             "payment_method",
         ),
         _route(
             "GET",
             "customers/{id}/payment_methods/{id}",
-            endpoints.customer_payment_method,
+            reads.customer_payment_method,
             "payment_method",
         ),
-        _route(
-            "GET", "customers/{id}/subscriptions", endpoints.customer_subscriptions, "subscription"
-        ),
-        _route("GET", "charges/{id}/refunds", endpoints.charge_refunds, "refund"),
+        _route("GET", "customers/{id}/subscriptions", reads.customer_subscriptions, "subscription"),
+        _route("GET", "charges/{id}/refunds", reads.charge_refunds, "refund"),
     ]
     for resource in search.SEARCHABLE:
         routes.append(
@@ -96,10 +95,10 @@ def _build() -> list[Route]:
                 PERMISSIONS[resource],
             )
         )
-    for resource in endpoints.RESOURCES:
+    for resource in reads.RESOURCES:
         permission = PERMISSIONS[resource]
         routes.append(
-            _route("GET", resource, partial(endpoints.list_resource, resource=resource), permission)
+            _route("GET", resource, partial(reads.list_resource, resource=resource), permission)
         )
         routes.append(
             _route("GET", resource + "/{id}", partial(_retrieve, resource=resource), permission)
@@ -108,7 +107,7 @@ def _build() -> list[Route]:
 
 
 def _retrieve(ctx: Context, obj_id: str, *, resource: str) -> JSON:
-    return endpoints.retrieve(ctx, resource, obj_id)
+    return reads.retrieve(ctx, resource, obj_id)
 
 
 ROUTES = _build()

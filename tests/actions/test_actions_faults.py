@@ -16,7 +16,7 @@ import pytest
 
 from billing_tui.core.classify import Bucket, Classification
 from billing_tui.core.model import CustomerSnapshot
-from billing_tui.core.plans import ActionOutcome, plan_cancel, plan_refund
+from billing_tui.core.plans import ActionOutcome, FailureKind, plan_cancel, plan_refund
 from billing_tui.core.settings import DEFAULT_SETTINGS
 from billing_tui.desk.connection import ConnectionOptions, connect
 from billing_tui.desk.session import CaseView, Session
@@ -115,6 +115,7 @@ async def test_lost_responses_retried_give_exactly_one_refund_and_one_cancel(
             lost = await run()
             assert {o.status for o in lost} == {"failed"}
             assert all("outcome is unknown" in o.message for o in lost)
+            assert all(o.failure and o.failure.kind == FailureKind.UNCERTAIN for o in lost)
             in_flight = session.caselog.in_flight()
             assert len(in_flight) == 2 * PAIRS
             assert server.injected.get("dropped", 0) >= 2 * PAIRS

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 from billing_tui.core.classify import Answers, Bucket
-from billing_tui.core.plans import ActionKind, Plan, metadata_for, plan_idempotency_key, plan_portal
+from billing_tui.core.plans import (
+    ActionKind,
+    Failure,
+    FailureKind,
+    Plan,
+    metadata_for,
+    plan_idempotency_key,
+    plan_portal,
+)
 from billing_tui.desk.connection import Connection, ConnectionInfo
 from billing_tui.desk.session import (
     CaseView,
@@ -139,11 +147,13 @@ async def test_live_money_moves_need_the_typed_phrase(tmp_path: Path) -> None:
             outcome = await session.execute(case_id, view, refund, confirmation=wrong)
             assert outcome.status == "skipped"
             assert "type 19.00 to confirm" in outcome.message
+            assert outcome.failure == Failure(FailureKind.REFUSED, outcome.message)
         assert session.case(case_id).actions == ()
         assert session.connection.sandbox is not None
         assert not list(session.connection.sandbox.state.all("refund"))
         done = await session.execute(case_id, view, refund, confirmation="19.00")
         assert done.status == "succeeded"
+        assert done.failure is None
         assert done.stripe_ids[0].startswith("re_")
     finally:
         await session.aclose()

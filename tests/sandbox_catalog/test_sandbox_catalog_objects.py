@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_tui.sandbox import catalog, objects
+from billing_tui.sandbox import catalog, resources
 from billing_tui.sandbox.state import Clock, SandboxState
 from tests.sandbox_catalog.conftest import DEFAULT_NOW
 
@@ -23,15 +23,15 @@ def _state() -> SandboxState:
 
 
 def _customer_with_card(state: SandboxState, **card: int | str) -> tuple[str, str]:
-    cust = objects.customer(state, id="cus_t1", email="t@example.com", name="T", created=NOW - 99)
-    pm = objects.payment_method(state, id="pm_t1", customer="cus_t1", make_default=True, **card)  # type: ignore[arg-type]
+    cust = resources.customer(state, id="cus_t1", email="t@example.com", name="T", created=NOW - 99)
+    pm = resources.payment_method(state, id="pm_t1", customer="cus_t1", make_default=True, **card)  # type: ignore[arg-type]
     return cust["id"], pm["id"]
 
 
 @given(ts=TIMES, months=st.integers(min_value=-240, max_value=240))
 def test_add_months_keeps_the_time_and_clamps_the_day(ts: int, months: int) -> None:
     before = dt.datetime.fromtimestamp(ts, dt.UTC)
-    after = dt.datetime.fromtimestamp(objects.add_months(ts, months), dt.UTC)
+    after = dt.datetime.fromtimestamp(resources.add_months(ts, months), dt.UTC)
     assert (after.year * 12 + after.month) - (before.year * 12 + before.month) == months
     assert after.time() == before.time()
     last_day = (after.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
@@ -49,14 +49,14 @@ def test_current_period_is_the_anchored_period_containing_now(
     anchor: int, gap: int, interval: str, count: int
 ) -> None:
     at = anchor + gap
-    start, end = objects.current_period(
+    start, end = resources.current_period(
         anchor=anchor, interval=interval, interval_count=count, at=at
     )
     day = dt.datetime.fromtimestamp(anchor, dt.UTC).day
     boundaries = [anchor]
     while boundaries[-1] <= max(at, anchor):
         n = len(boundaries)
-        boundaries.append(objects.add_interval(anchor, interval, count, n, anchor_day=day))
+        boundaries.append(resources.add_interval(anchor, interval, count, n, anchor_day=day))
     if at < anchor:
         assert (start, end) == (boundaries[0], boundaries[1])
     else:
@@ -78,7 +78,7 @@ def test_invoice_totals_follow_stripes_balance_rules(
         {"amount": a, "description": "x", "period_start": NOW, "period_end": NOW + 1}
         for a in amounts
     ]
-    inv = objects.invoice(
+    inv = resources.invoice(
         state, customer=cust, lines=lines, status=status, starting_balance=-credit, created=NOW
     )
     total = sum(amounts)
@@ -99,14 +99,14 @@ def test_invoice_totals_follow_stripes_balance_rules(
 
 def _paid_charge(state: SandboxState, amount: int = 1900) -> str:
     cust, pm = _customer_with_card(state)
-    inv = objects.invoice(
+    inv = resources.invoice(
         state,
         customer=cust,
         lines=[{"amount": amount, "description": "x", "period_start": NOW, "period_end": NOW}],
         status="open",
         created=NOW - 50,
     )
-    _, charge, _ = objects.pay_invoice(state, invoice=inv["id"], payment_method=pm)
+    _, charge, _ = resources.pay_invoice(state, invoice=inv["id"], payment_method=pm)
     return str(charge["id"])
 
 
@@ -130,22 +130,22 @@ def test_refunds_follow_stripes_rules() -> None:
     charge_id = _paid_charge(state, 1900)
     charge = state.objects["charge"][charge_id]
     with pytest.raises(ValueError, match="between 1 and the unrefunded 1900"):
-        objects.refund(state, charge=charge_id, amount=2000)
-    first = objects.refund(state, charge=charge_id, amount=500, reason="requested_by_customer")
+        resources.refund(state, charge=charge_id, amount=2000)
+    first = resources.refund(state, charge=charge_id, amount=500, reason="requested_by_customer")
     assert (charge["amount_refunded"], charge["refunded"]) == (500, False)
-    rest = objects.refund(state, charge=charge_id)
+    rest = resources.refund(state, charge=charge_id)
     assert rest["amount"] == 1400
     assert (charge["amount_refunded"], charge["refunded"]) == (1900, True)
     assert first["payment_intent"] == charge["payment_intent"]
     assert first["customer"] == "cus_t1"
     with pytest.raises(ValueError, match="already been refunded"):
-        objects.refund(state, charge=charge_id, amount=1)
+        resources.refund(state, charge=charge_id, amount=1)
     with pytest.raises(ValueError, match="unknown refund reason"):
-        objects.refund(state, charge=_second_charge(state), reason="because")
+        resources.refund(state, charge=_second_charge(state), reason="because")
 
 
 def _second_charge(state: SandboxState) -> str:
-    charge = objects.charge(
+    charge = resources.charge(
         state, customer="cus_t1", amount=100, currency="usd", payment_method="pm_t1", created=NOW
     )
     return str(charge["id"])
@@ -154,7 +154,7 @@ def _second_charge(state: SandboxState) -> str:
 def test_failed_charges_cannot_be_refunded() -> None:
     state = _state()
     _customer_with_card(state)
-    failed = objects.charge(
+    failed = resources.charge(
         state,
         customer="cus_t1",
         amount=100,
@@ -166,7 +166,7 @@ def test_failed_charges_cannot_be_refunded() -> None:
     assert failed["outcome"]["reason"] == "insufficient_funds"
     assert failed["paid"] is False
     with pytest.raises(ValueError, match="did not succeed"):
-        objects.refund(state, charge=failed["id"])
+        resources.refund(state, charge=failed["id"])
 
 
 @pytest.mark.parametrize(
@@ -176,7 +176,7 @@ def test_failed_charges_cannot_be_refunded() -> None:
 def test_disputes_mark_the_charge(status: str, refundable: bool, case_type: str) -> None:
     state = _state()
     charge_id = _paid_charge(state)
-    dispute = objects.dispute(state, charge=charge_id, status=status, created=NOW)
+    dispute = resources.dispute(state, charge=charge_id, status=status, created=NOW)
     assert state.objects["charge"][charge_id]["disputed"] is True
     assert dispute["is_charge_refundable"] is refundable
     assert dispute["payment_method_details"]["card"]["case_type"] == case_type
@@ -187,14 +187,14 @@ def test_disputes_mark_the_charge(status: str, refundable: bool, case_type: str)
 def test_failed_collection_leaves_the_invoice_open_with_declined_attempts() -> None:
     state = _state()
     cust, pm = _customer_with_card(state)
-    inv = objects.invoice(
+    inv = resources.invoice(
         state,
         customer=cust,
         lines=[{"amount": 1900, "description": "x", "period_start": NOW, "period_end": NOW}],
         status="open",
         created=NOW - 86400 * 7,
     )
-    pi, charges, inpay = objects.fail_invoice(
+    pi, charges, inpay = resources.fail_invoice(
         state, invoice=inv["id"], payment_method=pm, attempts=3, failure_code="expired_card"
     )
     assert inv["attempt_count"] == 3
@@ -210,10 +210,14 @@ def test_failed_collection_leaves_the_invoice_open_with_declined_attempts() -> N
 
 def test_the_same_card_has_the_same_fingerprint() -> None:
     state = _state()
-    objects.customer(state, id="cus_a", email="a@example.com", name="A")
-    one = objects.payment_method(state, customer="cus_a", last4="4242", exp_month=1, exp_year=2030)
-    two = objects.payment_method(state, customer="cus_a", last4="4242", exp_month=1, exp_year=2030)
-    other = objects.payment_method(
+    resources.customer(state, id="cus_a", email="a@example.com", name="A")
+    one = resources.payment_method(
+        state, customer="cus_a", last4="4242", exp_month=1, exp_year=2030
+    )
+    two = resources.payment_method(
+        state, customer="cus_a", last4="4242", exp_month=1, exp_year=2030
+    )
+    other = resources.payment_method(
         state, customer="cus_a", last4="4444", exp_month=1, exp_year=2030
     )
     assert one["card"]["fingerprint"] == two["card"]["fingerprint"]
@@ -223,8 +227,8 @@ def test_the_same_card_has_the_same_fingerprint() -> None:
 
 def test_subscription_periods_for_trials_and_cancellations() -> None:
     state = _state()
-    objects.customer(state, id="cus_a", email="a@example.com", name="A")
-    trial = objects.subscription(
+    resources.customer(state, id="cus_a", email="a@example.com", name="A")
+    trial = resources.subscription(
         state,
         customer="cus_a",
         items=[("price_promonthly", 1)],
@@ -238,7 +242,7 @@ def test_subscription_periods_for_trials_and_cancellations() -> None:
         NOW + 86400 * 13,
     )
     ended = NOW - 86400 * 40
-    canceled = objects.subscription(
+    canceled = resources.subscription(
         state,
         customer="cus_a",
         items=[("price_proannual", 1)],
@@ -251,6 +255,6 @@ def test_subscription_periods_for_trials_and_cancellations() -> None:
     assert canceled["canceled_at"] == ended
     assert "current_period_end" not in canceled
     with pytest.raises(ValueError, match="one currency"):
-        objects.subscription(
+        resources.subscription(
             state, customer="cus_a", items=[("price_promonthly", 1), ("price_promonthlyeur", 1)]
         )

@@ -36,6 +36,8 @@ from billing_tui.core.model import (
     SubscriptionStatus,
     minor_unit_exponent,
 )
+from billing_tui.core.plans.plan import Failure as Failure
+from billing_tui.core.plans.plan import FailureKind as FailureKind
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import brand_label, date_label
 
@@ -191,6 +193,7 @@ class ActionOutcome:
     action_id: str | None = None  # the case-log action record
     url: str | None = None  # a portal session's URL (short-lived)
     replayed: bool = False  # True: the case log already held this action's result
+    failure: Failure | None = None  # why it failed or was skipped (None when it succeeded)
 
     @property
     def succeeded(self) -> bool:
@@ -1405,9 +1408,34 @@ def _replayed(plan: Plan, record: _ActionRecordLike) -> ActionOutcome:
 
 def _uncertain(exc: Exception) -> bool:
     """The request may or may not have been applied (no answer, or a 5xx)."""
-    from billing_tui.gateway import NetworkDown, StripeUnavailable
+    return failure_of(exc).kind == FailureKind.UNCERTAIN
 
-    return isinstance(exc, NetworkDown | StripeUnavailable)
+
+def _skipped(plan: Plan, message: str) -> ActionOutcome:
+    """Nothing was sent: a guard, a missing LIVE confirmation or an unsettled earlier action."""
+    return ActionOutcome(plan, "skipped", message, failure=Failure(FailureKind.REFUSED, message))
+
+
+def failure_of(exc: Exception) -> Failure:
+    """The typed failure for an exception the gateway (or a malformed plan) raised."""
+    from billing_tui import gateway as gw
+
+    message = str(exc)
+    if isinstance(exc, gw.PermissionDenied):
+        return Failure(FailureKind.PERMISSION, message, permission=exc.permission)
+    if isinstance(exc, gw.NetworkDown | gw.StripeUnavailable):
+        return Failure(FailureKind.UNCERTAIN, message)
+    if isinstance(exc, gw.CardDeclined):
+        return Failure(FailureKind.DECLINED, message, param=exc.param, code=exc.code)
+    if isinstance(exc, gw.InvalidRequest):
+        return Failure(FailureKind.INVALID, message, param=exc.param, code=exc.code)
+    if isinstance(exc, gw.MalformedId):
+        return Failure(FailureKind.INVALID, message)
+    if isinstance(exc, gw.NotFound):
+        return Failure(FailureKind.NOT_FOUND, message)
+    if isinstance(exc, gw.RateLimited):
+        return Failure(FailureKind.UNAVAILABLE, message)
+    return Failure(FailureKind.OTHER, message)
 
 
 @dataclass(frozen=True)
@@ -1531,7 +1559,7 @@ async def execute(
     outcome Stripe did not answer (network, 5xx) stays ``in_flight`` for :func:`reconcile`.
     """
     if plan.blocked_reason is not None:
-        return ActionOutcome(plan, "skipped", f"not done: {plan.blocked_reason}")
+        return _skipped(plan, f"not done: {plan.blocked_reason}")
     if live and plan.kind not in (ActionKind.NO_OP, ActionKind.PORTAL_SESSION):
         phrase = plan.confirm_phrase or (
             money_phrase(plan.amount)
@@ -1539,10 +1567,8 @@ async def execute(
             else plan.target_id
         )
         if not confirmation or confirmation.strip() != phrase:
-            return ActionOutcome(
-                plan,
-                "skipped",
-                f"live mode: type {phrase} to confirm this action; nothing was sent",
+            return _skipped(
+                plan, f"live mode: type {phrase} to confirm this action; nothing was sent"
             )
     params = dict(plan.params)
     base = plan_idempotency_key(case_id, plan)
@@ -1562,9 +1588,8 @@ async def execute(
             and _target(a.params) == plan.target_id
         ]
         if pending:
-            return ActionOutcome(
+            return _skipped(
                 plan,
-                "skipped",
                 f"an earlier {plan.kind.label} of {plan.target_id} ({pending[0].id}) has no "
                 "recorded result yet: reconcile it (or run that plan again) first; nothing "
                 "was sent",
@@ -1602,15 +1627,20 @@ async def execute(
         )
     except (GatewayError, ValueError) as exc:
         request_id = getattr(exc, "request_id", None)
-        if _uncertain(exc):
+        failure = failure_of(exc)
+        if failure.kind == FailureKind.UNCERTAIN:
+            message = (
+                f"{exc} The outcome is unknown: the action stays in flight and is re-sent with "
+                "the same idempotency key when you run it again (or at the next start)."
+            )
             return ActionOutcome(
                 plan,
                 "failed",
-                f"{exc} The outcome is unknown: the action stays in flight and is re-sent with "
-                "the same idempotency key when you run it again (or at the next start).",
+                message,
                 request_id=request_id,
                 idempotency_key=key,
                 action_id=record.id,
+                failure=replace(failure, message=message),
             )
         caselog.finish_action(
             case_id,
@@ -1630,6 +1660,7 @@ async def execute(
             request_id=request_id,
             idempotency_key=key,
             action_id=record.id,
+            failure=failure,
         )
     caselog.finish_action(
         case_id,

@@ -1,4 +1,5 @@
-"""Read endpoints: list, retrieve, nested lists and the account."""
+"""Read endpoints: list, retrieve, nested lists and the account; :func:`lookup` finds an
+object by id (or answers Stripe's 404) for every endpoint."""
 
 from __future__ import annotations
 
