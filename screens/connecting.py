@@ -28,6 +28,15 @@ CONNECTING = {
 
 
 @dataclass(frozen=True)
+class Pending:
+    """The header's view of a connection still being built (no account name yet)."""
+
+    mode: str
+    key_hint: str
+    account_name: str | None = "connecting…"
+
+
+@dataclass(frozen=True)
 class Typed:
     """What the operator typed while connecting, and whether they pressed Enter."""
 
@@ -51,7 +60,8 @@ class ConnectingScreen(Screen[None]):
         self.replaced = False
 
     def compose(self) -> ComposeResult:
-        yield ModeHeader(self.preview, "billing-tui · search", id="header")
+        pending = Pending(self.preview.mode, self.preview.key_hint)
+        yield ModeHeader(pending, "billing-tui · search", id="header")
         with Vertical(id="search-body"):
             box = Input(self.start_query or "", placeholder=PLACEHOLDER, id="query")
             box.cursor_blink = bool(getattr(self.app, "cursor_blink", True))

@@ -215,3 +215,26 @@ def test_run_tui_prints_a_failed_opening_as_cannot_start(
     args = build_parser().parse_args(["--demo", "--scenarios", "x.json"])
     assert run_tui(args) == EXIT_CANNOT_START
     assert capsys.readouterr().err == "billing-tui: cannot start: scenario file x.json: not found\n"
+
+
+async def test_help_open_while_connecting_keeps_the_search_for_when_it_closes(
+    session: Session,
+) -> None:
+    gate = threading.Event()
+    app = BillingApp(opening=_opening(session, gate))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        header = app.screen.query_one("#account", Static)
+        assert "connecting…" in str(header.content)
+        await pilot.press("f1")
+        await pilot.pause()
+        gate.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.connected
+        assert not isinstance(app.screen, SearchScreen)  # help stays on top
+        await pilot.press("escape")
+        for _ in range(3):
+            await pilot.pause()
+        assert isinstance(app.screen, SearchScreen)
+        assert app.screen.session is session
