@@ -8,6 +8,7 @@ and the one place where a failed worker becomes a readable notification.
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -24,14 +25,12 @@ from textual.worker import Worker, WorkerState
 from billing_tui.core.text import redact_keys
 from billing_tui.store.config import load_config
 from screens.connecting import ConnectingScreen
-from screens.customer import CustomerScreen, last_query, open_customer_screen
 from screens.help import HelpScreen, help_rows
-from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen, is_too_small
 from widgets.header import ModeHeader
 from widgets.messages import WorkerFailed
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the search and customer screens load on first use: not in the first frame
     from billing_tui.desk.connection import ConnectionInfo
     from billing_tui.desk.session import Session
     from billing_tui.store.caselog import CaseRecord
@@ -81,6 +80,8 @@ class PaletteCommand:
 
 def palette_commands(app: BillingApp, screen: Screen[Any]) -> Iterator[PaletteCommand]:
     """What the operator can do from ``screen``: its own commands first, then global ones."""
+    from screens.customer import CustomerScreen
+
     if isinstance(screen, CustomerScreen):
         for title, action, text in CustomerScreen.PALETTE:
             yield PaletteCommand(title, text, partial(screen.run_action, action))
@@ -130,6 +131,14 @@ class BillingCommands(Provider):
             score = matcher.match(command.title)
             if score > 0:
                 yield Hit(score, matcher.highlight(command.title), command.run, help=command.help)
+
+
+def _open_in_thread(opening: Opening) -> Session:
+    """The opening, then the search screen's module (the gateway and the Stripe SDK come with
+    it): both off the UI thread, so the swap to the search screen imports nothing."""
+    session = opening.open()
+    importlib.import_module("screens.search")
+    return session
 
 
 # ----------------------------------------------------------------------------- the App
@@ -211,6 +220,8 @@ class BillingApp(App[None]):
         if self._session is None:
             assert self.opening is not None
             return ConnectingScreen(self.opening.preview, start_query=self.start_query)
+        from screens.search import SearchScreen
+
         return SearchScreen(self._session, start_query=self.start_query)
 
     def on_mount(self) -> None:
@@ -220,12 +231,15 @@ class BillingApp(App[None]):
             self.set_keymap(keymap)
         for problem in problems:
             self.notify(problem, title="Config file", severity="warning", timeout=10)
-        if self._session is None:
-            # After the first frame: the worker's imports would hold the GIL while it draws.
-            self.call_after_refresh(self.connect)
-        else:
+        if self._session is not None:
             self._session_ready(self._session)
         self._check_size(self.size.width, self.size.height)
+
+    def on_ready(self, _: events.Ready) -> None:
+        """The first frame is on screen: now build the session (its imports and the demo's
+        sandbox would compete with the first frame for the interpreter)."""
+        if self._session is None:
+            self.connect()
 
     def _session_ready(self, session: Session) -> None:
         if session.info.notice:
@@ -248,7 +262,7 @@ class BillingApp(App[None]):
         then swap the connecting screen for the search screen, keeping what was typed."""
         assert self.opening is not None
         try:
-            session = await asyncio.to_thread(self.opening.open)
+            session = await asyncio.to_thread(_open_in_thread, self.opening)
         except Exception as error:  # credentials, a bad scenario, the case log: leave, say why
             self.start_failure = describe_error(error, "")
             self.exit(return_code=2)
@@ -262,6 +276,8 @@ class BillingApp(App[None]):
     async def _show_search(self, waiting: ConnectingScreen, session: Session) -> None:
         """The search screen over ``waiting``; Enter pressed meanwhile runs the search, text
         typed without Enter stays in the box."""
+        from screens.search import SearchScreen
+
         if waiting.replaced:
             return
         waiting.replaced = True
@@ -344,6 +360,8 @@ class BillingApp(App[None]):
 
     def action_search(self) -> None:
         """Back to the search screen (the bottom of the stack), the cursor in the search box."""
+        from screens.search import SearchScreen
+
         while len(self.screen_stack) > 1 and not isinstance(self.screen, SearchScreen):
             self.pop_screen()
         if isinstance(self.screen, SearchScreen):
@@ -362,6 +380,8 @@ class BillingApp(App[None]):
     async def switch_profile(self, profile: str) -> None:
         """Reconnect as ``profile`` (keyring read off the UI thread), then start over on the
         search screen with the new session; the old session is closed."""
+        from screens.search import SearchScreen
+
         if self.open_profile is None:
             return
         self.notify(f"Connecting with profile {profile}…")
@@ -412,6 +432,8 @@ class BillingApp(App[None]):
 
     @work(exclusive=True, group="open", exit_on_error=False, description="opening the case")
     async def open_case(self, record: CaseRecord) -> None:
+        from screens.customer import last_query, open_customer_screen
+
         self.notify(f"Opening case {record.id}…")
         screen = await open_customer_screen(
             self.session, last_query(record), tuple(record.customer_ids), case=record

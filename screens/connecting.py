@@ -16,8 +16,8 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from screens.search import PLACEHOLDER, kind_text
 from widgets.header import ModeHeader, ModeInfo
+from widgets.query import PLACEHOLDER, kind_text
 
 #: What the message line says until the session arrives, per mode.
 CONNECTING = {
