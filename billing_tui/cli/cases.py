@@ -194,7 +194,7 @@ def _follow_up_lines(follow_up: str | None) -> list[str]:
 
 
 def _handoff(args: argparse.Namespace) -> int:
-    from billing_tui.desk.session import handoff_from_record
+    from billing_tui.desk.records import handoff_from_record
 
     record = _get(_log(), args.case_id)
     if record is None:

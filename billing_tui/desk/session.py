@@ -8,12 +8,10 @@ product gaps and the case status.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
 
 from billing_tui.core import anomalies as an
 from billing_tui.core import classify as cl
@@ -22,16 +20,13 @@ from billing_tui.core import plans as act
 from billing_tui.core.anomalies import Anomaly
 from billing_tui.core.classify import (
     Answers,
-    Bucket,
     Classification,
-    ContractCheck,
-    Evidence,
     Question,
 )
-from billing_tui.core.model import CustomerSnapshot, Money, PortalConfiguration
+from billing_tui.core.model import CustomerSnapshot, PortalConfiguration
 from billing_tui.core.portal_policy import PortalFinding, check_portal
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
-from billing_tui.core.text import mask_email, redact
+from billing_tui.core.text import mask_email
 from billing_tui.desk.account import PlansReport, account_report
 from billing_tui.desk.connection import (
     Connection,
@@ -39,9 +34,16 @@ from billing_tui.desk.connection import (
     ConnectionOptions,
     connect,
 )
+from billing_tui.desk.execute import execute, reconcile
+from billing_tui.desk.records import (
+    classification_from_record,
+    contract_json,
+    decision_json,
+    taken_from_record,
+)
 from billing_tui.gateway import Gateway, Lookup, MutationResult, Resolution
 from billing_tui.gateway.sweep import SweepProgress
-from billing_tui.store.caselog import ActionRecord, CaseLog, CaseRecord
+from billing_tui.store.caselog import CaseLog, CaseRecord
 
 #: Where demo portal sessions return to (the sandbox's configurations may have no default).
 DEMO_RETURN_URL = "https://example.com/account"
@@ -67,200 +69,7 @@ class CaseView:
         return mask_email(self.snapshot.primary.email) if self.snapshot.customers else "—"
 
 
-# --------------------------------------------------------------------------- (de)serialising
-
-
-def classification_record(classification: Classification) -> dict[str, Any]:
-    """The classification as the case log stores it (plain JSON)."""
-    return {
-        "suggested": classification.suggested.value if classification.suggested else None,
-        "bucket": classification.bucket.value
-        if classification.confirmed and classification.bucket
-        else None,
-        "confirmed": classification.confirmed,
-        "confidence": classification.confidence,
-        "override_reason": classification.override_reason,
-        "answers": dict(classification.answers.values),
-        "evidence": [
-            {
-                "bucket": e.bucket.value,
-                "sentence": e.sentence,
-                "supports": e.supports,
-                "refs": list(e.refs),
-            }
-            for e in classification.evidence
-        ],
-        "contract_confirmed": None
-        if classification.contract is None
-        else classification.contract.confirmed,
-    }
-
-
-def contract_record(classification: Classification) -> dict[str, Any] | None:
-    contract = classification.contract
-    if contract is None:
-        return None
-    return {
-        "confirmed": contract.confirmed,
-        "reasons": list(contract.reasons),
-        "lines": [
-            {
-                "subscription_id": line.subscription_id,
-                "price": line.price,
-                "interval": line.interval,
-                "quantity": line.quantity,
-                "period_start": line.period_start,
-                "period_end": line.period_end,
-                "pending_prorations": line.pending_prorations,
-            }
-            for line in contract.lines
-        ],
-    }
-
-
-def _bucket(value: Any) -> Bucket | None:
-    try:
-        return Bucket(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def classification_from_record(record: CaseRecord) -> Classification | None:
-    """Rebuild enough of a recorded classification to report it (the handoff's DECISION)."""
-    data: Mapping[str, Any] | None = record.classification
-    if not data:
-        return None
-    evidence: list[Evidence] = []
-    for item in data.get("evidence") or ():
-        bucket = _bucket(item.get("bucket")) if isinstance(item, Mapping) else None
-        if bucket is not None:
-            evidence.append(
-                Evidence(
-                    bucket,
-                    str(item.get("sentence", "")),
-                    bool(item.get("supports", True)),
-                    tuple(str(r) for r in item.get("refs") or ()),
-                )
-            )
-    contract: ContractCheck | None = None
-    if record.contract:
-        contract = ContractCheck(
-            reasons=tuple(str(r) for r in record.contract.get("reasons") or ()),
-            lines=(),
-            confirmed=bool(record.contract.get("confirmed")),
-        )
-    bucket = _bucket(data.get("bucket"))
-    answers = data.get("answers") or {}
-    return Classification(
-        suggested=_bucket(data.get("suggested")),
-        confidence=float(data.get("confidence") or 0.0),
-        evidence=tuple(evidence),
-        questions=(),
-        answers=Answers(MappingProxyType({str(k): str(v) for k, v in answers.items()})),
-        contract=contract,
-        bucket=bucket,
-        override_reason=data.get("override_reason"),
-        confirmed=bool(data.get("confirmed")) and bucket is not None,
-    )
-
-
-def describe_action(kind: str, params: Mapping[str, str]) -> str:
-    """A title for a recorded action when its plan is not at hand."""
-    match kind:
-        case act.ActionKind.REFUND:
-            amount = _amount(params)
-            what = amount.format() if amount else "the rest"
-            return f"Refund {what} of {params.get('charge', '?')} ({params.get('reason', '')})"
-        case act.ActionKind.CANCEL_SUBSCRIPTION:
-            when = (
-                "at the end of the period"
-                if params.get("mode") == "at_period_end"
-                else "immediately"
-            )
-            return f"Cancel {params.get('subscription', '?')} {when}"
-        case act.ActionKind.UPDATE_QUANTITY:
-            return (
-                f"Change {params.get('subscription', '?')} to {params.get('quantity', '?')} seat(s)"
-            )
-        case act.ActionKind.PORTAL_SESSION:
-            flow = params.get("flow")
-            return f"Portal link for {params.get('customer', '?')}" + (f" ({flow})" if flow else "")
-        case act.ActionKind.RETRY_INVOICE_PAYMENT:
-            return f"Retry payment of {params.get('invoice', '?')}"
-        case _:
-            return params.get("note") or str(kind)
-
-
-def _amount(params: Mapping[str, str]) -> Money | None:
-    raw, currency = params.get("amount"), params.get("currency")
-    if raw and raw.lstrip("-").isdigit() and currency:
-        return Money(int(raw), currency)
-    return None
-
-
-def taken_from_record(action: ActionRecord) -> ho.TakenAction:
-    """One case-log action as the handoff reports it."""
-    result: Mapping[str, Any] = action.result or {}
-    params = {str(k): str(v) for k, v in action.params.items()}
-    try:
-        kind = act.ActionKind(action.kind)
-    except ValueError:
-        kind = act.ActionKind.NO_OP
-    ids = result.get("stripe_ids") or ()
-    return ho.TakenAction(
-        kind=kind,
-        status=str(action.status),
-        title=str(result.get("title") or describe_action(action.kind, params)),
-        params=MappingProxyType(params),
-        amount=_amount(params),
-        stripe_ids=tuple(str(i) for i in ids) if isinstance(ids, list | tuple) else (),
-        impact=str(result.get("impact") or ""),
-        message=str(result.get("error") or result.get("message") or ""),
-        rationale=str(result.get("rationale") or ""),
-    )
-
-
-def handoff_from_record(record: CaseRecord) -> ho.Handoff:
-    """The handoff from the case log alone (no Stripe): for ``cases handoff`` and audits.
-
-    BILLING STATE is what was recorded when the case was worked (anomaly codes), not a fresh
-    read; the follow-up and product gaps are the ones saved with the case.
-    """
-    classification = classification_from_record(record)
-    taken = [taken_from_record(a) for a in record.actions]
-    decision = ho.decision_text(classification, taken)[1]
-    customer = f"case {record.id}\n{record.masked_email} · {', '.join(record.customer_ids)}"
-    billing = "recorded anomalies: " + (", ".join(record.anomaly_codes) or "none")
-    if record.livemode:
-        billing += "\nLIVE mode"
-    gaps = tuple(ho.ProductGap(title, "") for title in record.product_gaps)
-    sections = (
-        ("CUSTOMER", customer),
-        ("BILLING STATE", billing),
-        ("DECISION", decision),
-        ("ACTION TAKEN", ho.action_text(taken)),
-        ("FOLLOW-UP", record.follow_up or "(no follow-up saved)"),
-        ("PRODUCT GAP", "\n".join(f"- {g.title}" for g in gaps) or "none"),
-    )
-    return ho.Handoff(
-        sections=tuple((name, redact(body)) for name, body in sections),
-        follow_up=redact(record.follow_up),
-        product_gaps=gaps,
-        locale="",
-    )
-
-
 # --------------------------------------------------------------------------- the session
-
-
-#: The restricted-key permission each money-moving or portal action needs.
-PLAN_PERMISSIONS: dict[str, str] = {
-    act.ActionKind.REFUND: "rak_refund_write",
-    act.ActionKind.CANCEL_SUBSCRIPTION: "rak_subscription_write",
-    act.ActionKind.UPDATE_QUANTITY: "rak_subscription_write",
-    act.ActionKind.PORTAL_SESSION: "rak_billing_portal_session_write",
-    act.ActionKind.RETRY_INVOICE_PAYMENT: "rak_invoice_write",
-}
 
 
 @dataclass(frozen=True)
@@ -397,8 +206,8 @@ class Session:
         self._classifications[case_id] = classification
         self.caselog.update(
             case_id,
-            classification=classification_record(classification),
-            contract=contract_record(classification),
+            classification=decision_json(classification),
+            contract=contract_json(classification),
         )
 
     def classification(self, case_id: str) -> Classification | None:
@@ -431,7 +240,7 @@ class Session:
         return frozenset(self._lacking)
 
     def _permission_guard(self, plan: act.Plan) -> act.Plan:
-        needed = PLAN_PERMISSIONS.get(plan.kind)
+        needed = plan.kind.permission
         if plan.blocked_reason is not None or needed is None or needed not in self._lacking:
             return plan
         return replace(
@@ -461,7 +270,7 @@ class Session:
     ) -> act.ActionOutcome:
         """Run one plan (write-ahead, idempotent). LIVE money moves need ``confirmation`` to
         equal ``plan.confirm_phrase``; otherwise nothing is sent and the outcome is skipped."""
-        outcome = await act.execute(
+        outcome = await execute(
             plan,
             self.gateway,
             self.caselog,
@@ -481,7 +290,7 @@ class Session:
 
     async def reconcile(self) -> list[str]:
         """Settle actions a crash left in flight; one message per action."""
-        return await act.reconcile(self.gateway, self.caselog)
+        return await reconcile(self.gateway, self.caselog)
 
     # --- demo
 

@@ -18,6 +18,10 @@ Directories (``BILLING_TUI_HOME`` overrides both, for tests, demos and portable 
 Keys this module does not know are kept as they are when the file is rewritten. A file that
 cannot be parsed is never overwritten: reading reports it in :attr:`Config.problems` and falls
 back to defaults; writing refuses with :class:`ConfigError`.
+
+Importing this module is cheap and has no side effects (it imports nothing of billing_tui):
+``platformdirs``, ``tomllib`` and ``tempfile`` are loaded only by the functions that use them,
+so the App can import it plainly at start-up to read its keymap.
 """
 
 from __future__ import annotations
@@ -26,15 +30,27 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from datetime import time as clock_time
 from pathlib import Path
-from typing import Any
+from typing import TypeAlias, TypedDict, Unpack
 
-import platformdirs
+#: A value as :mod:`tomllib` reads it (and :func:`dumps_toml` writes it back).
+TOMLValue: TypeAlias = (
+    str
+    | int
+    | float
+    | bool
+    | datetime
+    | date
+    | clock_time
+    | list["TOMLValue"]
+    | tuple["TOMLValue", ...]
+    | dict[str, "TOMLValue"]
+)
 
 APP_NAME = "billing-tui"
 HOME_ENV = "BILLING_TUI_HOME"
@@ -50,6 +66,8 @@ def config_dir() -> Path:
     home = os.environ.get(HOME_ENV)
     if home:
         return Path(home) / "config"
+    import platformdirs
+
     return Path(platformdirs.user_config_dir(APP_NAME))
 
 
@@ -58,6 +76,8 @@ def data_dir() -> Path:
     home = os.environ.get(HOME_ENV)
     if home:
         return Path(home) / "data"
+    import platformdirs
+
     return Path(platformdirs.user_data_dir(APP_NAME))
 
 
@@ -66,6 +86,8 @@ def cache_dir() -> Path:
     home = os.environ.get(HOME_ENV)
     if home:
         return Path(home) / "cache"
+    import platformdirs
+
     return Path(platformdirs.user_cache_dir(APP_NAME))
 
 
@@ -88,6 +110,8 @@ def atomic_write_bytes(
     crash leaves either the old file or the new one, plus at worst an orphan temp file.
     ``durable=False`` skips the fsyncs (for caches that are rebuilt when lost).
     """
+    import tempfile
+
     directory = path.parent
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -151,12 +175,22 @@ class Config:
     #: Profiles with a stored key (kept by login/logout: keyrings cannot list their entries).
     profiles: tuple[str, ...] = ()
     keymap: Mapping[str, str] = field(default_factory=dict)
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, TOMLValue] = field(default_factory=dict)
     #: Why the file on disk was not used (unparseable, wrong types); empty when all is well.
     problems: tuple[str, ...] = ()
 
-    def with_changes(self, **changes: Any) -> Config:
+    def with_changes(self, **changes: Unpack[ConfigChanges]) -> Config:
         return replace(self, **changes)
+
+
+class ConfigChanges(TypedDict, total=False):
+    """The fields :meth:`Config.with_changes` and :func:`update_config` may change."""
+
+    default_profile: str | None
+    handoff_locale: str | None
+    profiles: tuple[str, ...]
+    keymap: Mapping[str, str]
+    extra: Mapping[str, TOMLValue]
 
 
 def config_path() -> Path:
@@ -172,6 +206,8 @@ def load_config(path: Path | None = None) -> Config:
         return Config()
     except OSError as exc:
         return Config(problems=(f"Cannot read {path}: {exc.strerror or exc}",))
+    import tomllib
+
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -179,7 +215,7 @@ def load_config(path: Path | None = None) -> Config:
     return _from_mapping(data, path)
 
 
-def _from_mapping(data: Mapping[str, Any], path: Path) -> Config:
+def _from_mapping(data: Mapping[str, TOMLValue], path: Path) -> Config:
     problems: list[str] = []
     extra = {
         k: v
@@ -197,7 +233,7 @@ def _from_mapping(data: Mapping[str, Any], path: Path) -> Config:
     raw_profiles = data.get("profiles", [])
     profiles: tuple[str, ...] = ()
     if isinstance(raw_profiles, list) and all(isinstance(p, str) for p in raw_profiles):
-        profiles = tuple(raw_profiles)
+        profiles = tuple(str(p) for p in raw_profiles)
     else:
         problems.append(f"{path}: profiles must be a list of names, ignoring it")
 
@@ -237,9 +273,9 @@ def save_config(config: Config, path: Path | None = None) -> Path:
     return path
 
 
-def update_config(path: Path | None = None, **changes: Any) -> Config:
+def update_config(path: Path | None = None, **changes: Unpack[ConfigChanges]) -> Config:
     """Load, change some fields, save; returns the saved config."""
-    config = load_config(path).with_changes(problems=(), **changes)
+    config = replace(load_config(path), problems=()).with_changes(**changes)
     save_config(config, path)
     return config
 
@@ -249,7 +285,7 @@ def _toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=True)
 
 
-def _toml_value(value: Any) -> str:
+def _toml_value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -266,8 +302,8 @@ def _toml_value(value: Any) -> str:
 
 def dumps_toml(config: Config) -> str:
     """The config as TOML (scalars first, then tables), readable by :mod:`tomllib`."""
-    scalars: dict[str, Any] = {}
-    tables: dict[str, Mapping[str, Any]] = {}
+    scalars: dict[str, TOMLValue] = {}
+    tables: dict[str, Mapping[str, TOMLValue]] = {}
     for key, value in config.extra.items():
         if isinstance(value, Mapping):
             tables[key] = value

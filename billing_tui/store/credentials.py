@@ -1,14 +1,16 @@
-"""The Stripe key: parsing, kinds, masking, and where it is kept.
+"""Where the Stripe key is kept: the OS keyring, ``STRIPE_API_KEY``, or the opt-in file.
 
 The key lives in the OS keyring (service ``billing-tui``, username = profile name). Two explicit,
 visible alternatives exist: ``STRIPE_API_KEY`` in the environment (wins over everything; for CI
 and SSH sessions) and the ``--insecure-file-store`` opt-in (a 0600 file under the config dir,
 announced every time it is used).
 
-The key is carried in a :class:`SecretKey`, whose ``repr``/``str``/format are redacted and which
-refuses to be pickled, so tracebacks that print locals (Textual's crash screen, rich) never show
-it. Only :meth:`SecretKey.reveal` returns the raw string, and only the code that builds the
-Stripe client calls it.
+The key itself is a :class:`~billing_tui.store.keys.SecretKey` (redacted ``repr``/``str``, not
+picklable; :mod:`billing_tui.store.keys` parses and masks it — its names are re-exported here).
+It is wrapped the moment it is read from any source.
+
+``keyring`` is imported only by the functions that use the keyring (importing it loads its
+backends): a start with ``STRIPE_API_KEY`` never pays for it.
 
 Keyring calls may block (an unlock prompt) — the TUI calls these functions from thread workers.
 Every keyring failure becomes a :class:`CredentialsError` whose message names the backend and
@@ -22,11 +24,9 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Literal, NoReturn
 
-from billing_tui.core.text import mask_key
 from billing_tui.store.config import (
     ConfigError,
     atomic_write_bytes,
@@ -35,6 +35,10 @@ from billing_tui.store.config import (
     load_config,
     update_config,
 )
+from billing_tui.store.keys import CredentialsError, KeyKind, SecretKey, mask, parse_key
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 SERVICE = "billing-tui"
 ENV_VAR = "STRIPE_API_KEY"
@@ -43,13 +47,6 @@ INSECURE_FILE = "credentials-insecure.json"
 
 KeySource = Literal["environment", "keyring", "file"]
 
-_PREFIXES = {
-    "sk_test_": "secret_test",
-    "sk_live_": "secret_live",
-    "rk_test_": "restricted_test",
-    "rk_live_": "restricted_live",
-}
-_BODY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{3,249}")
 _PROFILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 _WAYS_OUT = (
@@ -58,143 +55,6 @@ _WAYS_OUT = (
     "or run `billing-tui login --insecure-file-store` to keep the key in a 0600 file "
     "(not encrypted)."
 )
-
-
-class CredentialsError(Exception):
-    """A key is missing, malformed, or cannot be stored/read; ``str()`` says what to do."""
-
-
-class KeyKind(StrEnum):
-    SECRET_TEST = "secret_test"  # noqa: S105 (a kind name, not a secret)
-    SECRET_LIVE = "secret_live"  # noqa: S105
-    RESTRICTED_TEST = "restricted_test"
-    RESTRICTED_LIVE = "restricted_live"
-
-    @property
-    def live(self) -> bool:
-        return self in (KeyKind.SECRET_LIVE, KeyKind.RESTRICTED_LIVE)
-
-    @property
-    def restricted(self) -> bool:
-        return self in (KeyKind.RESTRICTED_TEST, KeyKind.RESTRICTED_LIVE)
-
-    @property
-    def label(self) -> str:
-        """``secret key (test)``, ``restricted key (LIVE)`` …"""
-        kind = "restricted key" if self.restricted else "secret key"
-        return f"{kind} ({'LIVE' if self.live else 'test'})"
-
-
-mask = mask_key  #: the one masking rule, :func:`billing_tui.core.text.mask_key`
-
-
-class SecretKey:
-    """A Stripe secret or restricted key that does not show itself.
-
-    ``repr``/``str``/f-strings give the masked form; equality compares the value; pickling and
-    copying through ``__reduce__`` raise. ``reveal()`` returns the raw key.
-    """
-
-    __slots__ = ("__value", "kind")
-
-    kind: KeyKind
-
-    def __init__(self, value: str, kind: KeyKind) -> None:
-        object.__setattr__(self, "_SecretKey__value", value)
-        object.__setattr__(self, "kind", kind)
-
-    def __setattr__(self, name: str, value: object) -> NoReturn:
-        raise AttributeError("SecretKey is immutable")
-
-    def reveal(self) -> str:
-        """The raw key. Call it only where the Stripe client is built."""
-        value: str = object.__getattribute__(self, "_SecretKey__value")
-        return value
-
-    @property
-    def live(self) -> bool:
-        return self.kind.live
-
-    @property
-    def restricted(self) -> bool:
-        return self.kind.restricted
-
-    @property
-    def masked(self) -> str:
-        return mask(self.reveal())
-
-    @property
-    def last4(self) -> str:
-        return self.reveal()[-4:]
-
-    def __repr__(self) -> str:
-        return f"SecretKey({self.masked})"
-
-    def __str__(self) -> str:
-        return self.masked
-
-    def __format__(self, spec: str) -> str:
-        return format(self.masked, spec)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, SecretKey):
-            return NotImplemented
-        return self.reveal() == other.reveal()
-
-    def __hash__(self) -> int:
-        return hash((SecretKey, self.reveal()))
-
-    def __reduce__(self) -> NoReturn:
-        raise TypeError("SecretKey cannot be pickled or copied: keep the key in the keyring")
-
-    def __copy__(self) -> SecretKey:
-        return self
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> SecretKey:
-        return self
-
-
-def parse_key(text: str) -> SecretKey:
-    """Check a pasted key and wrap it. The error message never contains the key itself.
-
-    The raw text is wrapped at once and the reason is found in a helper frame, so a traceback
-    with locals taken at the ``raise`` shows only the redacted holder.
-    """
-    held = SecretKey(text.strip(), KeyKind.SECRET_TEST)
-    del text
-    kind, problem = _classify(held.reveal())
-    if problem is not None or kind is None:
-        raise CredentialsError(problem or "Not a Stripe API key")
-    return SecretKey(held.reveal(), kind)
-
-
-def _classify(raw: str) -> tuple[KeyKind | None, str | None]:
-    if not raw:
-        return None, "No key given: paste a Stripe secret (sk_…) or restricted (rk_…) key"
-    if raw.startswith(("pk_test_", "pk_live_")):
-        return None, (
-            "That is a publishable key (pk_…): publishable keys cannot read customers — "
-            "use a secret (sk_…) or restricted (rk_…) key"
-        )
-    if raw.startswith("whsec_"):
-        return None, (
-            "That is a webhook signing secret (whsec_…), not an API key — "
-            "use a secret (sk_…) or restricted (rk_…) key"
-        )
-    prefix = next((p for p in _PREFIXES if raw.startswith(p)), None)
-    if prefix is None:
-        return None, (
-            "Not a Stripe API key: it must start with sk_test_, sk_live_, rk_test_ or rk_live_"
-        )
-    body = raw[len(prefix) :]
-    if any(ch.isspace() for ch in body):
-        return None, "The key contains spaces or line breaks: copy it again in one piece"
-    if not _BODY.fullmatch(body):
-        return None, (
-            f"Malformed {prefix}… key: after the prefix a key has only letters, digits and '_' "
-            "(was it cut short or pasted with quotes?)"
-        )
-    return KeyKind(_PREFIXES[prefix]), None
 
 
 def check_profile(profile: str) -> str:
@@ -226,11 +86,13 @@ class ResolvedKey:
 
     @property
     def source_label(self) -> str:
-        if self.source == "keyring":  # only this one asks the keyring (an import, a backend)
+        """Where the key came from, for a status line. Only a keyring key asks the keyring
+        (which imports its backends): an environment key's live start never loads them."""
+        if self.source == "environment":
+            return f"environment ({ENV_VAR})"
+        if self.source == "keyring":
             return f"OS keyring ({keyring_backend_name()})"
-        if self.source == "file":
-            return f"insecure file {insecure_file_path()}"
-        return f"environment ({ENV_VAR})"
+        return f"insecure file {insecure_file_path()}"
 
 
 # --- keyring policy -------------------------------------------------------------------------
@@ -253,7 +115,7 @@ def keyring_backend_name() -> str:
         return f"unavailable ({type(exc).__name__})"
 
 
-def _secure_keyring() -> Any:
+def _secure_keyring() -> KeyringBackend:
     """The keyring backend, if it is a secure one; else :class:`CredentialsError`.
 
     ``fail`` (no backend, headless Linux), ``null`` (``keyring --disable``) and every
@@ -480,3 +342,28 @@ def delete_key(profile: str) -> list[str]:
     if removed:
         _remember(profile, present=False)
     return removed
+
+
+__all__ = [
+    "DEFAULT_PROFILE",
+    "ENV_VAR",
+    "INSECURE_FILE",
+    "SERVICE",
+    "CredentialsError",
+    "KeyKind",
+    "KeySource",
+    "ResolvedKey",
+    "SecretKey",
+    "check_keyring",
+    "check_profile",
+    "default_profile",
+    "delete_key",
+    "insecure_file_path",
+    "keyring_backend_name",
+    "known_profiles",
+    "mask",
+    "parse_key",
+    "resolve_key",
+    "set_default_profile",
+    "store_key",
+]

@@ -18,12 +18,8 @@ from billing_tui.core.plans import (
     plan_portal,
 )
 from billing_tui.desk.connection import Connection, ConnectionInfo
-from billing_tui.desk.session import (
-    CaseView,
-    Session,
-    demo_session,
-    handoff_from_record,
-)
+from billing_tui.desk.records import OutcomeRecord, handoff_from_record
+from billing_tui.desk.session import CaseView, Session, demo_session
 from billing_tui.gateway.client import build_client
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 from billing_tui.store.caselog import CaseLog
@@ -171,6 +167,10 @@ async def test_a_read_only_key_fails_cleanly_and_names_the_permission(tmp_path: 
         assert action.status == "failed"
         assert "rak_refund_write" in action.result["error"]
         assert READONLY_KEY not in str(action.result)
+        # the typed failure is in the case log too, and reads back as the outcome had it
+        assert OutcomeRecord.from_json(action.result).failure == outcome.failure
+        assert outcome.failure is not None
+        assert outcome.failure.permission == "rak_refund_write"
     finally:
         await session.aclose()
 

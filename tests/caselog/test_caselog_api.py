@@ -254,7 +254,8 @@ def test_write_cost_does_not_grow_parts_roll_over(log_dir: Path, clock: object) 
 
 
 def test_case_ids_never_look_like_card_numbers() -> None:
-    from billing_tui.store.caselog import _scrub_text, _token
+    from billing_tui.store.caselog.records import case_token as _token
+    from billing_tui.store.caselog.records import scrub_text as _scrub_text
 
     for part in (1, 12, 345):
         for _ in range(3000):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from billing_tui.store.caselog import CaseLog, CaseLogError, CaseNotFound
+from billing_tui.store.caselog.storage import file_signature, signature_token
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -148,6 +149,28 @@ def test_corrupt_or_missing_index_is_rebuilt_from_the_cases(tmp_path: Path) -> N
     assert [a.id for _, a in CaseLog(tmp_path / "log").in_flight()] == [action.id]
     cached = json.loads(index.read_text())["files"]
     assert [set(item["open"]) for item in cached.values()] == [{open_id}]
+
+
+def test_an_index_of_the_wrong_shape_is_rebuilt_too(tmp_path: Path) -> None:
+    """Valid JSON, current signatures, damaged entries: still a cache that never hides a case."""
+    log = CaseLog(tmp_path / "log")
+    open_id = _open(log, "cus_A")
+    index = tmp_path / "log" / "open-cases.json"
+    data = json.loads(index.read_text())
+    (name,) = data["files"]
+    # The entry is current (opening the case wrote it), so a reader trusts it without a rescan.
+    assert data["files"][name]["sig"] == signature_token(file_signature(tmp_path / "log" / name))
+    data["files"][name]["open"][open_id] = {"customer_ids": "cus_A"}  # no list, no "pending"
+    data["files"]["cases-2026-01-01.json"] = "not an entry"
+    index.write_text(json.dumps(data))
+    fresh = CaseLog(tmp_path / "log")
+    found = fresh.find_open(["cus_A"])
+    assert found is not None
+    assert found.id == open_id
+    assert fresh.problems == []
+    repaired = json.loads(index.read_text())["files"]
+    assert list(repaired) == [name]
+    assert repaired[name]["open"][open_id] == {"customer_ids": ["cus_A"], "pending": False}
 
 
 def test_a_file_from_a_newer_version_is_left_alone(tmp_path: Path) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -88,3 +91,24 @@ def test_unparseable_file_is_reported_and_never_overwritten(home: Path) -> None:
     with pytest.raises(ConfigError, match="will not overwrite it"):
         update_config(default_profile="x")
     assert config_path().read_text() == "default_profile = [unclosed\n"
+
+
+def test_importing_the_config_module_is_plain_and_cheap(tmp_path: Path) -> None:
+    """The App imports it at start-up: nothing of billing_tui beyond it, no side effects, and
+    the parsers and directory lookups only when a function needs them."""
+    probe = (
+        "import json, sys; import billing_tui.store.config; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith("
+        "('billing_tui', 'tomllib', 'tempfile', 'platformdirs')))))"
+    )
+    env = dict(os.environ, BILLING_TUI_HOME=str(tmp_path / "home"))
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [
+        "billing_tui",
+        "billing_tui.store",
+        "billing_tui.store.config",
+    ]
+    assert not (tmp_path / "home").exists()

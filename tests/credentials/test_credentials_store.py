@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -232,3 +236,38 @@ def test_failures_while_resolving_keep_raw_keys_out_of_traceback_locals(
         assert ours  # the frames of credentials.py that raised
         for frame in ours:
             assert "QUOTEDkey" not in repr(frame.locals), frame.name
+
+
+ENV_KEY_PROBE = textwrap.dedent(
+    """
+    import json, sys
+    from billing_tui.store.credentials import resolve_key
+
+    resolved = resolve_key()
+    shown = (resolved.source, resolved.source_label, resolved.notice, resolved.key.masked)
+    loaded = sorted(m for m in sys.modules if m == "keyring" or m.startswith("keyring."))
+    print(json.dumps({"shown": shown, "keyring_modules": loaded}))
+    """
+)
+
+
+def test_an_environment_key_never_imports_keyring(tmp_path: Path) -> None:
+    """A live start with STRIPE_API_KEY pays nothing for the keyring: its backends load at
+    ``import keyring``, so resolving (and describing) an environment key must not import it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON_KEYRING", "STRIPE"))}
+    env["BILLING_TUI_HOME"] = str(tmp_path / "home")
+    env["STRIPE_API_KEY"] = OTHER.reveal()
+    result = subprocess.run(
+        [sys.executable, "-c", ENV_KEY_PROBE],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["keyring_modules"] == []
+    source, label, notice, masked = report["shown"]
+    assert (source, label, masked) == ("environment", "environment (STRIPE_API_KEY)", OTHER.masked)
+    assert "STRIPE_API_KEY" in notice

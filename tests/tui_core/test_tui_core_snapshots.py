@@ -16,8 +16,7 @@ from textual.widgets import Input
 from billing_tui.app import BillingApp
 from billing_tui.desk.session import Session
 from billing_tui.sandbox import DEFAULT_TEST_NOW
-from billing_tui.store import caselog
-from billing_tui.store.caselog import CaseLog
+from billing_tui.store.caselog import CaseLog, records
 
 DUPLICATE_EMAIL = "dana.whitfield@example.com"
 SIZES = [(80, 24), (120, 40)]
@@ -28,7 +27,7 @@ SnapCompare = Callable[..., bool]
 @pytest.fixture
 def fixed_session(session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Session:
     """Case ids and times from a fixed clock and a fixed "random" part: stable screenshots."""
-    monkeypatch.setattr(caselog, "_token", lambda part=1: "k5e5e5e5")
+    monkeypatch.setattr(records, "case_token", lambda part=1: "k5e5e5e5")
     session.caselog = CaseLog(tmp_path / "fixed-cases", clock=lambda: DEFAULT_TEST_NOW)
     return session
 

@@ -1,0 +1,120 @@
+"""Guards: why a refund, a cancel, a portal link or any money move must not happen now.
+
+Each returns the operator sentence (the plan's ``blocked_reason``) or None when it may run.
+"""
+
+from __future__ import annotations
+
+from billing_tui.core.classify import Classification
+from billing_tui.core.model import (
+    Charge,
+    CustomerSnapshot,
+    Dispute,
+    Money,
+    PortalConfiguration,
+    Subscription,
+    SubscriptionStatus,
+)
+from billing_tui.core.text import date_label
+
+
+def refund_guard(snapshot: CustomerSnapshot, charge: Charge, amount: Money | None) -> str | None:
+    """Why refunding ``amount`` (None: the full remainder) of ``charge`` must not happen now."""
+    disputes = [d for d in snapshot.disputes_of(charge.id) if d.is_open or charge.disputed]
+    blocking = [d for d in disputes if not d.is_charge_refundable]
+    if blocking:
+        d = blocking[0]
+        return (
+            f"charge {charge.id} is disputed ({d.id}, {d.status}): respond to the dispute "
+            "instead; a refund now would pay twice"
+        )
+    if charge.disputed and not disputes:
+        return (
+            f"charge {charge.id} is disputed: respond to the dispute instead; a refund now "
+            "would pay twice"
+        )
+    if charge.status != "succeeded":
+        return f"charge {charge.id} did not succeed ({charge.status}): there is nothing to refund"
+    left = charge.refundable
+    if left.amount <= 0:
+        refunds = ", ".join(r.id for r in charge.refunds) or "earlier refunds"
+        return (
+            f"charge {charge.id} is already fully refunded "
+            f"({charge.amount_refunded.format()} by {refunds})"
+        )
+    if amount is not None:
+        if amount.currency != charge.amount.currency:
+            return (
+                f"the refund is in {amount.currency.upper()}, the charge in {left.currency.upper()}"
+            )
+        if amount.amount <= 0:
+            return "a refund amount must be more than zero"
+        if amount.amount > left.amount:
+            return (
+                f"a refund of {amount.format()} is more than the {left.format()} left to refund "
+                f"on {charge.id}"
+            )
+    return None
+
+
+def open_refundable_disputes(snapshot: CustomerSnapshot, charge: Charge) -> list[Dispute]:
+    """Open inquiries on ``charge`` that a refund may settle (shown as warnings, not blocks)."""
+    return [d for d in snapshot.disputes_of(charge.id) if d.is_open and d.is_charge_refundable]
+
+
+def cancel_guard(sub: Subscription) -> str | None:
+    """Why ``sub`` cannot be canceled (already canceled, or expired before paying)."""
+    if sub.status == SubscriptionStatus.CANCELED:
+        when = (
+            f" since {date_label(sub.canceled_at or sub.ended_at)}"
+            if (sub.canceled_at or sub.ended_at)
+            else ""
+        )
+        return f"{sub.id} is already canceled{when}: there is nothing to cancel"
+    if sub.status == SubscriptionStatus.INCOMPLETE_EXPIRED:
+        return f"{sub.id} expired before its first payment (incomplete_expired): nothing to cancel"
+    return None
+
+
+def portal_flow_guard(
+    portal: PortalConfiguration | None, flow: str | None, *, known: bool = True
+) -> str | None:
+    """Why a portal session (with ``flow``) cannot be created under this configuration."""
+    if portal is None:
+        if not known:
+            return None if flow is None else "the portal configuration could not be read"
+        return (
+            "no active billing-portal configuration applies to this customer: save the "
+            "customer-portal settings in the Dashboard first"
+        )
+    if not portal.active:
+        return f"the portal configuration {portal.id} is not active"
+    if flow == "payment_method_update" and not portal.payment_method_update_enabled:
+        return f"the portal configuration {portal.id} does not let customers update their card"
+    if flow == "subscription_cancel" and not portal.cancel_enabled:
+        return f"the portal configuration {portal.id} does not let customers cancel"
+    if flow == "subscription_update" and not portal.update_enabled:
+        return f"the portal configuration {portal.id} does not let customers change their plan"
+    return None
+
+
+def seats_guard(sub: Subscription, quantity: int) -> str | None:
+    """Why the seat count of ``sub``'s first item cannot change to ``quantity`` now."""
+    blocked = cancel_guard(sub)
+    if blocked is not None:
+        blocked = blocked.replace("there is nothing to cancel", "seats cannot change")
+        return blocked.replace("nothing to cancel", "seats cannot change")
+    if not sub.items:
+        return f"{sub.id} has no items"
+    if quantity < 1:
+        return "a subscription keeps at least 1 seat; cancel it instead"
+    if quantity == (sub.items[0].quantity or 1):
+        return f"{sub.id} already has {quantity} seat(s)"
+    if len(sub.items) > 1:
+        return f"{sub.id} has {len(sub.items)} items: change seats in the Dashboard"
+    return None
+
+
+def money_guard(classification: Classification) -> str | None:
+    """Why no money may move under this classification yet (unconfirmed, contract pending)."""
+    return classification.blocked_reason()

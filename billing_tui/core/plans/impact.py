@@ -1,0 +1,52 @@
+"""Revenue impact: the MRR / ARR change of a cancel or a seat change, and the proration estimate.
+
+Estimates only: what Stripe bills is what it reports back; the diff marks computed values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from billing_tui.core.model import Money, Subscription, SubscriptionItem
+
+
+def mrr_change(sub: Subscription, new_quantity: int | None = None) -> Money:
+    """MRR delta of cancelling ``sub`` (``new_quantity`` None) or changing its quantity."""
+    if new_quantity is None:
+        return -sub.mrr
+    if not sub.items:
+        return Money.zero(sub.currency)
+    changed = with_quantity(sub, new_quantity)
+    return changed.mrr - sub.mrr
+
+
+def arr_of(mrr: Money) -> Money:
+    """The annual figure of a monthly one."""
+    return mrr.times(12)
+
+
+def with_quantity(sub: Subscription, quantity: int) -> Subscription:
+    """``sub`` as it would be with its first item at ``quantity`` seats."""
+    first, *rest = sub.items
+    return replace(sub, items=(replace(first, quantity=quantity), *rest))
+
+
+def primary_item(sub: Subscription) -> SubscriptionItem | None:
+    """The item a seat change acts on (the first), if any."""
+    return sub.items[0] if sub.items else None
+
+
+def proration_estimate(item: SubscriptionItem, old: int, new: int, now: datetime) -> Money:
+    """Stripe-style proration: (new - old) × unit × the unused fraction of the period."""
+    unit = item.price.unit_amount or 0
+    total = (item.current_period_end - item.current_period_start).total_seconds()
+    left = (item.current_period_end - now).total_seconds()
+    fraction = (
+        Decimal(0)
+        if total <= 0
+        else max(Decimal(0), min(Decimal(1), Decimal(left) / Decimal(total)))
+    )
+    amount = (Decimal((new - old) * unit) * fraction).quantize(Decimal(1))
+    return Money(int(amount), item.price.currency)

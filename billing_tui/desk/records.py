@@ -1,0 +1,439 @@
+"""The case-record schema: what the desk writes to the case log about decisions and actions.
+
+The case log stores plain JSON; this module is the only one that turns it into values and back.
+:class:`DecisionRecord` is the classification (bucket, answers, evidence, override reason),
+:class:`ContractRecord` the contract-shape check, :class:`OutcomeRecord` one action's result
+(Stripe ids, title, impact, rationale, or the typed :class:`~billing_tui.core.plans.Failure`).
+Each has ``to_json()`` and a tolerant ``from_json()`` that also reads records written before this
+schema existed (missing keys, unknown buckets, an ``error`` sentence without a typed failure).
+The readers the handoff needs (:func:`classification_from_record`, :func:`taken_from_record`,
+:func:`handoff_from_record`) live here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TypeAlias
+
+from billing_tui.core import handoff as ho
+from billing_tui.core.classify import (
+    Answers,
+    Bucket,
+    Classification,
+    ContractCheck,
+    ContractLine,
+    Evidence,
+)
+from billing_tui.core.plans import (
+    ActionKind,
+    ActionOutcome,
+    Failure,
+    FailureKind,
+    amount_of,
+    describe_action,
+)
+from billing_tui.core.text import redact
+from billing_tui.store.caselog import ActionRecord, CaseRecord
+
+JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
+JSONObject: TypeAlias = "dict[str, JSONValue]"
+
+# --------------------------------------------------------------------------- reading JSON
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _items(value: object) -> tuple[object, ...]:
+    return tuple(value) if isinstance(value, list | tuple) else ()
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(str(v) for v in _items(value))
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _bucket(value: object) -> Bucket | None:
+    try:
+        return Bucket(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value) if isinstance(value, int | float | str) and value != "" else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _int(value: object) -> int:
+    try:
+        return int(value) if isinstance(value, int | float | str) else 0
+    except ValueError:
+        return 0
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+def _evidence_json(item: Evidence) -> JSONObject:
+    return {
+        "bucket": item.bucket.value,
+        "sentence": item.sentence,
+        "supports": item.supports,
+        "refs": list(item.refs),
+    }
+
+
+def _evidence_from_json(value: object) -> Evidence | None:
+    data = _mapping(value)
+    bucket = _bucket(data.get("bucket"))
+    if bucket is None:
+        return None
+    return Evidence(
+        bucket,
+        _text(data.get("sentence", "")),
+        bool(data.get("supports", True)),
+        _texts(data.get("refs")),
+    )
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """The classification as the case log keeps it (``CaseRecord.classification``).
+
+    ``bucket`` is stored only once the operator confirmed it; ``suggested`` is the
+    classifier's own answer. ``contract_confirmed`` is None when no contract check applied.
+    """
+
+    suggested: Bucket | None
+    bucket: Bucket | None
+    confirmed: bool
+    confidence: float
+    override_reason: str | None = None
+    answers: tuple[tuple[str, str], ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    contract_confirmed: bool | None = None
+
+    @classmethod
+    def of(cls, classification: Classification) -> DecisionRecord:
+        contract = classification.contract
+        return cls(
+            suggested=classification.suggested,
+            bucket=classification.bucket if classification.confirmed else None,
+            confirmed=classification.confirmed,
+            confidence=classification.confidence,
+            override_reason=classification.override_reason,
+            answers=tuple(classification.answers.values.items()),
+            evidence=classification.evidence,
+            contract_confirmed=None if contract is None else contract.confirmed,
+        )
+
+    def to_json(self) -> JSONObject:
+        return {
+            "suggested": self.suggested.value if self.suggested else None,
+            "bucket": self.bucket.value if self.bucket else None,
+            "confirmed": self.confirmed,
+            "confidence": self.confidence,
+            "override_reason": self.override_reason,
+            "answers": dict(self.answers),
+            "evidence": [_evidence_json(e) for e in self.evidence],
+            "contract_confirmed": self.contract_confirmed,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> DecisionRecord:
+        evidence = (_evidence_from_json(item) for item in _items(data.get("evidence")))
+        contract = data.get("contract_confirmed")
+        override = data.get("override_reason")
+        return cls(
+            suggested=_bucket(data.get("suggested")),
+            bucket=_bucket(data.get("bucket")),
+            confirmed=bool(data.get("confirmed")),
+            confidence=_float(data.get("confidence")),
+            override_reason=None if override is None else str(override),
+            answers=tuple((str(k), str(v)) for k, v in _mapping(data.get("answers")).items()),
+            evidence=tuple(e for e in evidence if e is not None),
+            contract_confirmed=None if contract is None else bool(contract),
+        )
+
+    def to_classification(self, contract: ContractRecord | None) -> Classification:
+        """Enough of the classification to report it (the handoff's DECISION); the recorded
+        contract check keeps its reasons and confirmation, not its lines."""
+        return Classification(
+            suggested=self.suggested,
+            confidence=self.confidence,
+            evidence=self.evidence,
+            questions=(),
+            answers=Answers(MappingProxyType(dict(self.answers))),
+            contract=None
+            if contract is None
+            else ContractCheck(reasons=contract.reasons, lines=(), confirmed=contract.confirmed),
+            bucket=self.bucket,
+            override_reason=self.override_reason,
+            confirmed=self.confirmed and self.bucket is not None,
+        )
+
+
+def _line_json(line: ContractLine) -> JSONObject:
+    return {
+        "subscription_id": line.subscription_id,
+        "price": line.price,
+        "interval": line.interval,
+        "quantity": line.quantity,
+        "period_start": line.period_start,
+        "period_end": line.period_end,
+        "pending_prorations": line.pending_prorations,
+    }
+
+
+def _line_from_json(value: object) -> ContractLine:
+    data = _mapping(value)
+    return ContractLine(
+        subscription_id=_text(data.get("subscription_id")),
+        price=_text(data.get("price")),
+        interval=_text(data.get("interval")),
+        quantity=_int(data.get("quantity")),
+        period_start=_text(data.get("period_start")),
+        period_end=_text(data.get("period_end")),
+        pending_prorations=_text(data.get("pending_prorations")),
+    )
+
+
+@dataclass(frozen=True)
+class ContractRecord:
+    """The contract-shape check as the case log keeps it (``CaseRecord.contract``)."""
+
+    confirmed: bool
+    reasons: tuple[str, ...] = ()
+    lines: tuple[ContractLine, ...] = ()
+
+    @classmethod
+    def of(cls, contract: ContractCheck) -> ContractRecord:
+        return cls(confirmed=contract.confirmed, reasons=contract.reasons, lines=contract.lines)
+
+    def to_json(self) -> JSONObject:
+        return {
+            "confirmed": self.confirmed,
+            "reasons": list(self.reasons),
+            "lines": [_line_json(line) for line in self.lines],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> ContractRecord:
+        return cls(
+            confirmed=bool(data.get("confirmed")),
+            reasons=_texts(data.get("reasons")),
+            lines=tuple(_line_from_json(line) for line in _items(data.get("lines"))),
+        )
+
+
+def decision_json(classification: Classification) -> JSONObject:
+    """``CaseRecord.classification`` for this classification."""
+    return DecisionRecord.of(classification).to_json()
+
+
+def contract_json(classification: Classification) -> JSONObject | None:
+    """``CaseRecord.contract`` for this classification (None: no contract check applied)."""
+    contract = classification.contract
+    return None if contract is None else ContractRecord.of(contract).to_json()
+
+
+def classification_from_record(record: CaseRecord) -> Classification | None:
+    """Rebuild enough of a recorded classification to report it (the handoff's DECISION)."""
+    if not record.classification:
+        return None
+    contract = ContractRecord.from_json(record.contract) if record.contract else None
+    return DecisionRecord.from_json(record.classification).to_classification(contract)
+
+
+# --------------------------------------------------------------------------- action outcomes
+
+#: What records written before typed failures said (``error_type``), as a failure kind.
+_KIND_OF_ERROR_TYPE = {
+    "PermissionDenied": FailureKind.PERMISSION,
+    "NetworkDown": FailureKind.UNCERTAIN,
+    "StripeUnavailable": FailureKind.UNCERTAIN,
+    "CardDeclined": FailureKind.DECLINED,
+    "InvalidRequest": FailureKind.INVALID,
+    "MalformedId": FailureKind.INVALID,
+    "NotFound": FailureKind.NOT_FOUND,
+    "RateLimited": FailureKind.UNAVAILABLE,
+}
+
+
+def _failure_json(failure: Failure) -> JSONObject:
+    found: JSONObject = {"kind": failure.kind.value}
+    for name, value in (
+        ("permission", failure.permission),
+        ("param", failure.param),
+        ("code", failure.code),
+    ):
+        if value is not None:
+            found[name] = value
+    return found
+
+
+def _failure_from_json(data: Mapping[str, object]) -> Failure | None:
+    message = _text(data.get("error"))
+    typed = _mapping(data.get("failure"))
+    if not message and not typed:
+        return None
+    try:
+        kind = FailureKind(str(typed["kind"]))
+    except (KeyError, ValueError):
+        kind = _KIND_OF_ERROR_TYPE.get(_text(data.get("error_type")), FailureKind.OTHER)
+    return Failure(
+        kind,
+        message,
+        permission=_optional_text(typed.get("permission")),
+        param=_optional_text(typed.get("param")),
+        code=_optional_text(typed.get("code")),
+    )
+
+
+@dataclass(frozen=True)
+class OutcomeRecord:
+    """One action's result as the case log keeps it (``ActionRecord.result``).
+
+    The action's status (``succeeded`` / ``failed`` …) is kept beside it on the action record,
+    which the case log manages; ``failure`` is set for a failed one (its message is the
+    ``error`` sentence; ``error_type`` names the exception for audits).
+    """
+
+    stripe_ids: tuple[str, ...] = ()
+    request_id: str | None = None
+    message: str = ""
+    title: str = ""
+    impact: str = ""
+    rationale: str = ""
+    note: str = ""
+    failure: Failure | None = None
+    error_type: str = ""
+
+    @property
+    def error(self) -> str:
+        """The failure's sentence ("" when the action did not fail)."""
+        return self.failure.message if self.failure is not None else ""
+
+    def to_json(self) -> JSONObject:
+        data: JSONObject = {}
+        if self.stripe_ids or self.failure is None:
+            data["stripe_ids"] = list(self.stripe_ids)
+        texts = (
+            ("note", self.note),
+            ("request_id", self.request_id),
+            ("message", self.message),
+            ("title", self.title),
+            ("impact", self.impact),
+            ("rationale", self.rationale),
+        )
+        data.update((name, value) for name, value in texts if value)
+        if self.failure is not None:
+            data["error"] = self.failure.message
+            if self.error_type:
+                data["error_type"] = self.error_type
+            data["failure"] = _failure_json(self.failure)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> OutcomeRecord:
+        failure = _failure_from_json(data)
+        return cls(
+            stripe_ids=_texts(data.get("stripe_ids")),
+            request_id=_optional_text(data.get("request_id")),
+            message=_text(data.get("message")),
+            title=_text(data.get("title")),
+            impact=_text(data.get("impact")),
+            rationale=_text(data.get("rationale")),
+            note=_text(data.get("note")),
+            failure=failure,
+            error_type=_text(data.get("error_type")) if failure is not None else "",
+        )
+
+    @classmethod
+    def of(cls, outcome: ActionOutcome, *, error_type: str = "") -> OutcomeRecord:
+        """What the case log keeps of an executed plan's outcome."""
+        plan = outcome.plan
+        if outcome.failure is not None:
+            return cls(
+                request_id=outcome.request_id,
+                title=plan.title,
+                failure=outcome.failure,
+                error_type=error_type,
+            )
+        return cls(
+            stripe_ids=outcome.stripe_ids,
+            request_id=outcome.request_id,
+            message=outcome.message,
+            title=plan.title,
+            impact=plan.impact.describe(),
+            rationale=plan.rationale,
+        )
+
+
+def outcome_of(action: ActionRecord) -> OutcomeRecord:
+    """The recorded result of one case-log action."""
+    return OutcomeRecord.from_json(action.result or {})
+
+
+def taken_from_record(action: ActionRecord) -> ho.TakenAction:
+    """One case-log action as the handoff reports it."""
+    result = outcome_of(action)
+    params = {str(k): str(v) for k, v in action.params.items()}
+    try:
+        kind = ActionKind(action.kind)
+    except ValueError:
+        kind = ActionKind.NO_OP
+    return ho.TakenAction(
+        kind=kind,
+        status=str(action.status),
+        title=result.title or describe_action(action.kind, params),
+        params=MappingProxyType(params),
+        amount=amount_of(params),
+        stripe_ids=result.stripe_ids,
+        impact=result.impact,
+        message=result.error or result.message,
+        rationale=result.rationale,
+    )
+
+
+def handoff_from_record(record: CaseRecord) -> ho.Handoff:
+    """The handoff from the case log alone (no Stripe): for ``cases handoff`` and audits.
+
+    BILLING STATE is what was recorded when the case was worked (anomaly codes), not a fresh
+    read; the follow-up and product gaps are the ones saved with the case.
+    """
+    classification = classification_from_record(record)
+    taken = [taken_from_record(a) for a in record.actions]
+    decision = ho.decision_text(classification, taken)[1]
+    customer = f"case {record.id}\n{record.masked_email} · {', '.join(record.customer_ids)}"
+    billing = "recorded anomalies: " + (", ".join(record.anomaly_codes) or "none")
+    if record.livemode:
+        billing += "\nLIVE mode"
+    gaps = tuple(ho.ProductGap(title, "") for title in record.product_gaps)
+    sections = (
+        ("CUSTOMER", customer),
+        ("BILLING STATE", billing),
+        ("DECISION", decision),
+        ("ACTION TAKEN", ho.action_text(taken)),
+        ("FOLLOW-UP", record.follow_up or "(no follow-up saved)"),
+        ("PRODUCT GAP", "\n".join(f"- {g.title}" for g in gaps) or "none"),
+    )
+    return ho.Handoff(
+        sections=tuple((name, redact(body)) for name, body in sections),
+        follow_up=redact(record.follow_up),
+        product_gaps=gaps,
+        locale="",
+    )
