@@ -63,3 +63,16 @@ def test_a_mistyped_command_still_gets_the_full_parsers_message(
     with pytest.raises(SystemExit):
         main(["--population", "many"])
     assert "usage: billing-tui [-h]" in capsys.readouterr().err
+
+
+def test_inspect_goes_through_the_session_without_opening_a_case(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from billing_tui.store.caselog import CaseLog
+    from billing_tui.store.config import data_dir
+
+    argv = ["inspect", "dana.whitfield@example.com", "--scenarios", "duplicate-checkout"]
+    assert main([*argv, "--now", "2026-11-26T12:00:00Z"]) == 0
+    assert "CUSTOMERS (1)\n  cus_dupcheckout1" in capsys.readouterr().out
+    assert CaseLog().list() == []
+    assert CaseLog(data_dir() / "demo-cases").list() == []

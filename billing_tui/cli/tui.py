@@ -25,12 +25,6 @@ if TYPE_CHECKING:
 EXIT_CANNOT_START = 2
 
 
-def build_session(args: argparse.Namespace) -> Session:
-    """The operator's session for these options, in one blocking call (the sandbox for
-    ``--demo``, its case log apart, else Stripe)."""
-    return open_session(resolve(args), operator=tui_operator())
-
-
 def resolve(args: argparse.Namespace) -> ConnectionTarget:
     """The quick half of the start: options and key (no Stripe SDK, no sandbox)."""
     from billing_tui.cli.options import connection_options
