@@ -187,7 +187,7 @@ class BillingApp(App[None]):
         the search screen already takes keystrokes (the start from the command line)."""
         super().__init__()
         if (session is None) == (opening is None):
-            raise ValueError("BillingApp needs a session or an opening, not both")
+            raise ValueError("BillingApp takes a ready session or an opening: exactly one")
         self._session = session
         self.opening = opening
         #: The palette's profile switch (without one, the palette offers none).
@@ -259,7 +259,7 @@ class BillingApp(App[None]):
     @work(group="connect", exit_on_error=False, description="connecting")
     async def connect(self) -> None:
         """Build the session off the UI thread (the Stripe SDK, the sandbox, the case log),
-        then swap the connecting screen for the search screen, keeping what was typed."""
+        then show the search screen over the connecting one, keeping what was typed."""
         assert self.opening is not None
         try:
             session = await asyncio.to_thread(_open_in_thread, self.opening)

@@ -1,8 +1,8 @@
 """The search screen as it looks while the session connects (the start from the command line).
 
 The App shows it as its first frame, before the Stripe SDK (or the demo's sandbox) has loaded;
-the search box already takes keystrokes. When the session arrives the App swaps in the real
-:class:`~screens.search.SearchScreen` with what was typed (and runs the search if Enter was
+the search box already takes keystrokes. When the session arrives the App shows the real
+:class:`~screens.search.SearchScreen` over it with what was typed (and runs the search if Enter was
 pressed meanwhile).
 """
 
