@@ -5,6 +5,10 @@ questions into a :class:`Classification`: the most likely bucket, a confidence, 
 evidence for and against every bucket, the questions that tell buckets apart, and — for annual
 plans, team plans and prorated states — the contract shape the operator must confirm.
 
+The contract check is :mod:`billing_tui.core.contract`, the monthly → annual detection
+:mod:`billing_tui.core.switches` (both re-exported here); what the rules ask of the snapshot is
+:mod:`billing_tui.core.queries`.
+
 Rules (a weighted vote; every vote is an :class:`Evidence` sentence the operator sees):
 
 ========================================  =====================  ======
@@ -51,15 +55,27 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 
 from billing_tui.core import anomalies as an
 from billing_tui.core.anomalies import Anomaly
-from billing_tui.core.model import Charge, CustomerSnapshot, Money, Subscription, SubscriptionStatus
+from billing_tui.core.contract import ContractCheck as ContractCheck
+from billing_tui.core.contract import ContractLine as ContractLine
+from billing_tui.core.contract import contract_check as contract_check
+from billing_tui.core.model import CustomerSnapshot, Subscription, SubscriptionStatus
+from billing_tui.core.queries import (
+    charge_subscriptions,
+    default_card,
+    duplicate_groups,
+    max_quantity,
+    subscription_name,
+)
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
-from billing_tui.core.text import card_label, date_label, human_gap
+from billing_tui.core.switches import PlanSwitch as PlanSwitch
+from billing_tui.core.switches import plan_switches as plan_switches
+from billing_tui.core.text import card_label
 
 
 class Bucket(StrEnum):
@@ -103,28 +119,6 @@ class Answers:
 
     def with_answer(self, question_id: str, value: str) -> Answers:
         return Answers(MappingProxyType({**self.values, question_id: value}))
-
-
-@dataclass(frozen=True)
-class ContractLine:
-    """One subscription's contract shape, as the operator must confirm it."""
-
-    subscription_id: str
-    price: str  # price label, e.g. "Team Annual ($240.00/year)"
-    interval: str  # e.g. "year", "3 months"
-    quantity: int
-    period_start: str  # ISO date
-    period_end: str
-    pending_prorations: str  # e.g. "none" or "2 proration lines, -$12.00 net"
-
-
-@dataclass(frozen=True)
-class ContractCheck:
-    """Required for annual plans, team plans and anything with proration activity."""
-
-    reasons: tuple[str, ...]
-    lines: tuple[ContractLine, ...]
-    confirmed: bool = False
 
 
 @dataclass(frozen=True)
@@ -288,7 +282,7 @@ def questions(snapshot: CustomerSnapshot, anomalies: Sequence[Anomaly]) -> tuple
     if (
         codes & (_DUPLICATE_CODES | {an.TEAM_PURCHASE_PATTERN, an.MIXED_INTERVAL})
         or len(live) >= 2
-        or any(an.max_quantity(s) > 1 for s in live)
+        or any(max_quantity(s) > 1 for s in live)
     ):
         relevant.add(Q_TEAM)
     if shared_product or an.CROSS_CUSTOMER_DUPLICATE in codes:
@@ -321,125 +315,6 @@ class _Vote:
     refs: tuple[str, ...] = ()
     supports: bool = True
     family: str = ""  # "dup" / "team" / "portal" / "answer": what an answer may move or cancel
-
-
-@dataclass(frozen=True)
-class PlanSwitch:
-    """A customer moved from one plan interval to another (usually monthly → annual)."""
-
-    new: Subscription
-    old: Subscription | None  # None: the price changed in place on ``new``
-    sentence: str
-    charge_ids: tuple[str, ...] = ()  # the last monthly and first annual charges, when close
-
-    @property
-    def refs(self) -> tuple[str, ...]:
-        subs = (self.old.id, self.new.id) if self.old is not None else (self.new.id,)
-        return subs + self.charge_ids
-
-
-def _switch_charges(
-    snapshot: CustomerSnapshot, old: Subscription, new: Subscription
-) -> tuple[str, tuple[str, ...]]:
-    """``"; ch_a ($19.00) … ch_b (…) …"`` when the two plans were each charged within a week."""
-
-    def paid(sub: Subscription) -> list[Charge]:
-        return sorted(
-            (
-                c
-                for inv in snapshot.invoices_of(sub.id)
-                for c in snapshot.charges_of_invoice(inv)
-                if c.status == "succeeded"
-            ),
-            key=lambda c: (c.created, c.id),
-        )
-
-    old_paid, new_paid = paid(old), paid(new)
-    if not old_paid or not new_paid:
-        return "", ()
-    last, first = old_paid[-1], new_paid[0]
-    if abs((first.created - last.created).total_seconds()) > 7 * 86400:
-        return "", ()
-    text = (
-        f"; the charges {last.id} ({last.amount.format()}) and {first.id} "
-        f"({first.amount.format()}) are the last monthly payment and the first annual one"
-    )
-    return text, (last.id, first.id)
-
-
-def plan_switches(
-    snapshot: CustomerSnapshot, settings: Settings = DEFAULT_SETTINGS, now: datetime | None = None
-) -> tuple[PlanSwitch, ...]:
-    """Monthly → annual moves: both live, a recently canceled monthly replaced, or in place."""
-    when = now or snapshot.loaded_at
-    since = when - timedelta(days=settings.proration_lookback_days)
-    subs = sorted(snapshot.subscriptions, key=lambda s: (s.created, s.id))
-    found: list[PlanSwitch] = []
-    for new in subs:
-        if not new.is_live or "year" not in new.intervals:
-            continue
-        annual_products = {i.price.product_id for i in new.items if i.price.interval == "year"}
-        olds = [
-            s
-            for s in subs
-            if s.id != new.id
-            and s.customer_id == new.customer_id
-            and s.created <= new.created
-            and any(
-                i.price.interval == "month" and i.price.product_id in annual_products
-                for i in s.items
-            )
-        ]
-        for old in olds:
-            ended = old.canceled_at or old.ended_at
-            if old.is_live:
-                how = "are both live"
-            elif old.status == SubscriptionStatus.CANCELED and ended is not None and ended >= since:
-                how = f"were swapped: the monthly was canceled {_relative(ended, new.created)}"
-            else:
-                continue
-            charges_text, charge_ids = _switch_charges(snapshot, old, new)
-            found.append(
-                PlanSwitch(
-                    new,
-                    old,
-                    f"{an.subscription_name(old)} ({old.id}) and {an.subscription_name(new)} "
-                    f"({new.id}) {how} — a move to annual billing, not a second "
-                    f"checkout{charges_text}",
-                    charge_ids,
-                )
-            )
-        if any(s.old is not None and s.new.id == new.id for s in found):
-            continue
-        for invoice in an.proration_invoices(snapshot, settings, when):
-            lines = [
-                line
-                for line in invoice.lines
-                if line.proration
-                and (line.subscription_id or invoice.subscription_id) == new.id
-                and line.price_id is not None
-                and line.price_id not in new.price_ids
-            ]
-            if lines:
-                found.append(
-                    PlanSwitch(
-                        new,
-                        None,
-                        f"{new.id} changed price to {an.subscription_name(new)} on "
-                        f"{invoice.created.date().isoformat()} ({invoice.id} prorates the unused "
-                        "time): a plan switch, not a second purchase",
-                    )
-                )
-                break
-    return tuple(found)
-
-
-def _relative(when: datetime, anchor: datetime) -> str:
-    seconds = (when - anchor).total_seconds()
-    if abs(seconds) < 3600:
-        return "as the annual started"
-    side = "after" if seconds > 0 else "before"
-    return f"{human_gap(seconds)} {side} the annual started"
 
 
 def _votes(
@@ -504,7 +379,7 @@ def _votes(
             owners = {
                 c.id
                 for c in snapshot.customers
-                if (d := an.default_card(snapshot, c)) is not None and d[0] in refs
+                if (d := default_card(snapshot, c)) is not None and d[0] in refs
             }
             if any(s.customer_id in owners for s in snapshot.live_subscriptions):
                 votes.append(
@@ -582,8 +457,8 @@ def _unknowns(snapshot: CustomerSnapshot) -> list[_Vote]:
 def _refund_context(
     snapshot: CustomerSnapshot, anomaly: Anomaly, settings: Settings
 ) -> list[_Vote]:
-    duplicated = {s.id for g in an.duplicate_groups(snapshot, settings) for s in g}
-    paid = an.charge_subscriptions(snapshot)
+    duplicated = {sid for g in duplicate_groups(snapshot, settings) for sid in g.ids}
+    paid = charge_subscriptions(snapshot)
     charge_id = anomaly.refs[0] if anomaly.refs else ""
     if paid.get(charge_id) in duplicated:
         return [
@@ -617,7 +492,7 @@ def _answer_votes(snapshot: CustomerSnapshot, answers: Answers) -> list[_Vote]:
                 )
             ]
             if healthy:
-                names = ", ".join(f"{an.subscription_name(s)} ({s.id})" for s in healthy)
+                names = ", ".join(f"{subscription_name(s)} ({s.id})" for s in healthy)
                 votes.append(
                     _Vote(
                         Bucket.PRODUCT_FAILURE,
@@ -718,7 +593,7 @@ def _defaults_against(
     elif bucket == Bucket.FAILED_PAYMENT:
         text = "No failed, open or incomplete payment"
         cards = [
-            c for cust in snapshot.customers if (c := an.default_card(snapshot, cust)) is not None
+            c for cust in snapshot.customers if (c := default_card(snapshot, cust)) is not None
         ]
         if cards:
             pm_id, card = cards[0]
@@ -752,85 +627,6 @@ def _defaults_against(
             else "; ask what the customer reports"
         )
     return _Vote(bucket, 0.0, text, supports=False)
-
-
-# --------------------------------------------------------------------------- contract check
-
-
-def _interval_text(sub: Subscription) -> str:
-    parts: list[str] = []
-    for item in sub.items:
-        price = item.price
-        if price.interval is None:
-            text = "one-off"
-        elif price.interval_count == 1:
-            text = price.interval
-        else:
-            text = f"{price.interval_count} {price.interval}s"
-        if text not in parts:
-            parts.append(text)
-    return ", ".join(parts) or "unknown"
-
-
-def _prorations_text(
-    snapshot: CustomerSnapshot, sub: Subscription, settings: Settings, now: datetime
-) -> str:
-    lines = []
-    invoices: list[str] = []
-    currency = sub.currency
-    for invoice in an.proration_invoices(snapshot, settings, now):
-        for line in invoice.lines:
-            if line.proration and (line.subscription_id or invoice.subscription_id) == sub.id:
-                lines.append(line)
-                currency = line.amount.currency
-                if invoice.id not in invoices:
-                    invoices.append(invoice.id)
-    if not lines:
-        return "none"
-    net = Money(sum(line.amount.amount for line in lines), currency)
-    count = f"{len(lines)} proration line{'s' if len(lines) != 1 else ''}"
-    return f"{count}, {net.format()} net ({', '.join(invoices)})"
-
-
-def contract_check(
-    snapshot: CustomerSnapshot,
-    anomalies: Sequence[Anomaly],
-    settings: Settings = DEFAULT_SETTINGS,
-    now: datetime | None = None,
-) -> ContractCheck | None:
-    """The contract shape to confirm, when a live plan is annual, a team plan, or prorated."""
-    when = now or snapshot.loaded_at
-    live = sorted(snapshot.live_subscriptions, key=lambda s: (s.created, s.id))
-    reasons: list[str] = []
-    for sub in live:
-        if "year" in sub.intervals:
-            reasons.append(f"{sub.id} is billed yearly")
-        seats = an.max_quantity(sub)
-        if seats > 1:
-            reasons.append(f"{sub.id} has {seats} seats")
-    for anomaly in anomalies:
-        if anomaly.code == an.PRORATION_ACTIVITY:
-            invoices = [r for r in anomaly.refs if r.startswith("in_")] or list(anomaly.refs)
-            reasons.append(f"recent proration on {', '.join(invoices)}")
-    if not reasons:
-        return None
-    lines = tuple(
-        ContractLine(
-            subscription_id=sub.id,
-            price=sub.label,
-            interval=_interval_text(sub),
-            quantity=an.max_quantity(sub),
-            period_start=_iso(sub.current_period_start),
-            period_end=_iso(sub.current_period_end),
-            pending_prorations=_prorations_text(snapshot, sub, settings, when),
-        )
-        for sub in live
-    )
-    return ContractCheck(reasons=tuple(reasons), lines=lines)
-
-
-def _iso(value: datetime | None) -> str:
-    return date_label(value, "unknown")
 
 
 # --------------------------------------------------------------------------- suggest

@@ -13,6 +13,8 @@ from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
+from billing_tui.core.text import card_label
+
 #: Currencies whose minor unit is the unit itself (Stripe's list of zero-decimal currencies).
 ZERO_DECIMAL_CURRENCIES = frozenset(
     {
@@ -168,7 +170,7 @@ class CardDetails:
         return datetime(year, month, 1, tzinfo=UTC) <= when
 
     def label(self) -> str:
-        return f"{self.brand.title()} ····{self.last4} exp {self.expiry}"
+        return f"{card_label(self)} exp {self.expiry}"
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from billing_tui.core.model import CardDetails
+from typing import Protocol
 
 # --------------------------------------------------------------------------- secrets
 
@@ -145,7 +142,17 @@ def brand_label(brand: str) -> str:
     return _BRANDS.get(brand.lower(), brand.replace("_", " ").title())
 
 
-def card_label(card: CardDetails | None) -> str:
+class ShownCard(Protocol):
+    """What may be shown of a card: its brand code and last four digits (never more)."""
+
+    @property
+    def brand(self) -> str: ...
+
+    @property
+    def last4(self) -> str: ...
+
+
+def card_label(card: ShownCard | None) -> str:
     """``Visa ····4242``: what may be shown of a card (never the fingerprint)."""
     if card is None:
         return "a card"

@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from billing_tui.core import analysis
-from billing_tui.core.anomalies import customers_by_email, detect
+from billing_tui.core.anomalies import Anomaly, detect
 from billing_tui.core.model import (
     Customer,
     CustomerSnapshot,
@@ -31,7 +31,9 @@ from billing_tui.core.model import (
     SubscriptionItem,
     SubscriptionStatus,
 )
+from billing_tui.core.queries import customers_by_email
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
+from billing_tui.core.text import normalise_email
 from billing_tui.gateway.sweep import FetchPage, RateLimiter, SweepProgress, SweepResult, sweep
 from billing_tui.store.config import cache_dir
 
@@ -156,11 +158,8 @@ def duplicate_audit(
     subs_by_customer: dict[str, list[Subscription]] = defaultdict(list)
     for sub in data.subscriptions:
         subs_by_customer[sub.customer_id].append(sub)
-    # Same grouping as the ticket detectors; customers without an email stand alone.
-    groups = list(customers_by_email(data.customers).values())
-    groups += [[c] for c in data.customers if not (c.email or "").strip()]
     findings: list[DuplicateFinding] = []
-    for members in groups:
+    for members in _email_groups(data.customers):
         subs = [s for c in members for s in subs_by_customer.get(c.id, ())]
         if len(members) < 2 and sum(1 for s in subs if s.is_live) < 2:
             continue
@@ -170,30 +169,44 @@ def duplicate_audit(
             loaded_at=data.loaded_at,
             portal_known=False,
         )
-        by_id = {s.id: s for s in subs}
         for anomaly in detect(snapshot, settings, data.loaded_at):
-            if anomaly.code not in AUDIT_CODES:
-                continue
-            sub_ids = tuple(r for r in anomaly.refs if r in by_id)
-            extra = sorted((by_id[r] for r in sub_ids), key=lambda s: (s.created, s.id))[1:]
-            at_stake = None
-            if extra:
-                at_stake = Money.zero(extra[0].currency)
-                for sub in extra:
-                    if sub.currency == at_stake.currency:
-                        at_stake = at_stake + sub.mrr
-            findings.append(
-                DuplicateFinding(
-                    code=anomaly.code,
-                    customer_ids=tuple(c.id for c in members),
-                    subscription_ids=sub_ids,
-                    title=anomaly.title,
-                    detail=anomaly.detail,
-                    at_stake=at_stake,
-                )
-            )
+            if anomaly.code in AUDIT_CODES:
+                findings.append(_finding(anomaly, members, {s.id: s for s in subs}))
     findings.sort(key=lambda f: (AUDIT_CODES.index(f.code), f.customer_ids))
     return tuple(findings)
+
+
+def _email_groups(customers: Sequence[Customer]) -> list[list[Customer]]:
+    """The ticket detectors' grouping (normalised email); customers without one stand alone."""
+    groups = list(customers_by_email(customers).values())
+    groups += [[c] for c in customers if normalise_email(c.email) is None]
+    return groups
+
+
+def _finding(
+    anomaly: Anomaly, members: Sequence[Customer], by_id: Mapping[str, Subscription]
+) -> DuplicateFinding:
+    sub_ids = tuple(r for r in anomaly.refs if r in by_id)
+    extra = sorted((by_id[r] for r in sub_ids), key=lambda s: (s.created, s.id))[1:]
+    return DuplicateFinding(
+        code=anomaly.code,
+        customer_ids=tuple(c.id for c in members),
+        subscription_ids=sub_ids,
+        title=anomaly.title,
+        detail=anomaly.detail,
+        at_stake=_at_stake(extra),
+    )
+
+
+def _at_stake(extra: Sequence[Subscription]) -> Money | None:
+    """MRR of the extra subscriptions, in the first one's currency (None: no extra)."""
+    if not extra:
+        return None
+    at_stake = Money.zero(extra[0].currency)
+    for sub in extra:
+        if sub.currency == at_stake.currency:
+            at_stake = at_stake + sub.mrr
+    return at_stake
 
 
 # --------------------------------------------------------------------------- report

@@ -15,7 +15,6 @@ if TYPE_CHECKING:  # the errors themselves load without the SDK (the UI imports 
 _PERMISSION_RE = re.compile(r"\brak_[a-z0-9_]+\b")
 
 
-
 class GatewayError(Exception):
     """A Stripe call failed; ``str()`` is an operator-actionable sentence."""
 

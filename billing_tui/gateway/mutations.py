@@ -13,7 +13,7 @@ from typing import Any
 
 from billing_tui.core.model import Charge, Invoice, Refund, Subscription
 from billing_tui.gateway import convert
-from billing_tui.gateway.base import GatewayBase
+from billing_tui.gateway.base import GatewayPart
 from billing_tui.gateway.client import request_id_of
 from billing_tui.gateway.errors import InvalidRequest, NotFound
 from billing_tui.gateway.results import MutationResult, PortalSession
@@ -33,7 +33,10 @@ def _metadata(metadata: Mapping[str, str] | None) -> dict[str, str]:
     return {str(k): str(v) for k, v in (metadata or {}).items()}
 
 
-class MutationsMixin(GatewayBase):
+class Writes(GatewayPart):
+    """The mutations, and the fresh reads that check them; each write first invalidates the
+    shared cache (a snapshot read before a change is stale after it)."""
+
     # ------------------------------------------------------------------ fresh reads
 
     async def retrieve_subscription(self, sub_id: str) -> Subscription:
@@ -43,7 +46,7 @@ class MutationsMixin(GatewayBase):
             sub_id,
             not_found=f"No such subscription: {sub_id}",
         )
-        return convert.subscription(obj, self._product_names)
+        return convert.subscription(obj, self._cache.product_names)
 
     async def retrieve_charge(self, charge_id: str) -> Charge:
         op = self._op()
@@ -86,7 +89,7 @@ class MutationsMixin(GatewayBase):
             params["amount"] = amount
         if reason is not None:
             params["reason"] = reason
-        self._prefetched = None  # a snapshot read before this change is stale now
+        self._cache.invalidate()
         op = self._op()
         obj = await op.call(
             self.v1.refunds.create_async,
@@ -111,7 +114,7 @@ class MutationsMixin(GatewayBase):
         params: dict[str, Any] = {"invoice_now": invoice_now, "prorate": prorate}
         if comment:
             params["cancellation_details"] = {"comment": comment}
-        self._prefetched = None  # a snapshot read before this change is stale now
+        self._cache.invalidate()
         op = self._op()
         try:
             obj = await op.call(self.v1.subscriptions.cancel_async, sub_id, params)
@@ -124,7 +127,7 @@ class MutationsMixin(GatewayBase):
             if current.status != "canceled":
                 raise
             return MutationResult(
-                convert.subscription(current, self._product_names),
+                convert.subscription(current, self._cache.product_names),
                 request_id_of(current),
                 note=f"{sub_id} was already canceled; nothing was changed.",
                 stats=op.stats(),
@@ -136,13 +139,15 @@ class MutationsMixin(GatewayBase):
             if current.status != "canceled":
                 raise
             return MutationResult(
-                convert.subscription(current, self._product_names),
+                convert.subscription(current, self._cache.product_names),
                 request_id_of(current),
                 note=f"{sub_id} was already canceled; nothing was changed.",
                 stats=op.stats(),
             )
         return MutationResult(
-            convert.subscription(obj, self._product_names), request_id_of(obj), stats=op.stats()
+            convert.subscription(obj, self._cache.product_names),
+            request_id_of(obj),
+            stats=op.stats(),
         )
 
     async def update_subscription(
@@ -163,7 +168,7 @@ class MutationsMixin(GatewayBase):
         if quantity is not None and quantity < 1:
             raise ValueError("quantity must be at least 1")
         params: dict[str, Any] = {}
-        self._prefetched = None  # a snapshot read before this change is stale now
+        self._cache.invalidate()
         op = self._op()
         if cancel_at_period_end is not None:
             params["cancel_at_period_end"] = cancel_at_period_end
@@ -195,7 +200,9 @@ class MutationsMixin(GatewayBase):
             not_found=f"No such subscription: {sub_id}",
         )
         return MutationResult(
-            convert.subscription(obj, self._product_names), request_id_of(obj), stats=op.stats()
+            convert.subscription(obj, self._cache.product_names),
+            request_id_of(obj),
+            stats=op.stats(),
         )
 
     # ------------------------------------------------------------------ portal, invoices
@@ -226,7 +233,7 @@ class MutationsMixin(GatewayBase):
                     raise ValueError(f"the {flow_type} flow needs a subscription id")
                 flow[flow_type] = {"subscription": subscription_id}
             params["flow_data"] = flow
-        self._prefetched = None  # a snapshot read before this change is stale now
+        self._cache.invalidate()
         op = self._op()
         obj = await op.call(
             self.v1.billing_portal.sessions.create_async,
@@ -249,7 +256,7 @@ class MutationsMixin(GatewayBase):
         self, invoice_id: str, *, idempotency_key: str
     ) -> MutationResult[Invoice]:
         """Retry collecting an open invoice now (a declined card raises ``CardDeclined``)."""
-        self._prefetched = None  # a snapshot read before this change is stale now
+        self._cache.invalidate()
         op = self._op()
         obj = await op.call(
             self.v1.invoices.pay_async,

@@ -7,7 +7,7 @@ from typing import Any
 
 from billing_tui.core.model import PortalConfiguration, Price
 from billing_tui.gateway import convert
-from billing_tui.gateway.base import GatewayBase
+from billing_tui.gateway.base import GatewayPart
 from billing_tui.gateway.client import request_id_of
 from billing_tui.gateway.errors import GatewayError
 from billing_tui.gateway.results import MutationResult
@@ -52,7 +52,9 @@ def _put(node: Any, part: str, value: Any) -> None:
         node[part] = value
 
 
-class PortalAdminMixin(GatewayBase):
+class PortalAdmin(GatewayPart):
+    """Account-wide portal configuration reads and updates (``billing-tui portal``)."""
+
     async def portal_configurations(self) -> tuple[PortalConfiguration, ...]:
         op = self._op()
         items, _ = await op.list_all(self.v1.billing_portal.configurations.list_async, {})
@@ -73,8 +75,9 @@ class PortalAdminMixin(GatewayBase):
         if isinstance(products, GatewayError):
             raise products
         for product in products[0]:
-            self._product_names[str(product.id)] = str(getattr(product, "name", "") or product.id)
-        return tuple(convert.price(p, self._product_names) for p in prices[0])
+            name = str(getattr(product, "name", "") or product.id)
+            self._cache.remember_product(str(product.id), name)
+        return tuple(convert.price(p, self._cache.product_names) for p in prices[0])
 
     async def update_portal_configuration(
         self, configuration_id: str, params: Sequence[tuple[str, str]], *, idempotency_key: str
@@ -87,7 +90,7 @@ class PortalAdminMixin(GatewayBase):
             {"idempotency_key": idempotency_key},
             not_found=f"No such portal configuration: {configuration_id}",
         )
-        self.forget_portal()  # the cached configurations are stale now
+        self._cache.forget_portal()  # the cached configurations are stale now
         return MutationResult(
             convert.portal_configuration(obj), request_id_of(obj), stats=op.stats()
         )

@@ -17,8 +17,8 @@ from typing import Any, Literal
 
 import stripe
 
+from billing_tui.core.keys import KeyKind, parse_key
 from billing_tui.gateway.errors import GatewayError, PermissionDenied, translate
-from billing_tui.store.credentials import KeyKind, parse_key
 
 CapabilityStatus = Literal["yes", "no", "unknown"]
 

@@ -15,7 +15,7 @@ from billing_tui.core.identify import (
 from billing_tui.core.model import Customer
 from billing_tui.core.text import normalise_email
 from billing_tui.gateway import convert
-from billing_tui.gateway.base import GatewayBase
+from billing_tui.gateway.base import GatewayPart
 from billing_tui.gateway.client import Operation
 from billing_tui.gateway.errors import (
     AuthFailed,
@@ -85,7 +85,10 @@ def email_not_found(query: str) -> NotFound:
     )
 
 
-class ResolveMixin(GatewayBase):
+class Resolver(GatewayPart):
+    """Resolution alone (no snapshot): ``resolve()`` for emails, names and ``prefetch=False``,
+    and the steps the pipelined :class:`~billing_tui.gateway.lookup.Reads` reuses."""
+
     async def resolve(self, text: str) -> Resolution:
         """The candidate customers behind ``text`` (email, Stripe id, GitHub user or name).
 
@@ -97,7 +100,7 @@ class ResolveMixin(GatewayBase):
         notes: list[str] = []
         object_id: str | None = None
         if kind is IdentifierKind.EMAIL:
-            candidates = await self._by_email(op, query, notes, strict=True)
+            candidates = await self.by_email(op, query, notes, strict=True)
             notes.append(SEARCH_LAG_NOTE)
             if not candidates:
                 raise email_not_found(query)
@@ -111,17 +114,17 @@ class ResolveMixin(GatewayBase):
             candidates = [Candidate(cust, "customer id")]
             candidates = await self._with_same_email(op, candidates, notes)
         elif kind in ID_NOUN:
-            cust = await self._customer_of(op, kind, query)
+            cust = await self.customer_of(op, kind, query)
             object_id = query
             candidates = [Candidate(cust, f"owner of {ID_NOUN[kind]} {query}")]
             candidates = await self._with_same_email(op, candidates, notes)
         elif kind is IdentifierKind.GITHUB:
-            candidates = await self._by_github(op, github_username(query), notes)
+            candidates = await self.by_github(op, github_username(query), notes)
             if len(candidates) == 1:
                 candidates = await self._with_same_email(op, candidates, notes)
         else:
-            candidates = await self._by_name(op, query, notes)
-        self._remember_customers(c.customer for c in candidates)
+            candidates = await self.by_name(op, query, notes)
+        self._cache.remember_customers(c.customer for c in candidates)
         return Resolution(
             query=query,
             kind=kind,
@@ -133,31 +136,30 @@ class ResolveMixin(GatewayBase):
 
     # ------------------------------------------------------------------ email
 
-    async def _by_email(
+    async def by_email(
         self, op: Operation, email: str, notes: list[str], *, strict: bool
     ) -> list[Candidate]:
-        """One round: exact ``list(email=…)`` (as typed, and lower-cased if different) and a
+        """One round: exact ``list(email=…)`` (as typed, and normalised if different) and a
         case-insensitive ``search(email:'…')`` concurrently, merged and deduplicated.
 
         ``strict``: a failure of the exact list is raised (otherwise it becomes a note)."""
-        results = await op.round(self._email_tasks(op, email))
-        return self._email_candidates(results, email, notes, strict=strict)
+        results = await op.round(self.email_tasks(op, email))
+        return self.email_candidates(results, email, notes, strict=strict)
 
-    def _email_tasks(self, op: Operation, email: str, prefix: str = "") -> dict[str, Any]:
+    def email_tasks(self, op: Operation, email: str, prefix: str = "") -> dict[str, Any]:
         customers = self.v1.customers
         tasks: dict[str, Any] = {
             f"{prefix}exact": op.list_all(customers.list_async, {"email": email})
         }
-        if email.lower() != email:
-            tasks[f"{prefix}exact_lower"] = op.list_all(
-                customers.list_async, {"email": email.lower()}
-            )
+        folded = normalise_email(email)
+        if folded is not None and folded != email:
+            tasks[f"{prefix}exact_lower"] = op.list_all(customers.list_async, {"email": folded})
         tasks[f"{prefix}search"] = op.search_all(
             customers.search_async, f"email:{search_quote(email)}"
         )
         return tasks
 
-    def _email_candidates(
+    def email_candidates(
         self,
         results: Mapping[str, Any],
         email: str,
@@ -197,12 +199,12 @@ class ResolveMixin(GatewayBase):
         if len(candidates) != 1 or not candidates[0].customer.email:
             return candidates
         email = candidates[0].customer.email
-        others = await self._by_email(op, email, notes, strict=False)
+        others = await self.by_email(op, email, notes, strict=False)
         return add_same_email(candidates, others, notes)
 
     # ------------------------------------------------------------------ ids
 
-    async def _customer_of(self, op: Operation, kind: IdentifierKind, obj_id: str) -> Customer:
+    async def customer_of(self, op: Operation, kind: IdentifierKind, obj_id: str) -> Customer:
         """The customer behind a subscription/invoice/charge/PI/refund/dispute id, using
         ``expand`` so it is one request (a second only if the customer was not expandable)."""
         noun = ID_NOUN[kind]
@@ -259,7 +261,7 @@ class ResolveMixin(GatewayBase):
 
     # ------------------------------------------------------------------ github / name
 
-    async def _by_github(self, op: Operation, username: str, notes: list[str]) -> list[Candidate]:
+    async def by_github(self, op: Operation, username: str, notes: list[str]) -> list[Candidate]:
         key = self._settings.github_metadata_key
         query = f"metadata[{search_quote(key)}]:{search_quote(username)}"
         items, _ = await op.search_all(self.v1.customers.search_async, query)
@@ -273,7 +275,7 @@ class ResolveMixin(GatewayBase):
             f"No customer has metadata['{key}'] = '{username}'; showing customers whose name "
             f"contains '{username}'."
         )
-        candidates = await self._by_name(op, username, notes, missing_ok=True)
+        candidates = await self.by_name(op, username, notes, missing_ok=True)
         if not candidates:
             raise NotFound(
                 f"No customer has GitHub user '{username}' in metadata['{key}'], and no customer "
@@ -281,7 +283,7 @@ class ResolveMixin(GatewayBase):
             )
         return candidates
 
-    async def _by_name(
+    async def by_name(
         self, op: Operation, name: str, notes: list[str], *, missing_ok: bool = False
     ) -> list[Candidate]:
         if len(name) < 3:

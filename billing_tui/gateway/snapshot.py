@@ -31,7 +31,7 @@ from billing_tui.core.model import (
     Subscription,
 )
 from billing_tui.gateway import convert, wire
-from billing_tui.gateway.base import GatewayBase
+from billing_tui.gateway.base import GatewayPart
 from billing_tui.gateway.client import Operation
 from billing_tui.gateway.errors import AuthFailed, GatewayError
 
@@ -49,8 +49,37 @@ class RawParts:
     payment_methods: dict[str, Any] = field(default_factory=dict)
     failures: list[PartFailure] = field(default_factory=list)
 
+    def take(self, part: str, key: str, result: Any) -> None:
+        """One successful request's result: ``customer:<id>`` is the object, the others
+        ``(items, has_more)`` lists."""
+        if part == "customer":
+            self.customers[key] = result
+        elif part == "subscriptions":
+            self.subscriptions.extend(result[0])
+        elif part == "invoices":
+            self.invoices.extend(result[0])
+        elif part == "charges":
+            self.charges.extend(result[0])
+        elif part == "payment_methods":
+            self.payment_methods.update((str(pm["id"]), pm) for pm in result[0])
+        elif part == "disputes":
+            self.disputes.update((str(dp["id"]), dp) for dp in result[0])
+        elif part == "invoice_payments":
+            self.invoice_payments[key] = result[0]
 
-class SnapshotMixin(GatewayBase):
+    def failed(self, part: str) -> bool:
+        return any(f.part == part for f in self.failures)
+
+
+#: Parts that go to the cache, not into the snapshot's raw parts.
+_CACHED_PARTS = frozenset({"portal", "products"})
+
+
+class SnapshotLoader(GatewayPart):
+    """Round 1 (:meth:`round_one`), round 2 (:meth:`round_two`) and :meth:`build`: the steps
+    of a snapshot, which :class:`~billing_tui.gateway.lookup.Reads` also interleaves with
+    resolution."""
+
     async def snapshot(self, customer_ids: Sequence[str]) -> CustomerSnapshot:
         """Load everything about ``customer_ids`` (one or several records of one person).
 
@@ -58,149 +87,107 @@ class SnapshotMixin(GatewayBase):
         pretending success). A revoked key, the network being down on every part, or an
         unknown customer raise instead: there is nothing to show.
         """
-        ids = tuple(dict.fromkeys(i for i in customer_ids if i))
-        if not ids:
-            raise ValueError("snapshot() needs at least one customer id")
-        prefetched = self._take_prefetched(ids)
-        if prefetched is not None:
-            return prefetched
+        ids = snapshot_ids(customer_ids)
         op = self._op()
         raw = RawParts()
-        await self._round_one(op, ids, raw)
-        await self._round_two(op, raw)
-        return self._build(op, ids, raw)
+        await self.round_one(op, ids, raw)
+        await self.round_two(op, raw)
+        return self.build(op, ids, raw)
 
     # ------------------------------------------------------------------ round 1
 
-    async def _round_one(
+    async def round_one(
         self, op: Operation, ids: tuple[str, ...], raw: RawParts, *, shared: bool = True
     ) -> None:
-        results = await op.round(self._snapshot_tasks(op, ids, shared=shared))
-        self._absorb(results, raw)
+        results = await op.round(self.snapshot_tasks(op, ids, shared=shared))
+        self.absorb(results, raw)
 
-    def _snapshot_tasks(
+    def snapshot_tasks(
         self, op: Operation, ids: Sequence[str], *, shared: bool = True
     ) -> dict[str, Any]:
         """Round-1 requests for ``ids``; ``shared`` adds the account-wide parts (disputes page,
         portal configurations and products when not cached)."""
-        client = self._client
         tasks: dict[str, Any] = {}
         for cid in ids:
-            tasks[f"customer:{cid}"] = op.call(
+            tasks.update(self._customer_tasks(op, cid))
+        if shared:
+            tasks.update(self._shared_tasks(op))
+        return tasks
+
+    def _customer_tasks(self, op: Operation, cid: str) -> dict[str, Any]:
+        client = self._client
+        since = self._cache.customer_since(cid)
+        return {
+            f"customer:{cid}": op.call(
                 wire.getter(client, wire.path("customers", cid)),
                 {},
                 not_found=f"No such customer: {cid}",
-            )
-            since = self._customer_created.get(cid)
-            tasks[f"subscriptions:{cid}"] = op.list_fast(
+            ),
+            f"subscriptions:{cid}": op.list_fast(
                 wire.lister(client, "/v1/subscriptions"),
                 {"customer": cid, "status": "all"},
                 since=since,
-            )
-            tasks[f"invoices:{cid}"] = op.list_fast(
+            ),
+            f"invoices:{cid}": op.list_fast(
                 wire.lister(client, "/v1/invoices"),
                 {"customer": cid, "expand": ["data.payments"]},
                 since=since,
-            )
-            tasks[f"charges:{cid}"] = op.list_fast(
+            ),
+            f"charges:{cid}": op.list_fast(
                 wire.lister(client, "/v1/charges"),
                 {"customer": cid, "expand": ["data.refunds"]},
                 since=since,
-            )
-            tasks[f"payment_methods:{cid}"] = op.list_all(
+            ),
+            f"payment_methods:{cid}": op.list_all(
                 wire.lister(client, wire.path("customers", cid, "payment_methods")), {}
+            ),
+        }
+
+    def _shared_tasks(self, op: Operation) -> dict[str, Any]:
+        client = self._client
+        tasks: dict[str, Any] = {
+            "disputes": op.list_all(wire.lister(client, "/v1/disputes"), {}, max_pages=1)
+        }
+        if self._cache.needs_portal():
+            tasks["portal"] = op.list_all(
+                wire.lister(client, "/v1/billing_portal/configurations"), {}
             )
-        if shared:
-            tasks["disputes"] = op.list_all(wire.lister(client, "/v1/disputes"), {}, max_pages=1)
-            if self._portal_configs is None or not self._portal_cache_enabled:
-                tasks["portal"] = op.list_all(
-                    wire.lister(client, "/v1/billing_portal/configurations"), {}
-                )
-            if not self._products_listed:
-                tasks["products"] = op.list_all(
-                    wire.lister(client, "/v1/products"), {}, max_pages=1
-                )
+        if not self._cache.products_listed:
+            tasks["products"] = op.list_all(wire.lister(client, "/v1/products"), {}, max_pages=1)
         return tasks
 
-    def _absorb(self, results: Mapping[str, Any], raw: RawParts) -> None:
+    def absorb(self, results: Mapping[str, Any], raw: RawParts) -> None:
         """Take round-1 results into ``raw``. A failed part becomes a PartFailure; a revoked
         key, or a customer record that cannot be read, raises (there is nothing to show)."""
-        errors = [r for r in results.values() if isinstance(r, GatewayError)]
-        for err in errors:
-            if isinstance(err, AuthFailed):
-                raise err
-        if errors and len(errors) == len(results):
-            raise errors[0]
+        _raise_if_nothing_to_show(results)
         for name, result in results.items():
             part, _, cid = name.partition(":")
             if isinstance(result, GatewayError):
                 if part == "customer":
                     raise result
                 raw.failures.append(PartFailure(part, str(result), cid or None))
-                continue
-            if part == "customer":
-                raw.customers[cid] = result
-            elif part == "subscriptions":
-                raw.subscriptions.extend(result[0])
-            elif part == "invoices":
-                raw.invoices.extend(result[0])
-            elif part == "charges":
-                raw.charges.extend(result[0])
-            elif part == "payment_methods":
-                for pm in result[0]:
-                    raw.payment_methods[str(pm["id"])] = pm
-            elif part == "disputes":
-                for dp in result[0]:
-                    raw.disputes[str(dp["id"])] = dp
-            elif part == "portal":
-                self._portal_configs = tuple(convert.portal_configuration(c) for c in result[0])
-            elif part == "products":
-                self._remember_products(result[0])
-                self._products_listed = True
+            elif part in _CACHED_PARTS:
+                self._cache_part(part, result[0])
+            else:
+                raw.take(part, cid, result)
 
-    def _remember_products(self, products: list[Any]) -> None:
-        for product in products:
-            pid = str(product["id"])
-            self._product_names[pid] = str(product.get("name") or pid)
+    def _cache_part(self, part: str, items: list[Any]) -> None:
+        if part == "portal":
+            self._cache.remember_portal(convert.portal_configuration(c) for c in items)
+        else:
+            self._cache.remember_products(items)
+            self._cache.mark_products_listed()
 
     # ------------------------------------------------------------------ round 2
 
-    async def _round_two(self, op: Operation, raw: RawParts) -> None:
-        client = self._client
-        tasks: dict[str, Any] = {}
-        charge_ids = {str(c["id"]) for c in raw.charges}
-        # Our charges' disputes: the account-wide first page is filtered to our charges;
-        # a disputed charge whose dispute it did not cover is asked for by charge.
-        raw.disputes = {
-            k: d for k, d in raw.disputes.items() if convert.ref_id(d.get("charge")) in charge_ids
+    async def round_two(self, op: Operation, raw: RawParts) -> None:
+        """Only when needed: our charges' missing disputes, unseen product names, and invoice
+        payments a server did not include."""
+        tasks = {
+            **self._dispute_tasks(op, raw),
+            **self._product_tasks(op, raw),
+            **self._payment_tasks(op, raw),
         }
-        if not any(f.part == "disputes" for f in raw.failures):
-            covered = {convert.ref_id(d.get("charge")) for d in raw.disputes.values()}
-            for charge in raw.charges:
-                if charge.get("disputed") and charge["id"] not in covered:
-                    tasks[f"disputes:{charge['id']}"] = op.list_all(
-                        wire.lister(client, "/v1/disputes"), {"charge": charge["id"]}
-                    )
-        # Names of products the cache has not seen (new products, or a long catalog).
-        if not any(f.part == "products" for f in raw.failures):
-            missing_set: set[str] = set()
-            for sub in raw.subscriptions:
-                for item in (convert.as_dict(sub).get("items") or {}).get("data") or []:
-                    product = (item.get("price") or {}).get("product")
-                    if isinstance(product, str) and product not in self._product_names:
-                        missing_set.add(product)
-            missing = sorted(missing_set)
-            for start in range(0, len(missing), 100):
-                chunk = missing[start : start + 100]
-                tasks[f"products:{start}"] = op.list_all(
-                    wire.lister(client, "/v1/products"), {"ids": chunk}
-                )
-        # Invoice payments, only if the server ignored the ``payments`` include.
-        for inv in raw.invoices:
-            if not convert.invoice_has_payments(inv) and inv.get("status") in ("paid", "open"):
-                tasks[f"invoice_payments:{inv['id']}"] = op.list_all(
-                    wire.lister(client, "/v1/invoice_payments"), {"invoice": inv["id"]}
-                )
         if not tasks:
             return
         results = await op.round(tasks)
@@ -209,21 +196,65 @@ class SnapshotMixin(GatewayBase):
             if isinstance(result, GatewayError):
                 if isinstance(result, AuthFailed):
                     raise result
-                if not any(f.part == part for f in raw.failures):
+                if not raw.failed(part):
                     raw.failures.append(PartFailure(part, str(result)))
-                continue
-            if part == "disputes":
-                for dp in result[0]:
-                    raw.disputes[str(dp["id"])] = dp
             elif part == "products":
-                self._remember_products(result[0])
-            elif part == "invoice_payments":
-                raw.invoice_payments[key] = result[0]
+                self._cache.remember_products(result[0])
+            else:
+                raw.take(part, key, result)
+
+    def _dispute_tasks(self, op: Operation, raw: RawParts) -> dict[str, Any]:
+        """Our charges' disputes: the account-wide first page is filtered to our charges; a
+        disputed charge whose dispute it did not cover is asked for by charge."""
+        charge_ids = {str(c["id"]) for c in raw.charges}
+        raw.disputes = {
+            k: d for k, d in raw.disputes.items() if convert.ref_id(d.get("charge")) in charge_ids
+        }
+        if raw.failed("disputes"):
+            return {}
+        covered = {convert.ref_id(d.get("charge")) for d in raw.disputes.values()}
+        return {
+            f"disputes:{charge['id']}": op.list_all(
+                wire.lister(self._client, "/v1/disputes"), {"charge": charge["id"]}
+            )
+            for charge in raw.charges
+            if charge.get("disputed") and charge["id"] not in covered
+        }
+
+    def _product_tasks(self, op: Operation, raw: RawParts) -> dict[str, Any]:
+        """Names of products the cache has not seen (new products, or a long catalog)."""
+        if raw.failed("products"):
+            return {}
+        missing = sorted(
+            {
+                product
+                for sub in raw.subscriptions
+                for item in (convert.as_dict(sub).get("items") or {}).get("data") or []
+                if isinstance(product := (item.get("price") or {}).get("product"), str)
+                and not self._cache.knows_product(product)
+            }
+        )
+        return {
+            f"products:{start}": op.list_all(
+                wire.lister(self._client, "/v1/products"), {"ids": missing[start : start + 100]}
+            )
+            for start in range(0, len(missing), 100)
+        }
+
+    def _payment_tasks(self, op: Operation, raw: RawParts) -> dict[str, Any]:
+        """Invoice payments, only if the server ignored the ``payments`` include."""
+        return {
+            f"invoice_payments:{inv['id']}": op.list_all(
+                wire.lister(self._client, "/v1/invoice_payments"), {"invoice": inv["id"]}
+            )
+            for inv in raw.invoices
+            if not convert.invoice_has_payments(inv) and inv.get("status") in ("paid", "open")
+        }
 
     # ------------------------------------------------------------------ build
 
-    def _build(self, op: Operation, ids: tuple[str, ...], raw: RawParts) -> CustomerSnapshot:
-        names = self._product_names
+    def build(self, op: Operation, ids: tuple[str, ...], raw: RawParts) -> CustomerSnapshot:
+        names = self._cache.product_names
         customers: list[Customer] = [
             convert.customer(raw.customers[cid]) for cid in ids if cid in raw.customers
         ]
@@ -246,14 +277,13 @@ class SnapshotMixin(GatewayBase):
             "payment_methods", list(raw.payment_methods.values()), convert.payment_method,
             failures, newest_first=False,
         )  # fmt: skip
-        portal_known = self._portal_configs is not None and not any(
-            f.part == "portal" for f in raw.failures
-        )
+        configurations = self._cache.portal_configurations
+        portal_known = configurations is not None and not raw.failed("portal")
         portal: PortalConfiguration | None = None
-        if portal_known and self._portal_configs is not None:
+        if portal_known and configurations is not None:
             primary = customers[0] if customers else None
             portal = convert.applicable_portal(
-                list(self._portal_configs),
+                list(configurations),
                 primary.metadata if primary else None,
                 self._settings.portal_configuration_metadata_key,
             )
@@ -271,6 +301,24 @@ class SnapshotMixin(GatewayBase):
             livemode=any(c.livemode for c in customers),
             stats=op.stats(),
         )
+
+
+def snapshot_ids(customer_ids: Sequence[str]) -> tuple[str, ...]:
+    """The distinct, non-empty ids, in order; raises ``ValueError`` when there is none."""
+    ids = tuple(dict.fromkeys(i for i in customer_ids if i))
+    if not ids:
+        raise ValueError("snapshot() needs at least one customer id")
+    return ids
+
+
+def _raise_if_nothing_to_show(results: Mapping[str, Any]) -> None:
+    """A revoked key, or every request of the round failing, leaves nothing to show."""
+    errors = [r for r in results.values() if isinstance(r, GatewayError)]
+    for err in errors:
+        if isinstance(err, AuthFailed):
+            raise err
+    if errors and len(errors) == len(results):
+        raise errors[0]
 
 
 _M = TypeVar("_M", Subscription, Invoice, Charge, Dispute, PaymentMethod)

@@ -3,8 +3,8 @@
 Stripe lists are cursor-paged (``limit`` ≤ 100, ``starting_after``), so one list is strictly
 sequential. The sweep splits the ``created`` range into shards that page concurrently, under a
 request-rate limit (25 req/s in test mode, 100 in live mode by default), and reports progress.
-The transport is a ``fetch_page`` callable supplied by the gateway; nothing here knows Stripe's
-SDK.
+The transport is a ``fetch_page`` callable supplied by the gateway (``Gateway.page_fetcher``, in
+:mod:`billing_tui.gateway.page_fetcher`); nothing here knows Stripe's SDK.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ visible alternatives exist: ``STRIPE_API_KEY`` in the environment (wins over eve
 and SSH sessions) and the ``--insecure-file-store`` opt-in (a 0600 file under the config dir,
 announced every time it is used).
 
-The key itself is a :class:`~billing_tui.store.keys.SecretKey` (redacted ``repr``/``str``, not
-picklable; :mod:`billing_tui.store.keys` parses and masks it — its names are re-exported here).
+The key itself is a :class:`~billing_tui.core.keys.SecretKey` (redacted ``repr``/``str``, not
+picklable; :mod:`billing_tui.core.keys` parses and masks it — its names are re-exported here).
 It is wrapped the moment it is read from any source.
 
 ``keyring`` is imported only by the functions that use the keyring (importing it loads its
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn
 
+from billing_tui.core.keys import CredentialsError, KeyKind, SecretKey, mask, parse_key
 from billing_tui.store.config import (
     ConfigError,
     atomic_write_bytes,
@@ -35,7 +36,6 @@ from billing_tui.store.config import (
     load_config,
     update_config,
 )
-from billing_tui.store.keys import CredentialsError, KeyKind, SecretKey, mask, parse_key
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from billing_tui.core import anomalies as an
+from billing_tui.core import queries
 from billing_tui.core.classify import Bucket, Classification
 from billing_tui.core.model import Charge, CustomerSnapshot, Invoice, Subscription
 from billing_tui.core.plans.build import (
@@ -34,43 +34,13 @@ def duplicate_groups(
 ) -> list[tuple[Subscription, ...]]:
     """Subscriptions that duplicate each other, oldest (the one to keep) first.
 
-    On one customer: the ``duplicate_subscription`` rule (same plan, created within the
-    duplicate window, one seat each, not for different people). Across customer records that
-    share an email: the same product live on both (``cross_customer_duplicate``).
+    The groups are the ONE definition, :func:`billing_tui.core.queries.duplicate_groups` across
+    customers — exactly what the ``duplicate_subscription`` and ``cross_customer_duplicate``
+    detectors raise — narrowed by :func:`~billing_tui.core.queries.cancellable` to what may be
+    canceled (a cross-customer group keeps its team seats and other people's plans).
     """
-    groups = [tuple(g) for g in an.duplicate_groups(snapshot, settings)]
-    taken = {s.id for g in groups for s in g}
-    by_email: dict[str, list[str]] = {}
-    for customer in snapshot.customers:
-        email = (customer.email or "").strip().casefold()
-        if email:
-            by_email.setdefault(email, []).append(customer.id)
-    for customer_ids in by_email.values():
-        if len(customer_ids) < 2:
-            continue
-        by_product: dict[str, list[Subscription]] = {}
-        for sub in snapshot.live_subscriptions:
-            if sub.customer_id in customer_ids and sub.id not in taken and sub.quantity <= 1:
-                for product in sorted(sub.product_ids):
-                    by_product.setdefault(product, []).append(sub)
-        for subs in by_product.values():
-            subs.sort(key=lambda s: (s.created, s.id))
-            original = subs[0]
-            extras = [
-                s
-                for s in subs[1:]
-                if s.customer_id != original.customer_id
-                and not _different_people(original, s, settings)
-            ]
-            if extras:
-                groups.append((original, *extras))
-                taken.update(s.id for s in (original, *extras))
-    return groups
-
-
-def _different_people(a: Subscription, b: Subscription, settings: Settings) -> bool:
-    pa, pb = an.person(a, settings), an.person(b, settings)
-    return pa is not None and pb is not None and pa != pb
+    groups = queries.duplicate_groups(snapshot, settings, across_customers=True)
+    return [g.subscriptions for g in queries.cancellable(groups, settings)]
 
 
 def paid_charges_of(snapshot: CustomerSnapshot, sub: Subscription) -> tuple[Charge, ...]:
@@ -246,7 +216,7 @@ def _team(ctx: _Ctx) -> list[Plan]:
     plans: list[Plan] = []
     live = snap.live_subscriptions
     teams = [s for s in live if s.quantity > 1 and len(s.items) == 1]
-    personal = [s for s in live if s.quantity == 1 and an.person(s, ctx.settings) is not None]
+    personal = [s for s in live if s.quantity == 1 and queries.person(s, ctx.settings) is not None]
     for sub in teams:
         plans += _team_seat_plans(ctx, sub, personal)
     if ctx.customer and snap.portal is not None and snap.portal.update_enabled:
@@ -315,7 +285,7 @@ def _team_seat_plans(ctx: _Ctx, sub: Subscription, personal: list[Subscription])
                 classification=cls,
                 live=ctx.live,
                 recommended=False,
-                why=f"{an.person(extra, ctx.settings)}'s personal plan ends at its "
+                why=f"{queries.person(extra, ctx.settings)}'s personal plan ends at its "
                 "period end once the seat is on the team (with the customer's agreement)",
             )
         )
@@ -325,7 +295,7 @@ def _team_seat_plans(ctx: _Ctx, sub: Subscription, personal: list[Subscription])
 def _seat_change_why(ctx: _Ctx, sub: Subscription, target: int, moving: list[Subscription]) -> str:
     """Why the seat count changes: consolidating the personal plans, fewer seats, or more."""
     if moving:
-        people = ", ".join(p for s in moving if (p := an.person(s, ctx.settings)))
+        people = ", ".join(p for s in moving if (p := queries.person(s, ctx.settings)))
         return f"move the personal plans ({people}) onto the team: {target} seats"
     if target < sub.quantity:
         return "seat reduction: keep the subscription, bill fewer seats"

@@ -1,4 +1,8 @@
-"""Page fetchers for :func:`gateway.sweep.sweep` (account-wide, created-range sharded lists).
+"""Page fetchers: the gateway part that feeds :func:`billing_tui.gateway.sweep.sweep`.
+
+:mod:`billing_tui.gateway.sweep` is the engine (created-range sharding, paging, one rate
+limit) and knows nothing of Stripe; this module is the Stripe side of it, one list endpoint at a
+time.
 
 ``gateway.page_fetcher("subscriptions")`` returns ``fetch_page(created_gte, created_lt, cursor)
 -> Page[Subscription]``: one list request of up to 100 objects, converted to model types, with
@@ -11,13 +15,13 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from billing_tui.gateway import convert, wire
-from billing_tui.gateway.base import GatewayBase
+from billing_tui.gateway.base import GatewayPart
 from billing_tui.gateway.sweep import FetchPage, Page
 
 Resource = Literal["subscriptions", "customers", "charges", "invoices", "products"]
 
 
-class SweepMixin(GatewayBase):
+class PageFetchers(GatewayPart):
     def page_fetcher(
         self, resource: Resource, params: Mapping[str, Any] | None = None
     ) -> FetchPage[Any]:
@@ -30,7 +34,7 @@ class SweepMixin(GatewayBase):
             extra.setdefault("status", "all")
 
             def convert_one(obj: Any) -> Any:
-                return convert.subscription(obj, self._product_names)
+                return convert.subscription(obj, self._cache.product_names)
 
         elif resource == "customers":
             url, convert_one = "/v1/customers", convert.customer
@@ -46,7 +50,7 @@ class SweepMixin(GatewayBase):
             def convert_one(obj: Any) -> Any:
                 product_id = str(obj["id"])
                 name = str(obj.get("name") or product_id)
-                self._product_names[product_id] = name
+                self._cache.remember_product(product_id, name)
                 return (product_id, name)
 
         else:
