@@ -23,7 +23,7 @@ from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
 from billing_tui.core.text import redact_keys
-from billing_tui.store.config import load_config
+from billing_tui.desk.preferences import known_profiles, load_keymap
 from screens.connecting import ConnectingScreen
 from screens.help import HelpScreen, help_rows
 from screens.too_small import TooSmallScreen, is_too_small
@@ -60,12 +60,6 @@ def describe_error(error: BaseException | None, doing: str) -> str:
         message = f"{type(error).__name__}: {message}"
     prefix = f"{doing[:1].upper()}{doing[1:]} failed: " if doing else ""
     return redact_keys(prefix + message)
-
-
-def load_keymap() -> tuple[dict[str, str], tuple[str, ...]]:
-    """The ``[keymap]`` table of the config file (binding id → keys), and any problems."""
-    loaded = load_config()
-    return {str(k): str(v) for k, v in dict(loaded.keymap).items()}, tuple(loaded.problems)
 
 
 # ----------------------------------------------------------------------------- palette
@@ -226,10 +220,10 @@ class BillingApp(App[None]):
 
     def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, self._screen_changed)
-        keymap, problems = load_keymap()
-        if keymap:
-            self.set_keymap(keymap)
-        for problem in problems:
+        keymap = load_keymap()
+        if keymap.bindings:
+            self.set_keymap(dict(keymap.bindings))
+        for problem in keymap.problems:
             self.notify(problem, title="Config file", severity="warning", timeout=10)
         if self._session is not None:
             self._session_ready(self._session)
@@ -370,8 +364,6 @@ class BillingApp(App[None]):
     def known_profiles(self) -> tuple[str, ...]:
         """Profiles with a stored key (from the config file; no keyring access)."""
         try:
-            from billing_tui.store.credentials import known_profiles
-
             return known_profiles()
         except Exception:  # a broken config file must not break the palette
             return ()
