@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from billing_tui.core import anomalies as an
@@ -23,7 +23,8 @@ from billing_tui.core.classify import (
     Classification,
     Question,
 )
-from billing_tui.core.model import CustomerSnapshot
+from billing_tui.core.model import CustomerSnapshot, PortalConfiguration
+from billing_tui.core.portal_policy import PortalFinding, check_portal
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import mask_email
 from billing_tui.desk.account import PlansReport, account_report
@@ -40,9 +41,8 @@ from billing_tui.desk.records import (
     decision_json,
     taken_from_record,
 )
-from billing_tui.gateway import Gateway, Resolution
+from billing_tui.gateway import Gateway, Lookup, MutationResult, Resolution
 from billing_tui.gateway.sweep import SweepProgress
-from billing_tui.sandbox import DEFAULT_TEST_NOW
 from billing_tui.store.caselog import CaseLog, CaseRecord
 
 #: Where demo portal sessions return to (the sandbox's configurations may have no default).
@@ -377,16 +377,63 @@ class Session:
         self._generated_follow_up.pop(case_id, None)
         self.caselog.update(case_id, follow_up=text)
 
+    # --- used by the CLI commands (inspect, plans, portal)
+
+    async def inspect(self, text: str) -> Lookup:
+        """Resolve ``text`` and load what it points at, without opening a case (``inspect``):
+        the snapshot is ``None`` when several unrelated customers match."""
+        found: Lookup = await self.gateway.lookup(text)
+        return found
+
+    async def sweep_report(
+        self,
+        *,
+        refresh: bool = False,
+        max_age: timedelta = timedelta(minutes=30),
+        rate: float | None = None,
+        on_progress: Callable[[str, SweepProgress], None] | None = None,
+    ) -> PlansReport:
+        """The plans report with the command line's knobs (cache lifetime, request rate)."""
+        return await account_report(
+            self.gateway,
+            self.info,
+            self.now(),
+            refresh=refresh,
+            max_age=max_age,
+            rate=rate,
+            on_progress=on_progress,
+        )
+
+    async def portal_findings(self) -> tuple[PortalFinding, ...]:
+        """The billing-portal configurations checked against the policy (``portal check``)."""
+        configs = await self.gateway.portal_configurations()
+        prices = await self.gateway.active_prices()
+        return check_portal(configs, prices)
+
+    async def update_portal_configuration(
+        self, configuration_id: str, params: Sequence[tuple[str, str]], *, idempotency_key: str
+    ) -> MutationResult[PortalConfiguration]:
+        """Apply one portal fix (``portal fix CHECK --yes``)."""
+        return await self.gateway.update_portal_configuration(
+            configuration_id, params, idempotency_key=idempotency_key
+        )
+
 
 def demo_session(
     data_dir: Path,
     *,
-    now: datetime = DEFAULT_TEST_NOW,
+    now: datetime | None = None,
     scenarios: Sequence[str] = ("all",),
     operator: str = "demo-operator",
     settings: Settings = DEFAULT_SETTINGS,
 ) -> Session:
-    """A session on the embedded sandbox with the catalog scenarios, logging to ``data_dir``."""
+    """A session on the embedded sandbox with the catalog scenarios, logging to ``data_dir``
+    (``now`` defaults to the sandbox's ``DEFAULT_TEST_NOW``; the sandbox loads only here, so
+    a live session never imports it)."""
+    if now is None:
+        from billing_tui.sandbox import DEFAULT_TEST_NOW
+
+        now = DEFAULT_TEST_NOW
     connection = connect(
         ConnectionOptions(demo=True, scenarios=tuple(scenarios), now=now), settings
     )
