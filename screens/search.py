@@ -20,6 +20,7 @@ from billing_tui.desk.session import GatewayError
 from screens.customer import last_query, open_customer_screen
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
+from widgets.query import PLACEHOLDER, kind_text
 from widgets.tables import IdTable, Row, fmt_date, fmt_time
 
 if TYPE_CHECKING:
@@ -33,22 +34,6 @@ MAX_COUNTED = 10
 
 #: Row key of the "all customers of this email together" row.
 ALL_TOGETHER = "*all*"
-
-PLACEHOLDER = "email, cus_…, sub_…, in_…, ch_…, pi_…, GitHub user or name — Enter to look up"
-
-
-def kind_text(text: str) -> Text:
-    """What the input holds, as the operator types (no request is made)."""
-    kind = detect_kind(text)
-    if kind is IdentifierKind.EMPTY:
-        return Text(f"Detected: nothing yet — {kind.label}", style="dim")
-    if kind is IdentifierKind.MALFORMED_ID:
-        return Text(
-            "Detected: malformed id — a Stripe id is a prefix, an underscore and letters/digits",
-            style="bold red",
-        )
-    return Text.assemble("Detected: ", (kind.label, "bold"))
-
 
 def sort_cases(cases: Sequence[CaseRecord]) -> list[CaseRecord]:
     """Open cases first, then the most recently updated."""

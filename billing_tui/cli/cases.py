@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -129,44 +130,67 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(record.to_json(), indent=2, ensure_ascii=False))
         return 0
-    print(f"case {record.id} · {record.status} · operator {record.operator}")
-    print(
+    for line in show_lines(record):
+        print(line)
+    return 0
+
+
+def show_lines(record: Any) -> list[str]:
+    """Everything recorded about one case, as ``cases show`` prints it."""
+    return [
+        f"case {record.id} · {record.status} · operator {record.operator}",
         f"opened {record.opened_at:%Y-%m-%d %H:%M} UTC · "
-        f"updated {record.updated_at:%Y-%m-%d %H:%M} UTC"
-    )
-    print(f"customer {record.masked_email} · {', '.join(record.customer_ids) or '—'}")
-    print(f"searched {', '.join(record.queries) or '—'}")
-    print(f"anomalies {', '.join(record.anomaly_codes) or 'none'}")
-    c = record.classification or {}
-    if c:
-        state = "confirmed" if c.get("confirmed") else "not confirmed"
-        print(
-            f"bucket {c.get('bucket') or '—'} ({state}; suggested {c.get('suggested') or 'none'}, "
-            f"confidence {c.get('confidence', 0)})"
-        )
-        if c.get("override_reason"):
-            print(f"override reason: {c['override_reason']}")
-        if c.get("answers"):
-            print("answers: " + ", ".join(f"{k}={v}" for k, v in c["answers"].items()))
-    if record.contract:
-        state = "confirmed" if record.contract.get("confirmed") else "NOT confirmed"
-        print(f"contract shape {state}: {'; '.join(record.contract.get('reasons') or [])}")
-    print("actions:" if record.actions else "actions: none")
-    for a in record.actions:
+        f"updated {record.updated_at:%Y-%m-%d %H:%M} UTC",
+        f"customer {record.masked_email} · {', '.join(record.customer_ids) or '—'}",
+        f"searched {', '.join(record.queries) or '—'}",
+        f"anomalies {', '.join(record.anomaly_codes) or 'none'}",
+        *_classification_lines(record.classification or {}),
+        *_contract_lines(record.contract),
+        *_action_lines(record.actions),
+        *(["product gaps: " + "; ".join(record.product_gaps)] if record.product_gaps else []),
+        *_follow_up_lines(record.follow_up),
+    ]
+
+
+def _classification_lines(c: Mapping[str, Any]) -> list[str]:
+    if not c:
+        return []
+    state = "confirmed" if c.get("confirmed") else "not confirmed"
+    lines = [
+        f"bucket {c.get('bucket') or '—'} ({state}; suggested {c.get('suggested') or 'none'}, "
+        f"confidence {c.get('confidence', 0)})"
+    ]
+    if c.get("override_reason"):
+        lines.append(f"override reason: {c['override_reason']}")
+    if c.get("answers"):
+        lines.append("answers: " + ", ".join(f"{k}={v}" for k, v in c["answers"].items()))
+    return lines
+
+
+def _contract_lines(contract: Mapping[str, Any] | None) -> list[str]:
+    if not contract:
+        return []
+    state = "confirmed" if contract.get("confirmed") else "NOT confirmed"
+    return [f"contract shape {state}: {'; '.join(contract.get('reasons') or [])}"]
+
+
+def _action_lines(actions: Any) -> list[str]:
+    lines = ["actions:" if actions else "actions: none"]
+    for a in actions:
         result = a.result or {}
         ids = ", ".join(result.get("stripe_ids") or []) or "—"
         line = f"  {a.id} {a.kind} {a.status} · {ids} · key {a.idempotency_key}"
         if result.get("error"):
             line += f" · error: {result['error']}"
-        print(line)
-        print(f"    params: {', '.join(f'{k}={v}' for k, v in a.params.items())}")
-    if record.product_gaps:
-        print("product gaps: " + "; ".join(record.product_gaps))
-    if record.follow_up:
-        print("follow-up:")
-        for line in record.follow_up.splitlines():
-            print(f"  {line}")
-    return 0
+        lines.append(line)
+        lines.append(f"    params: {', '.join(f'{k}={v}' for k, v in a.params.items())}")
+    return lines
+
+
+def _follow_up_lines(follow_up: str | None) -> list[str]:
+    if not follow_up:
+        return []
+    return ["follow-up:", *(f"  {line}" for line in follow_up.splitlines())]
 
 
 def _handoff(args: argparse.Namespace) -> int:

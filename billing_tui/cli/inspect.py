@@ -8,25 +8,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import sys
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from billing_tui.cli.options import add_connection_options, announce
-from billing_tui.core.model import (
-    Charge,
-    CustomerSnapshot,
-    Invoice,
-    Money,
-    RequestStats,
-    Subscription,
-)
+from billing_tui.cli.options import add_connection_options
 from billing_tui.core.text import mask_email
-from billing_tui.desk.connection import Connection, ConnectionFailed, ConnectionOptions, connect
-from billing_tui.gateway import Gateway, GatewayError, NotFound, Resolution
+
+if TYPE_CHECKING:
+    from billing_tui.core.model import (
+        Charge,
+        CustomerSnapshot,
+        Invoice,
+        Money,
+        RequestStats,
+        Subscription,
+    )
+    from billing_tui.desk.session import Session
+    from billing_tui.gateway import Resolution
 
 EXIT_FOUND = 0
 EXIT_NOT_FOUND = 1
@@ -51,21 +52,25 @@ def register(subparsers: Any) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
+    from billing_tui.cli.opening import command_session
+    from billing_tui.desk.connection import ConnectionFailed
+    from billing_tui.store.caselog import CaseLogError
+
     try:
-        options = ConnectionOptions.from_args(args)
-        connection = connect(options)
-        announce(connection.info, "inspect")
-    except ConnectionFailed as exc:
+        session = command_session(args, "inspect")
+    except (ConnectionFailed, CaseLogError) as exc:
         print(f"billing-tui inspect: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    return asyncio.run(_inspect(connection, str(args.identifier), as_json=bool(args.json)))
+    return asyncio.run(_inspect(session, str(args.identifier), as_json=bool(args.json)))
 
 
-async def _inspect(connection: Connection, identifier: str, *, as_json: bool) -> int:
-    gateway = Gateway(connection.client)
+async def _inspect(session: Session, identifier: str, *, as_json: bool) -> int:
+    from billing_tui.core.anomalies import detect
+    from billing_tui.gateway import GatewayError, NotFound
+
     try:
         try:
-            found = await gateway.lookup(identifier)
+            found = await session.inspect(identifier)
         except NotFound as exc:
             print(f"billing-tui inspect: {exc}", file=sys.stderr)
             return EXIT_NOT_FOUND
@@ -73,34 +78,22 @@ async def _inspect(connection: Connection, identifier: str, *, as_json: bool) ->
             print(f"billing-tui inspect: {exc}", file=sys.stderr)
             return EXIT_ERROR
     finally:
-        await connection.aclose()
-    now = connection.now()
+        await session.aclose()
+    now = session.now()
+    mode = session.info.mode
     if found.snapshot is None:
-        report = build_choice_report(connection, found.resolution, found.stats, now)
+        report = build_choice_report(mode, found.resolution, found.stats, now)
         print(
             json.dumps(report, indent=2, ensure_ascii=False) if as_json else render_choice(report)
         )
         return EXIT_FOUND
-    anomalies, detect_note = _detect(found.snapshot, now)
-    report = build_report(connection, found.resolution, found.snapshot, anomalies, found.stats, now)
-    if detect_note:
-        report["notes"].append(detect_note)
+    anomalies = detect(found.snapshot, now=now)
+    report = build_report(mode, found.resolution, found.snapshot, anomalies, found.stats, now)
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
         print(render_text(report))
     return EXIT_FOUND
-
-
-def _detect(snapshot: CustomerSnapshot, now: datetime) -> tuple[list[Any], str | None]:
-    try:
-        module: Any = importlib.import_module("billing_tui.core.anomalies")
-    except ImportError:  # pragma: no cover - the module always exists
-        return [], "Anomaly detection is not available in this build."
-    detect = getattr(module, "detect", None)
-    if detect is None:
-        return [], "Anomaly detection is not available in this build."
-    return list(detect(snapshot, now=now)), None
 
 
 # --------------------------------------------------------------------------- report
@@ -192,7 +185,7 @@ def _charge(ch: Charge) -> dict[str, Any]:
 
 
 def build_report(
-    connection: Connection,
+    mode: str,
     resolution: Resolution,
     snapshot: CustomerSnapshot,
     anomalies: Sequence[Any],
@@ -205,7 +198,7 @@ def build_report(
     return {
         "query": resolution.query,
         "kind": str(resolution.kind),
-        "mode": connection.info.mode,
+        "mode": mode,
         "now": _iso(now),
         "email_collision": resolution.email_collision,
         "customers": [
@@ -280,13 +273,13 @@ def _stats(stats: RequestStats) -> dict[str, Any]:
 
 
 def build_choice_report(
-    connection: Connection, resolution: Resolution, stats: RequestStats, now: datetime
+    mode: str, resolution: Resolution, stats: RequestStats, now: datetime
 ) -> dict[str, Any]:
     """Several unrelated customers matched (a name search): list them, load none."""
     return {
         "query": resolution.query,
         "kind": str(resolution.kind),
-        "mode": connection.info.mode,
+        "mode": mode,
         "now": _iso(now),
         "ambiguous": True,
         "email_collision": resolution.email_collision,
@@ -324,11 +317,26 @@ def _amount(value: dict[str, Any] | None) -> str:
 
 def render_text(report: dict[str, Any]) -> str:
     """The readable identity summary."""
-    lines: list[str] = []
+    lines = [f"{report['query']}  ({report['kind']}, {report['mode']})"]
+    for section in (
+        _customer_lines,
+        _subscription_lines,
+        _invoice_lines,
+        _payment_lines,
+        _anomaly_lines,
+        _portal_lines,
+    ):
+        lines += section(report)
+    lines += [f"! could not load {f['part']}: {f['message']}" for f in report["failures"]]
+    lines += [f"note: {note}" for note in report["notes"]]
+    r = report["requests"]
+    lines.append(f"({r['requests']} requests in {r['rounds']} rounds, {r['seconds']:.2f} s)")
+    return "\n".join(lines)
+
+
+def _customer_lines(report: dict[str, Any]) -> list[str]:
     customers = report["customers"]
-    lines.append(f"{report['query']}  ({report['kind']}, {report['mode']})")
-    lines.append("")
-    lines.append(f"CUSTOMERS ({len(customers)})")
+    lines = ["", f"CUSTOMERS ({len(customers)})"]
     for c in customers:
         extra = "  [deleted]" if c["deleted"] else ""
         balance = c["balance"]
@@ -340,44 +348,67 @@ def render_text(report: dict[str, Any]) -> str:
         )
     if report["email_collision"]:
         lines.append("  ! several customers share this email")
+    return lines
+
+
+def _subscription_line(s: dict[str, Any]) -> str:
+    when = (
+        f"renews {s['current_period_end'][:10]}"
+        if s["status"] != "canceled" and s["current_period_end"]
+        else f"canceled {(s['canceled_at'] or '')[:10]}"
+    )
+    flag = "  cancels at period end" if s["cancel_at_period_end"] else ""
+    return f"  {s['id']}  {s['status']:<10} {s['label']}  qty {s['quantity']}  {when}{flag}"
+
+
+def _subscription_lines(report: dict[str, Any]) -> list[str]:
     live = [s for s in report["subscriptions"] if s["status"] != "canceled"]
     ended = [s for s in report["subscriptions"] if s["status"] == "canceled"]
+    lines: list[str] = []
     for title, subs in (("ACTIVE SUBSCRIPTIONS", live), ("CANCELED SUBSCRIPTIONS", ended)):
-        lines.append("")
-        lines.append(f"{title} ({len(subs)})")
-        for s in subs:
-            when = (
-                f"renews {s['current_period_end'][:10]}"
-                if s["status"] != "canceled" and s["current_period_end"]
-                else f"canceled {(s['canceled_at'] or '')[:10]}"
-            )
-            flag = "  cancels at period end" if s["cancel_at_period_end"] else ""
-            lines.append(
-                f"  {s['id']}  {s['status']:<10} {s['label']}  qty {s['quantity']}  {when}{flag}"
-            )
-    lines.append("")
-    lines.append(f"INVOICES ({len(report['invoices'])})")
-    for i in report["invoices"][:15]:
-        lines.append(
-            f"  {i['id']}  {i['status']:<13} {_amount(i['total']):>12}  {i['created'][:10]}"
-            f"  {i['billing_reason'] or ''}"
-        )
-    if len(report["invoices"]) > 15:
-        lines.append(f"  … {len(report['invoices']) - 15} more")
-    lines.append("")
-    lines.append(f"PAYMENTS ({len(report['payments'])})")
-    for p in report["payments"][:15]:
-        refunded = p["amount_refunded"]
-        extra = f"  refunded {refunded['display']}" if refunded and refunded["amount"] else ""
-        extra += "  DISPUTED" if p["disputed"] else ""
-        lines.append(
-            f"  {p['id']}  {p['status']:<10} {_amount(p['amount']):>12}  {p['created'][:10]}"
-            f"  {p['card'] or ''}{extra}"
-        )
-    if len(report["payments"]) > 15:
-        lines.append(f"  … {len(report['payments']) - 15} more")
-    lines.append("")
-    lines.append(f"ANOMALIES ({len(report['anomalies'])})")
+        lines += ["", f"{title} ({len(subs)})"]
+        lines += [_subscription_line(s) for s in subs]
+    return lines
+
+
+#: Invoices and payments listed before "… N more".
+LISTED = 15
+
+
+def _more(items: Sequence[Any]) -> list[str]:
+    return [f"  … {len(items) - LISTED} more"] if len(items) > LISTED else []
+
+
+def _invoice_lines(report: dict[str, Any]) -> list[str]:
+    invoices = report["invoices"]
+    lines = ["", f"INVOICES ({len(invoices)})"]
+    lines += [
+        f"  {i['id']}  {i['status']:<13} {_amount(i['total']):>12}  {i['created'][:10]}"
+        f"  {i['billing_reason'] or ''}"
+        for i in invoices[:LISTED]
+    ]
+    return lines + _more(invoices)
+
+
+def _payment_line(p: dict[str, Any]) -> str:
+    refunded = p["amount_refunded"]
+    extra = f"  refunded {refunded['display']}" if refunded and refunded["amount"] else ""
+    extra += "  DISPUTED" if p["disputed"] else ""
+    return (
+        f"  {p['id']}  {p['status']:<10} {_amount(p['amount']):>12}  {p['created'][:10]}"
+        f"  {p['card'] or ''}{extra}"
+    )
+
+
+def _payment_lines(report: dict[str, Any]) -> list[str]:
+    payments = report["payments"]
+    lines = ["", f"PAYMENTS ({len(payments)})"]
+    lines += [_payment_line(p) for p in payments[:LISTED]]
+    return lines + _more(payments)
+
+
+def _anomaly_lines(report: dict[str, Any]) -> list[str]:
+    lines = ["", f"ANOMALIES ({len(report['anomalies'])})"]
     for a in report["anomalies"]:
         refs = ", ".join(a["refs"])
         lines.append(
@@ -385,21 +416,21 @@ def render_text(report: dict[str, Any]) -> str:
         )
         if a["detail"]:
             lines.append(f"      {a['detail']}")
+    return lines
+
+
+def _on_off(value: object) -> str:
+    return "on" if value else "off"
+
+
+def _portal_lines(report: dict[str, Any]) -> list[str]:
     portal = report["portal"]
-    lines.append("")
     if not report["portal_known"]:
-        lines.append("PORTAL  unknown (could not be read)")
-    elif portal is None:
-        lines.append("PORTAL  no active configuration applies")
-    else:
-        lines.append(
-            f"PORTAL  {portal['id']}  cancel {'on' if portal['cancel_enabled'] else 'off'}, "
-            f"payment update {'on' if portal['payment_method_update_enabled'] else 'off'}"
-        )
-    for f in report["failures"]:
-        lines.append(f"! could not load {f['part']}: {f['message']}")
-    for note in report["notes"]:
-        lines.append(f"note: {note}")
-    r = report["requests"]
-    lines.append(f"({r['requests']} requests in {r['rounds']} rounds, {r['seconds']:.2f} s)")
-    return "\n".join(lines)
+        return ["", "PORTAL  unknown (could not be read)"]
+    if portal is None:
+        return ["", "PORTAL  no active configuration applies"]
+    return [
+        "",
+        f"PORTAL  {portal['id']}  cancel {_on_off(portal['cancel_enabled'])}, "
+        f"payment update {_on_off(portal['payment_method_update_enabled'])}",
+    ]

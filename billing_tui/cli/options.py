@@ -1,10 +1,23 @@
-"""Options shared by every command that talks to Stripe (or to the sandbox)."""
+"""Options shared by every command that talks to Stripe (or to the sandbox), and their turning
+into the desk's :class:`~billing_tui.desk.connection.ConnectionOptions`.
+
+The only argparse-facing code of the connection: ``billing_tui.desk`` never sees a Namespace.
+Cheap to import (no ``stripe``, no sandbox), because every subcommand module imports it to
+register its parser.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from billing_tui.desk.connection import ConnectionFailed, ConnectionOptions
+
+if TYPE_CHECKING:
+    from billing_tui.desk.connection import ConnectionInfo
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -54,11 +67,10 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def announce(info: object, command: str) -> None:
+def announce(info: ConnectionInfo, command: str) -> None:
     """Say, on stderr, what the operator must know about the key in use (its ``notice``)."""
-    notice = getattr(info, "notice", None)
-    if notice:
-        print(f"billing-tui {command}: note: {notice}", file=sys.stderr)
+    if info.notice:
+        print(f"billing-tui {command}: note: {info.notice}", file=sys.stderr)
 
 
 def opt(args: argparse.Namespace, name: str, default: object = None) -> object:
@@ -69,3 +81,40 @@ def opt(args: argparse.Namespace, name: str, default: object = None) -> object:
 def api_base(args: argparse.Namespace) -> str | None:
     value = opt(args, "api_base") or os.environ.get("BILLING_TUI_API_BASE")
     return str(value) if value else None
+
+
+def parse_now(text: str) -> datetime:
+    """``2026-11-26T12:00:00Z`` (or any ISO 8601 with an offset) → an aware datetime."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConnectionFailed(
+            f"--now {text!r} is not an ISO 8601 time (e.g. 2026-11-26T12:00:00Z)"
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def connection_options(
+    args: argparse.Namespace, *, default_population: int = 0
+) -> ConnectionOptions:
+    """From the shared connection options (``--scenarios`` implies ``--demo``).
+
+    ``default_population`` applies when ``--population`` is not given: the workstation and
+    the plans report use ``DEMO_POPULATION`` so their account-wide screens have data.
+    Raises ConnectionFailed for a bad ``--now``.
+    """
+    scenarios = opt(args, "scenarios")
+    now = opt(args, "now")
+    population = opt(args, "population", default_population)
+    profile = opt(args, "profile")
+    names = tuple(str(s) for s in scenarios) if isinstance(scenarios, list | tuple) else ()
+    return ConnectionOptions(
+        demo=bool(opt(args, "demo", False)) or bool(names),
+        scenarios=names or ("all",),
+        population=int(population) if isinstance(population, int | str) else 0,
+        now=parse_now(str(now)) if now else None,
+        profile=str(profile) if profile else None,
+        api_base=api_base(args),
+    )

@@ -13,19 +13,14 @@ import json
 import sys
 from dataclasses import asdict
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from billing_tui.cli.options import add_connection_options, announce
-from billing_tui.desk.account import PlansReport, account_report, text_bar
-from billing_tui.desk.connection import (
-    DEMO_POPULATION,
-    Connection,
-    ConnectionFailed,
-    ConnectionOptions,
-    connect,
-)
-from billing_tui.gateway import Gateway, GatewayError
-from billing_tui.gateway.sweep import SweepProgress
+from billing_tui.cli.options import add_connection_options
+from billing_tui.desk.account import PlansReport, text_bar
+
+if TYPE_CHECKING:
+    from billing_tui.desk.session import Session
+    from billing_tui.gateway.sweep import SweepProgress
 
 
 def register(subparsers: Any) -> None:
@@ -51,14 +46,18 @@ def register(subparsers: Any) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
+    from billing_tui.cli.opening import command_session
+    from billing_tui.desk.connection import DEMO_POPULATION, ConnectionFailed
+    from billing_tui.gateway import GatewayError
+    from billing_tui.store.caselog import CaseLogError
+
     try:
-        connection = connect(ConnectionOptions.from_args(args, default_population=DEMO_POPULATION))
-        announce(connection.info, "plans")
-    except ConnectionFailed as exc:
+        session = command_session(args, "plans", default_population=DEMO_POPULATION)
+    except (ConnectionFailed, CaseLogError) as exc:
         print(f"billing-tui plans: {exc}", file=sys.stderr)
         return 2
     try:
-        report = asyncio.run(_run(connection, args))
+        report = asyncio.run(_run(session, args))
     except GatewayError as exc:
         print(f"billing-tui plans: {exc}", file=sys.stderr)
         return 2
@@ -69,7 +68,7 @@ def handler(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _run(connection: Connection, args: argparse.Namespace) -> PlansReport:
+async def _run(session: Session, args: argparse.Namespace) -> PlansReport:
     interactive = sys.stderr.isatty() and not args.json
 
     def progress(part: str, p: SweepProgress) -> None:
@@ -83,17 +82,14 @@ async def _run(connection: Connection, args: argparse.Namespace) -> PlansReport:
             )
 
     try:
-        report = await account_report(
-            Gateway(connection.client),
-            connection.info,
-            connection.now(),
+        report = await session.sweep_report(
             refresh=bool(args.refresh),
             max_age=timedelta(minutes=int(args.max_age)),
             rate=args.rate,
             on_progress=progress,
         )
     finally:
-        await connection.aclose()
+        await session.aclose()
     if interactive:
         print(file=sys.stderr)
     return report

@@ -12,12 +12,17 @@ import asyncio
 import hashlib
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from billing_tui.cli.options import add_connection_options, announce
-from billing_tui.core.portal_policy import DEFAULT_POLICY, PortalFinding, check_portal
-from billing_tui.desk.connection import Connection, ConnectionFailed, ConnectionOptions, connect
-from billing_tui.gateway import Gateway, GatewayError
+from billing_tui.cli.options import add_connection_options
+from billing_tui.core.portal_policy import DEFAULT_POLICY, PortalFinding
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable
+
+    from billing_tui.desk.session import Session
+
+T = TypeVar("T")
 
 
 def register(subparsers: Any) -> None:
@@ -39,21 +44,16 @@ def register(subparsers: Any) -> None:
     fix.set_defaults(handler=handle_fix)
 
 
-def _connect(args: argparse.Namespace) -> Connection | None:
+def _open(args: argparse.Namespace) -> Session | None:
+    from billing_tui.cli.opening import command_session
+    from billing_tui.desk.connection import ConnectionFailed
+    from billing_tui.store.caselog import CaseLogError
+
     try:
-        connection = connect(ConnectionOptions.from_args(args))
-    except ConnectionFailed as exc:
+        return command_session(args, "portal")
+    except (ConnectionFailed, CaseLogError) as exc:
         print(f"billing-tui portal: {exc}", file=sys.stderr)
         return None
-    announce(connection.info, "portal")
-    return connection
-
-
-async def _findings(connection: Connection) -> tuple[PortalFinding, ...]:
-    gateway = Gateway(connection.client)
-    configs = await gateway.portal_configurations()
-    prices = await gateway.active_prices()
-    return check_portal(configs, prices)
 
 
 def finding_json(f: PortalFinding) -> dict[str, Any]:
@@ -74,11 +74,13 @@ def finding_json(f: PortalFinding) -> dict[str, Any]:
 
 
 def handle_check(args: argparse.Namespace) -> int:
-    connection = _connect(args)
-    if connection is None:
+    from billing_tui.gateway import GatewayError
+
+    session = _open(args)
+    if session is None:
         return 2
     try:
-        findings = asyncio.run(_with_close(connection, _findings(connection)))
+        findings = asyncio.run(_with_close(session, session.portal_findings()))
     except GatewayError as exc:
         print(f"billing-tui portal: {exc}", file=sys.stderr)
         return 2
@@ -108,19 +110,20 @@ def handle_check(args: argparse.Namespace) -> int:
 
 
 def handle_fix(args: argparse.Namespace) -> int:
-    connection = _connect(args)
-    if connection is None:
+    from billing_tui.gateway import GatewayError
+
+    session = _open(args)
+    if session is None:
         return 2
     try:
-        code: int = asyncio.run(_with_close(connection, _fix(connection, args)))
-        return code
+        return asyncio.run(_with_close(session, _fix(session, args)))
     except GatewayError as exc:
         print(f"billing-tui portal: {exc}", file=sys.stderr)
         return 2
 
 
-async def _fix(connection: Connection, args: argparse.Namespace) -> int:
-    findings = {f.check: f for f in await _findings(connection)}
+async def _fix(session: Session, args: argparse.Namespace) -> int:
+    findings = {f.check: f for f in await session.portal_findings()}
     finding = findings.get(args.check)
     if finding is None:
         print(
@@ -144,22 +147,22 @@ async def _fix(connection: Connection, args: argparse.Namespace) -> int:
     if not args.yes:
         print("dry run: nothing was changed; add --yes to apply")
         return 0
-    if connection.info.live and not args.live:
+    if session.info.live and not args.live:
         print(
             "billing-tui portal: this is a LIVE key; add --live as well as --yes", file=sys.stderr
         )
         return 2
     digest = hashlib.sha256(repr((fix.configuration_id, fix.params)).encode()).hexdigest()
     key = f"portal-fix:{digest[:32]}"
-    result = await Gateway(connection.client).update_portal_configuration(
+    result = await session.update_portal_configuration(
         fix.configuration_id, fix.params, idempotency_key=key
     )
     print(f"applied to {result.obj.id} (request {result.request_id or '—'})")
     return 0
 
 
-async def _with_close(connection: Connection, work: Any) -> Any:
+async def _with_close(session: Session, work: Awaitable[T]) -> T:
     try:
         return await work
     finally:
-        await connection.aclose()
+        await session.aclose()

@@ -12,11 +12,15 @@ import asyncio
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from billing_tui.cli.options import add_connection_options, announce
+from billing_tui.cli.options import add_connection_options
 from billing_tui.core.classify import Answers, Bucket, Classification
 from billing_tui.core.plans import ActionKind, ActionOutcome, Plan
+
+if TYPE_CHECKING:
+    from billing_tui.desk.session import CaseView, Session
+    from billing_tui.store.caselog import CaseRecord
 
 #: ``--action`` choices: every action kind, plus the variants an operator names directly.
 ACTION_CHOICES = (
@@ -90,39 +94,64 @@ def parse_answers(items: Sequence[str]) -> Answers:
     return answers
 
 
+def _cancel_at_period_end(plans: Sequence[Plan]) -> list[Plan]:
+    return [
+        p
+        for p in plans
+        if p.kind == ActionKind.CANCEL_SUBSCRIPTION and p.param("mode") == "at_period_end"
+    ]
+
+
+def _update_quantity_now(plans: Sequence[Plan]) -> list[Plan]:
+    return [
+        p
+        for p in plans
+        if p.kind == ActionKind.UPDATE_QUANTITY
+        and p.param("proration_behavior") == "create_prorations"
+    ]
+
+
+#: The named variants of ``--action`` (the other names are action kinds).
+VARIANTS = {
+    "cancel_at_period_end": _cancel_at_period_end,
+    "update_quantity_now": _update_quantity_now,
+}
+
+
+def _of_kind(plans: Sequence[Plan], kind: ActionKind) -> list[Plan]:
+    """The plans of ``kind``; a bare cancel or quantity change means the default variant
+    (cancel now, no prorations) when there is one."""
+    of_kind = [p for p in plans if p.kind == kind]
+    if kind == ActionKind.CANCEL_SUBSCRIPTION:
+        return [p for p in of_kind if p.param("mode") != "at_period_end"] or of_kind
+    if kind == ActionKind.UPDATE_QUANTITY:
+        return [
+            p for p in of_kind if p.param("proration_behavior") != "create_prorations"
+        ] or of_kind
+    return of_kind
+
+
+def _named(plans: Sequence[Plan], name: str) -> list[Plan]:
+    """The plans ``--action NAME`` picks (raises TriageError when there are none)."""
+    variant = VARIANTS.get(name)
+    if variant is not None:
+        found = variant(plans)
+    else:
+        of_kind = _of_kind(plans, ActionKind(name))
+        found = [p for p in of_kind if p.recommended] or of_kind[:1]
+    if not found:
+        available = ", ".join(dict.fromkeys(p.kind.value for p in plans)) or "none"
+        raise TriageError(f"--action {name}: no such plan for this case (plans: {available})")
+    return found
+
+
 def select_plans(plans: Sequence[Plan], wanted: Sequence[str]) -> list[Plan]:
     """The plans to run: the recommended possible ones, or those the operator named."""
     if not wanted:
         return [p for p in plans if p.recommended and p.possible]
     chosen: list[Plan] = []
     for name in dict.fromkeys(wanted):
-        if name == "cancel_at_period_end":
-            found = [
-                p
-                for p in plans
-                if p.kind == ActionKind.CANCEL_SUBSCRIPTION and p.param("mode") == "at_period_end"
-            ]
-        elif name == "update_quantity_now":
-            found = [
-                p
-                for p in plans
-                if p.kind == ActionKind.UPDATE_QUANTITY
-                and p.param("proration_behavior") == "create_prorations"
-            ]
-        else:
-            kind = ActionKind(name)
-            of_kind = [p for p in plans if p.kind == kind]
-            if kind == ActionKind.CANCEL_SUBSCRIPTION:
-                of_kind = [p for p in of_kind if p.param("mode") != "at_period_end"] or of_kind
-            if kind == ActionKind.UPDATE_QUANTITY:
-                of_kind = [
-                    p for p in of_kind if p.param("proration_behavior") != "create_prorations"
-                ] or of_kind
-            found = [p for p in of_kind if p.recommended] or of_kind[:1]
-        if not found:
-            available = ", ".join(dict.fromkeys(p.kind.value for p in plans)) or "none"
-            raise TriageError(f"--action {name}: no such plan for this case (plans: {available})")
-        chosen += [p for p in found if p not in chosen]
+        chosen += [p for p in _named(plans, name) if p not in chosen]
     order = {id(p): i for i, p in enumerate(plans)}
     return sorted(chosen, key=lambda p: order[id(p)])
 
@@ -204,87 +233,141 @@ def _plan_json(plan: Plan) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from billing_tui.gateway import GatewayError
+    from billing_tui.store.caselog import CaseLogError
+
     try:
         return asyncio.run(_run(args))
-    except TriageError as exc:
+    except (TriageError, GatewayError, CaseLogError) as exc:
         print(f"billing-tui triage: {exc}", file=sys.stderr)
         return 2
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from billing_tui.desk.connection import (
-        ConnectionFailed,
-        ConnectionOptions,
-        connect,
-    )
-    from billing_tui.desk.session import Session
-    from billing_tui.gateway import GatewayError
-    from billing_tui.store.caselog import CaseLog, CaseLogError, default_operator
-
     answers = parse_answers(args.answer)
+    session = _open(args)
     try:
-        connection = connect(ConnectionOptions.from_args(args))
-        announce(connection.info, "triage")
-    except ConnectionFailed as exc:
+        refuse_live(session, args)
+        triage = Triage(session, args)
+        await triage.run(answers)
+    finally:
+        await session.aclose()
+    triage.print(as_json=bool(args.json))
+    return 1 if triage.failed else 0
+
+
+def _open(args: argparse.Namespace) -> Session:
+    """The session (on the real case log, also for the demo, as triage always did)."""
+    from billing_tui.cli.opening import command_session
+    from billing_tui.desk.connection import ConnectionFailed
+    from billing_tui.store.caselog import CaseLogError, default_operator
+
+    try:
+        session = command_session(
+            args, "triage", operator=default_operator(), demo_cases_apart=False
+        )
+    except (ConnectionFailed, CaseLogError) as exc:
         raise TriageError(str(exc)) from None
-    if args.yes and connection.info.live and not args.live:
-        await connection.aclose()
+    return session
+
+
+def refuse_live(session: Session, args: argparse.Namespace) -> None:
+    """A LIVE key needs ``--live`` as well as ``--yes``: real money would move."""
+    if args.yes and session.info.live and not args.live:
         raise TriageError(
-            f"this is a LIVE key ({connection.info.key_hint}): real money would move. "
+            f"this is a LIVE key ({session.info.key_hint}): real money would move. "
             "Add --live as well as --yes to go ahead."
         )
-    try:
-        session = Session(connection, CaseLog(), operator=default_operator())
-    except CaseLogError as exc:
-        await connection.aclose()
-        raise TriageError(str(exc)) from None
-    out: dict[str, Any] = {}
-    text: list[str] = []
-    failed = False
-    try:
+
+
+class Triage:
+    """One triage run, phase by phase; collects the JSON document and the text it prints."""
+
+    def __init__(self, session: Session, args: argparse.Namespace) -> None:
+        self.session = session
+        self.args = args
+        self.out: dict[str, Any] = {}
+        self.text: list[str] = []
+        self.failed = False
+
+    async def run(self, answers: Answers) -> None:
+        session, args = self.session, self.args
         for message in await session.reconcile():
             print(f"reconciled: {message}", file=sys.stderr)
+        view = await self._find()
+        case = await session.open_case(args.identifier, view)
+        suggestion, decided = await self._classify(case, view, answers)
+        plans = self._plans(view, decided)
+        selected = select_plans(plans, args.action)
+        self._summary(case, view, suggestion, decided)
+        if args.yes:
+            await self._execute(case, view, selected)
+        else:
+            self._dry_run(plans, selected)
+
+    async def _find(self) -> CaseView:
+        from billing_tui.gateway import GatewayError
+
+        identifier = self.args.identifier
         try:
-            resolution = await session.lookup(args.identifier)
+            resolution = await self.session.lookup(identifier)
             if not resolution.customer_ids:
-                raise TriageError(f"no customer found for {args.identifier!r}")
-            view = await session.load(resolution.customer_ids)
+                raise TriageError(f"no customer found for {identifier!r}")
+            return await self.session.load(resolution.customer_ids)
         except GatewayError as exc:
             raise TriageError(str(exc)) from None
-        case = await session.open_case(args.identifier, view)
+
+    async def _classify(
+        self, case: CaseRecord, view: CaseView, answers: Answers
+    ) -> tuple[Classification, Classification]:
+        """The suggestion and the decision (recorded: a dry run never overwrites one)."""
         try:
-            suggestion = session.suggest(view, answers)
+            suggestion = self.session.suggest(view, answers)
         except ValueError as exc:
             raise TriageError(str(exc)) from None
-        decided = decide(suggestion, args.bucket, args.reason)
+        decided = decide(suggestion, self.args.bucket, self.args.reason)
         if decided.contract is not None:
             decided = decided.confirm_contract()
-        if args.yes:
-            await session.record_classification(case.id, decided)
+        if self.args.yes:
+            await self.session.record_classification(case.id, decided)
         elif not case.classification:
-            await session.record_classification(case.id, suggestion)  # a dry run never overwrites
-        plans = session.plans(view, decided)
-        if args.refund_amount:
-            refunds = [p for p in plans if p.kind == ActionKind.REFUND]
-            if not refunds:
-                raise TriageError("--refund-amount: there is no refund plan for this case")
-            try:
-                adjusted = {
-                    id(p): session.refund_amount(view, decided, p, args.refund_amount)
-                    for p in refunds
-                }
-            except ValueError as exc:
-                raise TriageError(f"--refund-amount: {exc}") from None
-            plans = tuple(adjusted.get(id(p), p) for p in plans)
-        selected = select_plans(plans, args.action)
+            await self.session.record_classification(case.id, suggestion)
+        return suggestion, decided
+
+    def _plans(self, view: CaseView, decided: Classification) -> tuple[Plan, ...]:
+        """The case's plans, the refunds set to ``--refund-amount`` when given."""
+        plans = self.session.plans(view, decided)
+        amount = self.args.refund_amount
+        if not amount:
+            return plans
+        refunds = [p for p in plans if p.kind == ActionKind.REFUND]
+        if not refunds:
+            raise TriageError("--refund-amount: there is no refund plan for this case")
+        try:
+            adjusted = {
+                id(p): self.session.refund_amount(view, decided, p, amount) for p in refunds
+            }
+        except ValueError as exc:
+            raise TriageError(f"--refund-amount: {exc}") from None
+        return tuple(adjusted.get(id(p), p) for p in plans)
+
+    def _summary(
+        self,
+        case: CaseRecord,
+        view: CaseView,
+        suggestion: Classification,
+        decided: Classification,
+    ) -> None:
+        info = self.session.info
         bucket = decided.bucket.value if decided.bucket else None
-        out = {
+        suggested = suggestion.suggested.value if suggestion.suggested else None
+        self.out = {
             "case_id": case.id,
-            "mode": connection.info.mode,
-            "dry_run": not args.yes,
+            "mode": info.mode,
+            "dry_run": not self.args.yes,
             "customer_ids": list(view.customer_ids),
             "anomalies": list(view.anomaly_codes),
-            "suggested": suggestion.suggested.value if suggestion.suggested else None,
+            "suggested": suggested,
             "bucket": bucket,
             "confidence": suggestion.confidence,
             "evidence": [
@@ -292,68 +375,76 @@ async def _run(args: argparse.Namespace) -> int:
                 for e in suggestion.evidence
             ],
         }
-        text.append(f"case {case.id} · {connection.info.describe()}")
-        text.append(
+        self.text += [
+            f"case {case.id} · {info.describe()}",
             f"customer {view.masked_email} · {', '.join(view.customer_ids)} · anomalies "
-            f"{', '.join(view.anomaly_codes) or 'none'}"
-        )
-        text.append(
-            f"bucket {bucket} (suggested {out['suggested']}, confidence {suggestion.confidence})"
-        )
-        text += (
-            [f"  - {e.sentence}" for e in suggestion.evidence_for(decided.bucket) if e.supports]
-            if decided.bucket
-            else []
-        )
-        if decided.contract is not None:
-            text.append(
-                "contract shape (confirmed by --yes):"
-                if args.yes
-                else "contract shape (check it: running with --yes confirms it):"
-            )
-            text += [
-                f"  {line.subscription_id}: {line.price} · every {line.interval} · qty "
-                f"{line.quantity} · {line.period_start} → {line.period_end} · prorations "
-                f"{line.pending_prorations}"
-                for line in decided.contract.lines
+            f"{', '.join(view.anomaly_codes) or 'none'}",
+            f"bucket {bucket} (suggested {suggested}, confidence {suggestion.confidence})",
+        ]
+        if decided.bucket:
+            self.text += [
+                f"  - {e.sentence}" for e in suggestion.evidence_for(decided.bucket) if e.supports
             ]
-        if not args.yes:
-            text.append("plans (dry run: nothing is sent; add --yes to execute the selected ones):")
-            for plan in plans:
-                mark = "*" if plan in selected else " "
-                text += [
-                    f"{mark} {line}" if i == 0 else f"  {line}"
-                    for i, line in enumerate(plan_lines(plan))
-                ]
-            out["actions"] = [_plan_json(p) for p in selected]
-            out["plans"] = [_plan_json(p) for p in plans]
-            out["handoff"] = None
-        else:
-            outcomes: list[ActionOutcome] = []
-            for plan in selected:
-                outcome = await session.execute(
-                    case.id, view, plan, confirmation=plan.confirm_phrase
-                )
-                outcomes.append(outcome)
-                text.append(f"{outcome.status}: {plan.title} — {outcome.message}")
-                if outcome.status == "failed":
-                    failed = True
-                    text.append("stopped: the remaining actions were not run")
-                    break
-            out["actions"] = [_outcome_json(o) for o in outcomes]
-            view = await session.refresh(view)
-            handoff = await session.handoff(
-                case.id, view, locale=args.locale, regenerate=bool(outcomes)
+        self.text += contract_lines(decided, confirmed=bool(self.args.yes))
+
+    def _dry_run(self, plans: Sequence[Plan], selected: Sequence[Plan]) -> None:
+        self.text.append(
+            "plans (dry run: nothing is sent; add --yes to execute the selected ones):"
+        )
+        for plan in plans:
+            mark = "*" if plan in selected else " "
+            self.text += [
+                f"{mark} {line}" if i == 0 else f"  {line}"
+                for i, line in enumerate(plan_lines(plan))
+            ]
+        self.out["actions"] = [_plan_json(p) for p in selected]
+        self.out["plans"] = [_plan_json(p) for p in plans]
+        self.out["handoff"] = None
+
+    async def _execute(self, case: CaseRecord, view: CaseView, selected: Sequence[Plan]) -> None:
+        """Run the selected plans in order (stop at the first failure), then hand off."""
+        outcomes: list[ActionOutcome] = []
+        for plan in selected:
+            outcome = await self.session.execute(
+                case.id, view, plan, confirmation=plan.confirm_phrase
             )
-            out["handoff"] = handoff.text()
-            out["follow_up"] = handoff.follow_up
-            out["product_gaps"] = [{"title": g.title, "body": g.body} for g in handoff.product_gaps]
-            text.append("")
-            text.append(handoff.text().rstrip())
-    finally:
-        await session.aclose()
-    if args.json:
-        print(json.dumps(out, indent=2, ensure_ascii=False))
-    else:
-        print("\n".join(text))
-    return 1 if failed else 0
+            outcomes.append(outcome)
+            self.text.append(f"{outcome.status}: {plan.title} — {outcome.message}")
+            if outcome.status == "failed":
+                self.failed = True
+                self.text.append("stopped: the remaining actions were not run")
+                break
+        self.out["actions"] = [_outcome_json(o) for o in outcomes]
+        view = await self.session.refresh(view)
+        handoff = await self.session.handoff(
+            case.id, view, locale=self.args.locale, regenerate=bool(outcomes)
+        )
+        self.out["handoff"] = handoff.text()
+        self.out["follow_up"] = handoff.follow_up
+        self.out["product_gaps"] = [
+            {"title": g.title, "body": g.body} for g in handoff.product_gaps
+        ]
+        self.text += ["", handoff.text().rstrip()]
+
+    def print(self, *, as_json: bool) -> None:
+        if as_json:
+            print(json.dumps(self.out, indent=2, ensure_ascii=False))
+        else:
+            print("\n".join(self.text))
+
+
+def contract_lines(decided: Classification, *, confirmed: bool) -> list[str]:
+    """The contract shape the operator confirms with ``--yes`` (none without a contract)."""
+    if decided.contract is None:
+        return []
+    head = (
+        "contract shape (confirmed by --yes):"
+        if confirmed
+        else "contract shape (check it: running with --yes confirms it):"
+    )
+    return [head] + [
+        f"  {line.subscription_id}: {line.price} · every {line.interval} · qty "
+        f"{line.quantity} · {line.period_start} → {line.period_end} · prorations "
+        f"{line.pending_prorations}"
+        for line in decided.contract.lines
+    ]

@@ -1,73 +1,72 @@
 """Start the full-screen workstation.
 
-Everything that can fail before the first frame (no key, a rejected key, an unreachable API, a
-bad ``--now``) fails here, with one sentence on stderr and exit status 2, never inside the TUI.
+What can fail before the first frame without loading the Stripe SDK (a bad ``--now``, no key
+for real Stripe) fails here, with one sentence on stderr and exit status 2, never inside the
+TUI. The rest of the start (the ``StripeClient``, the sandbox for ``--demo``, the case log) runs
+in a worker thread while the search screen already takes keystrokes; when it fails, the App
+leaves at once and the sentence is printed here the same way.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
+import asyncio
 import sys
+from functools import partial
 from typing import TYPE_CHECKING
 
+from billing_tui.cli.opening import open_session, tui_operator
+
 if TYPE_CHECKING:
+    from billing_tui.desk.connection import ConnectionTarget
     from billing_tui.desk.session import Session
 
 #: Exit status for "could not start" (bad credentials, unreachable Stripe, bad options).
 EXIT_CANNOT_START = 2
 
 
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry / no login name (containers)
-        return "operator"
+def resolve(args: argparse.Namespace) -> ConnectionTarget:
+    """The quick half of the start: options and key (no Stripe SDK, no sandbox)."""
+    from billing_tui.cli.options import connection_options
+    from billing_tui.desk.connection import DEMO_POPULATION, resolve_target
 
-
-def build_session(args: argparse.Namespace) -> Session:
-    """The operator's session for these options: the sandbox for ``--demo``, else Stripe.
-
-    The demo keeps its case log apart from the real one (``<data dir>/demo-cases``), so
-    practice cases never mix with real decisions.
-    """
-    from billing_tui.desk.connection import DEMO_POPULATION, ConnectionOptions, connect
-    from billing_tui.desk.session import Session
-    from billing_tui.store.caselog import CaseLog
-    from billing_tui.store.config import data_dir
-
-    options = ConnectionOptions.from_args(args, default_population=DEMO_POPULATION)
-    connection = connect(options)
-    caselog = CaseLog(data_dir() / "demo-cases") if connection.info.mode == "demo" else CaseLog()
-    return Session(connection, caselog, operator=_operator())
+    return resolve_target(connection_options(args, default_population=DEMO_POPULATION))
 
 
 def build_profile_session(profile: str) -> Session:
     """A session on the real Stripe account of another credentials profile (the palette's
     profile switch). Reads the keyring: call it off the UI thread."""
-    from billing_tui.desk.connection import ConnectionOptions, connect
-    from billing_tui.desk.session import Session
-    from billing_tui.store.caselog import CaseLog
+    from billing_tui.desk.connection import ConnectionOptions, resolve_target
 
-    connection = connect(ConnectionOptions(profile=profile))
-    return Session(connection, CaseLog(), operator=_operator())
+    return open_session(resolve_target(ConnectionOptions(profile=profile)), operator=tui_operator())
+
+
+async def open_profile_session(profile: str) -> Session:
+    """The App's ``open_profile`` callback: :func:`build_profile_session` in a thread."""
+    return await asyncio.to_thread(build_profile_session, profile)
 
 
 def run_tui(args: argparse.Namespace) -> int:
     from billing_tui.desk.connection import ConnectionFailed
-    from billing_tui.gateway.errors import GatewayError
     from billing_tui.store.config import ConfigError
     from billing_tui.store.credentials import CredentialsError
 
     try:
-        session = build_session(args)
-    except (ConnectionFailed, CredentialsError, GatewayError, ConfigError) as error:
+        target = resolve(args)
+    except (ConnectionFailed, CredentialsError, ConfigError) as error:
         print(f"billing-tui: cannot start: {error}", file=sys.stderr)
         return EXIT_CANNOT_START
 
-    from billing_tui.app import BillingApp
+    from billing_tui.app import BillingApp, Opening
 
     start_query = getattr(args, "query", None)
-    app = BillingApp(session, start_query=str(start_query) if start_query else None)
+    app = BillingApp(
+        opening=Opening(target.preview(), partial(open_session, target, operator=tui_operator())),
+        open_profile=open_profile_session,
+        start_query=str(start_query) if start_query else None,
+    )
     app.run()
+    if app.start_failure is not None:
+        print(f"billing-tui: cannot start: {app.start_failure}", file=sys.stderr)
+        return EXIT_CANNOT_START
     return int(app.return_code or 0)

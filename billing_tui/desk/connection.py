@@ -3,25 +3,27 @@ server (``--api-base URL``), or real Stripe with the stored key.
 
 ``connect(options) -> Connection``; :class:`ConnectionInfo` is what the UI shows (mode, a masked
 key hint, where the key came from). The key itself is only ever handed to ``StripeClient``.
+
+Two steps, so the workstation can draw its first frame before the Stripe SDK loads:
+:func:`resolve_target` is quick (the options and the key, no ``stripe`` import) and says what
+can fail before the first frame; :func:`open_connection` builds the client (and, in the demo,
+the sandbox) and is what a worker thread runs. Nothing here knows about ``argparse``: the CLI
+turns its arguments into :class:`ConnectionOptions` (``billing_tui.cli.options``).
 """
 
 from __future__ import annotations
 
-import argparse
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
-import stripe
-
-from billing_tui.cli.options import api_base as _api_base_option
-from billing_tui.cli.options import opt
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import mask_key
-from billing_tui.gateway.client import build_client, close_client
 from billing_tui.store import credentials
 
 if TYPE_CHECKING:
+    import stripe
+
     from billing_tui.sandbox import Sandbox
     from billing_tui.sandbox.catalog import ScenarioInfo
 
@@ -38,19 +40,6 @@ class ConnectionFailed(Exception):
     """The connection could not be set up (no key, a bad option): the message says why."""
 
 
-def parse_now(text: str) -> datetime:
-    """``2026-11-26T12:00:00Z`` (or any ISO 8601 with an offset) → an aware datetime."""
-    try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ConnectionFailed(
-            f"--now {text!r} is not an ISO 8601 time (e.g. 2026-11-26T12:00:00Z)"
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
-
-
 def key_mode(key: str) -> Mode:
     return "live" if key.startswith(_LIVE_PREFIXES) else "test"
 
@@ -61,34 +50,14 @@ DEMO_POPULATION = 1000
 
 @dataclass(frozen=True)
 class ConnectionOptions:
+    """What the operator asked to connect to (``--demo``, ``--scenarios``, ``--api-base``…)."""
+
     demo: bool = False
     scenarios: tuple[str, ...] = ("all",)
     population: int = 0
     now: datetime | None = None
     profile: str | None = None
     api_base: str | None = None
-
-    @classmethod
-    def from_args(
-        cls, args: argparse.Namespace, *, default_population: int = 0
-    ) -> ConnectionOptions:
-        """From the shared connection options (``--scenarios`` implies ``--demo``).
-
-        ``default_population`` applies when ``--population`` is not given: the workstation and
-        the plans report use :data:`DEMO_POPULATION` so their account-wide screens have data.
-        """
-        scenarios: Any = opt(args, "scenarios")
-        now = opt(args, "now")
-        population = opt(args, "population", default_population)
-        profile = opt(args, "profile")
-        return cls(
-            demo=bool(opt(args, "demo", False)) or bool(scenarios),
-            scenarios=tuple(str(s) for s in scenarios) if scenarios else ("all",),
-            population=int(population) if isinstance(population, int | str) else 0,
-            now=parse_now(str(now)) if now else None,
-            profile=str(profile) if profile else None,
-            api_base=_api_base_option(args),
-        )
 
 
 @dataclass(frozen=True)
@@ -142,7 +111,13 @@ class Connection:
         return tuple(info for info in loaded if isinstance(info, ScenarioInfo))
 
     async def aclose(self) -> None:
+        from billing_tui.gateway.client import close_client
+
         await close_client(self.client)
+
+
+#: The demo's connection info (its account name comes from the sandbox).
+DEMO_INFO = ConnectionInfo(mode="demo", key_hint="sandbox", key_source="built-in sandbox")
 
 
 def _resolve_key(profile: str | None) -> credentials.ResolvedKey:
@@ -171,42 +146,76 @@ def allow_key(sandbox: Sandbox, key: str) -> None:
         keys.declared.setdefault(key, None)
 
 
-def connect(options: ConnectionOptions, settings: Settings = DEFAULT_SETTINGS) -> Connection:
-    """Build the session's one ``StripeClient`` for the chosen backend."""
-    if options.demo:
-        from billing_tui.sandbox import Sandbox  # only the demo needs the emulator
+@dataclass(frozen=True)
+class ConnectionTarget:
+    """What :func:`open_connection` will build: the options and the resolved key (``None``
+    for the demo and for ``--api-base`` without a key). ``repr`` shows the key redacted."""
 
-        sandbox = Sandbox.demo(
-            scenarios=options.scenarios, population=options.population, now=options.now
-        )
-        allow_key(sandbox, DEMO_KEY)
-        client = build_client(DEMO_KEY, settings=settings, http_client=sandbox.http_client())
-        info = ConnectionInfo(
-            mode="demo",
-            key_hint="sandbox",
-            key_source="built-in sandbox",
-            account_name=_account_name(sandbox),
-        )
-        return Connection(client, info, sandbox)
+    options: ConnectionOptions
+    resolved: credentials.ResolvedKey | None = None
+
+    def preview(self) -> ConnectionInfo:
+        """What the connection will show (mode, key hint, source) before it is built; the
+        demo's account name is known only once its sandbox is."""
+        if self.options.demo:
+            return DEMO_INFO
+        if self.resolved is None:
+            return _placeholder_info(self.options.api_base)
+        return info_for(self.resolved, api_base=self.options.api_base)
+
+
+def resolve_target(options: ConnectionOptions) -> ConnectionTarget:
+    """The quick half of :func:`connect`: the key (raises ConnectionFailed when real Stripe
+    has none). Imports neither ``stripe`` nor the sandbox."""
+    if options.demo:
+        return ConnectionTarget(options)
     if options.api_base:
         try:
-            resolved: credentials.ResolvedKey | None = _resolve_key(options.profile)
+            return ConnectionTarget(options, _resolve_key(options.profile))
         except ConnectionFailed:
-            resolved = None
-        if resolved is None:
-            client = build_client(PLACEHOLDER_KEY, settings=settings, api_base=options.api_base)
-            info = ConnectionInfo(
-                mode="test",
-                key_hint=mask_key(PLACEHOLDER_KEY),
-                key_source="placeholder test key (no key configured)",
-                api_base=options.api_base,
-            )
-            return Connection(client, info)
-        client = build_client(resolved.key.reveal(), settings=settings, api_base=options.api_base)
-        return Connection(client, info_for(resolved, api_base=options.api_base))
-    resolved = _resolve_key(options.profile)
-    client = build_client(resolved.key.reveal(), settings=settings)
-    return Connection(client, info_for(resolved))
+            return ConnectionTarget(options)
+    return ConnectionTarget(options, _resolve_key(options.profile))
+
+
+def open_connection(target: ConnectionTarget, settings: Settings = DEFAULT_SETTINGS) -> Connection:
+    """The slow half of :func:`connect`: build the session's one ``StripeClient`` (and the
+    sandbox in the demo). Blocking; the workstation runs it in a worker thread."""
+    from billing_tui.gateway.client import build_client
+
+    options = target.options
+    if options.demo:
+        return _demo_connection(options, settings)
+    resolved = target.resolved
+    key = PLACEHOLDER_KEY if resolved is None else resolved.key.reveal()
+    client = build_client(key, settings=settings, api_base=options.api_base)
+    return Connection(client, target.preview())
+
+
+def _placeholder_info(api_base: str | None) -> ConnectionInfo:
+    return ConnectionInfo(
+        mode="test",
+        key_hint=mask_key(PLACEHOLDER_KEY),
+        key_source="placeholder test key (no key configured)",
+        api_base=api_base,
+    )
+
+
+def _demo_connection(options: ConnectionOptions, settings: Settings) -> Connection:
+    from billing_tui.gateway.client import build_client
+    from billing_tui.sandbox import Sandbox  # only the demo needs the emulator
+
+    sandbox = Sandbox.demo(
+        scenarios=options.scenarios, population=options.population, now=options.now
+    )
+    allow_key(sandbox, DEMO_KEY)
+    client = build_client(DEMO_KEY, settings=settings, http_client=sandbox.http_client())
+    info = replace(DEMO_INFO, account_name=_account_name(sandbox))
+    return Connection(client, info, sandbox)
+
+
+def connect(options: ConnectionOptions, settings: Settings = DEFAULT_SETTINGS) -> Connection:
+    """Build the session's one ``StripeClient`` for the chosen backend."""
+    return open_connection(resolve_target(options), settings)
 
 
 def info_for(resolved: credentials.ResolvedKey, api_base: str | None = None) -> ConnectionInfo:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from billing_tui.core import anomalies as an
 from billing_tui.core import classify as cl
@@ -30,7 +30,8 @@ from billing_tui.core.classify import (
     Classification,
     Question,
 )
-from billing_tui.core.model import CustomerSnapshot
+from billing_tui.core.model import CustomerSnapshot, PortalConfiguration
+from billing_tui.core.portal_policy import PortalFinding, check_portal
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import mask_email
 from billing_tui.desk.account import PlansReport, account_report
@@ -42,7 +43,7 @@ from billing_tui.desk.records import (
     decision_json,
     taken_from_record,
 )
-from billing_tui.gateway import Gateway
+from billing_tui.gateway import Gateway, Lookup, MutationResult
 from billing_tui.gateway import Resolution as Resolution
 from billing_tui.gateway.errors import GatewayError as GatewayError
 from billing_tui.gateway.sweep import SweepProgress as SweepProgress
@@ -393,3 +394,45 @@ class Session:
         """The operator's edited follow-up (kept over the generated one from now on)."""
         self._generated_follow_up.pop(case_id, None)
         await asyncio.to_thread(self.caselog.update, case_id, follow_up=text)
+
+    # --- used by the CLI commands (inspect, plans, portal)
+
+    async def inspect(self, text: str) -> Lookup:
+        """Resolve ``text`` and load what it points at, without opening a case (``inspect``):
+        the snapshot is ``None`` when several unrelated customers match."""
+        found: Lookup = await self.gateway.lookup(text)
+        return found
+
+    async def sweep_report(
+        self,
+        *,
+        refresh: bool = False,
+        max_age: timedelta = timedelta(minutes=30),
+        rate: float | None = None,
+        on_progress: Callable[[str, SweepProgress], None] | None = None,
+    ) -> PlansReport:
+        """The plans report with the command line's knobs (cache lifetime, request rate)."""
+        return await account_report(
+            self.gateway,
+            self.info,
+            self.now(),
+            refresh=refresh,
+            max_age=max_age,
+            rate=rate,
+            on_progress=on_progress,
+        )
+
+    async def portal_findings(self) -> tuple[PortalFinding, ...]:
+        """The billing-portal configurations checked against the policy (``portal check``)."""
+        configs = await self.gateway.portal_configurations()
+        prices = await self.gateway.active_prices()
+        return check_portal(configs, prices)
+
+    async def update_portal_configuration(
+        self, configuration_id: str, params: Sequence[tuple[str, str]], *, idempotency_key: str
+    ) -> MutationResult[PortalConfiguration]:
+        """Apply one portal fix (``portal fix CHECK --yes``)."""
+        return await self.gateway.update_portal_configuration(
+            configuration_id, params, idempotency_key=idempotency_key
+        )
+

@@ -1,30 +1,60 @@
 """The only code that talks to Stripe: ``StripeClient`` calls in, :mod:`billing_tui.core.model`
 objects out (no ``StripeObject`` leaves this package)."""
 
-from billing_tui.core.identify import detect_kind
-from billing_tui.gateway.client import build_client, close_client
-from billing_tui.gateway.core import Gateway
-from billing_tui.gateway.errors import (
-    AuthFailed,
-    CardDeclined,
-    GatewayError,
-    IdempotencyConflict,
-    InvalidQuery,
-    InvalidRequest,
-    MalformedId,
-    NetworkDown,
-    NotFound,
-    PermissionDenied,
-    RateLimited,
-    StripeUnavailable,
-)
-from billing_tui.gateway.lookup import Lookup
-from billing_tui.gateway.results import (
-    Candidate,
-    MutationResult,
-    PortalSession,
-    Resolution,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from billing_tui.core.identify import detect_kind
+    from billing_tui.gateway.client import build_client, close_client
+    from billing_tui.gateway.core import Gateway
+    from billing_tui.gateway.errors import (
+        AuthFailed,
+        CardDeclined,
+        GatewayError,
+        IdempotencyConflict,
+        InvalidQuery,
+        InvalidRequest,
+        MalformedId,
+        NetworkDown,
+        NotFound,
+        PermissionDenied,
+        RateLimited,
+        StripeUnavailable,
+    )
+    from billing_tui.gateway.lookup import Lookup
+    from billing_tui.gateway.results import (
+        Candidate,
+        MutationResult,
+        PortalSession,
+        Resolution,
+    )
+
+#: Where each public name lives: loaded on first use, so importing ``billing_tui.gateway.errors``
+#: (the UI does, before the first frame) does not load the Stripe SDK with ``.client``.
+_HOME = {
+    "detect_kind": "billing_tui.core.identify",
+    "build_client": "billing_tui.gateway.client",
+    "close_client": "billing_tui.gateway.client",
+    "Gateway": "billing_tui.gateway.core",
+    "Lookup": "billing_tui.gateway.lookup",
+    "Candidate": "billing_tui.gateway.results",
+    "MutationResult": "billing_tui.gateway.results",
+    "PortalSession": "billing_tui.gateway.results",
+    "Resolution": "billing_tui.gateway.results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name, "billing_tui.gateway.errors" if name in __all__ else None)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AuthFailed",

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-
-import stripe
+from typing import TYPE_CHECKING
 
 from billing_tui.core.text import redact_keys
+
+if TYPE_CHECKING:  # the errors themselves load without the SDK (the UI imports them early)
+    import stripe
 
 _PERMISSION_RE = re.compile(r"\brak_[a-z0-9_]+\b")
 
@@ -179,6 +181,8 @@ def translate(exc: stripe.StripeError, *, not_found: str | None = None) -> Gatew
     ``not_found`` replaces Stripe's wording for a 404 ``resource_missing`` (e.g.
     ``"No such charge: ch_…"`` when the caller knows what it was looking for).
     """
+    import stripe  # loaded already: ``exc`` came from it
+
     rid = exc.request_id
     if isinstance(exc, stripe.AuthenticationError):
         return AuthFailed(request_id=rid)

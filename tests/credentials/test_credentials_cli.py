@@ -263,3 +263,31 @@ def test_the_scenario_catalogs_own_keys(
     assert code == 2
     assert "HTTP 401" in err
     assert revoked not in err
+
+
+def test_a_command_with_an_environment_key_never_loads_the_keyring(
+    home: Path, api_base: str
+) -> None:
+    """The environment key wins without asking the keyring: not even its import (a live
+    command, like a live start, loads neither ``keyring`` nor the sandbox)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('MODULES', sorted(m for m in sys.modules "
+        "if m.startswith(('keyring', 'billing_tui.sandbox')))))\n"
+        "from billing_tui.cli.main import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, "inspect", "cus_NoSuchCustomer01", "--api-base", api_base],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "STRIPE_API_KEY": TEST_KEY},
+    )
+    assert result.returncode == 1, result.stderr  # reached the sandbox: not found
+    assert "Using the Stripe key from the environment" in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "MODULES []"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
 
-from billing_tui.cli.options import add_connection_options
+from billing_tui.cli.options import add_connection_options, connection_options, parse_now
 from billing_tui.core.text import mask_key
 from billing_tui.desk.connection import (
     PLACEHOLDER_KEY,
@@ -15,7 +17,8 @@ from billing_tui.desk.connection import (
     ConnectionOptions,
     connect,
     key_mode,
-    parse_now,
+    open_connection,
+    resolve_target,
 )
 
 
@@ -26,9 +29,7 @@ def _args(*argv: str) -> argparse.Namespace:
 
 
 def test_options_from_args() -> None:
-    opts = ConnectionOptions.from_args(
-        _args("--demo", "--now", "2026-11-26T12:00:00Z", "--population", "5")
-    )
+    opts = connection_options(_args("--demo", "--now", "2026-11-26T12:00:00Z", "--population", "5"))
     assert opts.demo
     assert opts.now == datetime(2026, 11, 26, 12, tzinfo=UTC)
     assert opts.population == 5
@@ -37,14 +38,14 @@ def test_options_from_args() -> None:
 
 
 def test_scenarios_imply_demo() -> None:
-    opts = ConnectionOptions.from_args(_args("--scenarios", "duplicate-checkout", "x.json"))
+    opts = connection_options(_args("--scenarios", "duplicate-checkout", "x.json"))
     assert opts.demo
     assert opts.scenarios == ("duplicate-checkout", "x.json")
 
 
 def test_api_base_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BILLING_TUI_API_BASE", "http://127.0.0.1:12111")
-    assert ConnectionOptions.from_args(_args()).api_base == "http://127.0.0.1:12111"
+    assert connection_options(_args()).api_base == "http://127.0.0.1:12111"
 
 
 def test_bad_now_is_a_clear_error() -> None:
@@ -128,3 +129,31 @@ def test_commands_say_when_the_key_comes_from_the_environment(
     assert code == 0
     assert "note: Using the Stripe key from the environment (STRIPE_API_KEY)" in captured.err
     assert "sk_test_fromtheenvironment" not in captured.err + captured.out
+
+
+async def test_the_quick_half_resolves_the_key_and_previews_the_info(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_" + "P3" * 12)
+    target = resolve_target(ConnectionOptions(api_base="http://127.0.0.1:9"))
+    assert "P3" * 12 not in repr(target)
+    conn = open_connection(target)
+    try:
+        assert conn.info == target.preview()
+        assert conn.info.key_source == "environment (STRIPE_API_KEY)"
+    finally:
+        await conn.aclose()
+    assert resolve_target(ConnectionOptions(demo=True)).preview().mode == "demo"
+
+
+def test_the_connection_seam_imports_neither_the_cli_nor_the_sdk() -> None:
+    code = (
+        "import sys, billing_tui.desk.connection as c; "
+        "c.resolve_target(c.ConnectionOptions(demo=True)); "
+        "print(sorted(m for m in sys.modules "
+        "if m.startswith(('billing_tui.cli', 'stripe', 'billing_tui.sandbox', 'argparse'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"

@@ -166,7 +166,7 @@ async def test_palette_switches_profile_and_starts_over_on_search(
     other = demo_session(tmp_path / "other", now=DEFAULT_TEST_NOW)
     monkeypatch.setattr(BillingApp, "known_profiles", lambda self: ("default", "support"))
     monkeypatch.setattr(tui, "build_profile_session", lambda profile: other)
-    app = BillingApp(session)
+    app = BillingApp(session, open_profile=tui.open_profile_session)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f4")
@@ -192,7 +192,7 @@ async def test_a_failed_profile_switch_keeps_the_session(
         raise CredentialsError(f"No Stripe key for profile '{profile}'.")
 
     monkeypatch.setattr(tui, "build_profile_session", refuse)
-    app = BillingApp(session)
+    app = BillingApp(session, open_profile=tui.open_profile_session)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         app.switch_profile("ghost")
