@@ -1,8 +1,10 @@
 """The Textual App: key bindings, command palette, and the wiring of one operator session.
 
-Thin on purpose: the screens (``screens/``) own their state and workers; the App owns what is
-global — the session, the keymap from the config file, help, the palette, the too-small guard,
-and the one place where a failed worker becomes a readable notification.
+Thin on purpose: the screens (``screens/``) own their state, workers and palette commands; the
+App owns what is global — the session, the keymap from the config file, help, the global
+palette commands (``screens/palette.py`` asks the active screen for its own), the too-small
+guard, and the one place where a failed worker becomes a readable notification
+(``widgets/errors.py`` words it).
 """
 
 from __future__ import annotations
@@ -17,23 +19,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.command import Provider
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input
 from textual.worker import Worker, WorkerState
 
-from billing_tui.core.text import redact_keys
 from billing_tui.desk.preferences import known_profiles, load_keymap
 from screens.connecting import ConnectingScreen
 from screens.help import HelpScreen, help_rows
+from screens.palette import BillingCommands, PaletteCommand
 from screens.too_small import TooSmallScreen, is_too_small
+from widgets.errors import describe_error
 from widgets.header import ModeHeader
 from widgets.messages import WorkerFailed
 
 if TYPE_CHECKING:  # the search and customer screens load on first use: not in the first frame
     from billing_tui.desk.connection import ConnectionInfo
-    from billing_tui.desk.session import Session
-    from billing_tui.store.caselog import CaseRecord
+    from billing_tui.desk.session import CaseRecord, Session
 
 #: The palette's profile switch: a profile name → a session on it (the CLI provides it).
 OpenProfile = Callable[[str], Awaitable["Session"]]
@@ -46,85 +48,6 @@ class Opening:
 
     preview: ConnectionInfo
     open: Callable[[], Session]
-
-
-def describe_error(error: BaseException | None, doing: str) -> str:
-    """A failed worker as one readable sentence, never a traceback, never a key."""
-    if error is None:
-        return f"{doing or 'A background task'} failed."
-    message = str(error).strip()
-    domain = type(error).__module__.startswith("billing_tui")
-    if not message:
-        message = type(error).__name__
-    elif not domain:
-        message = f"{type(error).__name__}: {message}"
-    prefix = f"{doing[:1].upper()}{doing[1:]} failed: " if doing else ""
-    return redact_keys(prefix + message)
-
-
-# ----------------------------------------------------------------------------- palette
-
-
-@dataclass(frozen=True)
-class PaletteCommand:
-    title: str
-    help: str
-    run: Callable[[], Any]
-
-
-def palette_commands(app: BillingApp, screen: Screen[Any]) -> Iterator[PaletteCommand]:
-    """What the operator can do from ``screen``: its own commands first, then global ones."""
-    from screens.customer import CustomerScreen
-
-    if isinstance(screen, CustomerScreen):
-        for title, action, text in CustomerScreen.PALETTE:
-            yield PaletteCommand(title, text, partial(screen.run_action, action))
-    yield PaletteCommand(
-        "search: Open customer", "Look up a customer by any identifier", app.action_search
-    )
-    yield PaletteCommand("cases: Browse case log", "Continue an earlier case", app.action_cases)
-    yield PaletteCommand(
-        "plans: Plan mix, seats and churn",
-        "Sweep the account: monthly vs annual, seats, churn",
-        app.action_plans,
-    )
-    yield PaletteCommand(
-        "plans: Duplicate audit",
-        "Every duplicate subscription and customer across the account",
-        partial(app.action_plans, audit=True),
-    )
-    current = app.session.info.profile if app.connected else None
-    for profile in app.known_profiles() if app.connected and app.open_profile else ():
-        if profile != current:
-            yield PaletteCommand(
-                f"profile: Switch to {profile}",
-                "Reconnect with that profile's stored key (back to the search screen)",
-                partial(app.switch_profile, profile),
-            )
-    yield PaletteCommand("help: Keys", "The keys that work on this screen", app.action_help)
-    yield PaletteCommand("app: Switch theme", "Pick another colour theme", app.action_change_theme)
-    yield PaletteCommand("app: Quit", "Leave billing-tui", app.exit)
-
-
-class BillingCommands(Provider):
-    """Every workstation action, offered only where it applies."""
-
-    def _commands(self) -> list[PaletteCommand]:
-        app = self.app
-        if not isinstance(app, BillingApp):
-            return []
-        return list(palette_commands(app, self.screen))
-
-    async def discover(self) -> Hits:
-        for command in self._commands():
-            yield DiscoveryHit(command.title, command.run, help=command.help)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for command in self._commands():
-            score = matcher.match(command.title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(command.title), command.run, help=command.help)
 
 
 def _open_in_thread(opening: Opening) -> Session:
@@ -360,6 +283,38 @@ class BillingApp(App[None]):
             self.pop_screen()
         if isinstance(self.screen, SearchScreen):
             self.screen.action_focus_input()
+
+    def global_commands(self) -> Iterator[PaletteCommand]:
+        """The palette entries that apply on every screen (after the screen's own)."""
+        yield PaletteCommand(
+            "search: Open customer", "Look up a customer by any identifier", self.action_search
+        )
+        yield PaletteCommand(
+            "cases: Browse case log", "Continue an earlier case", self.action_cases
+        )
+        yield PaletteCommand(
+            "plans: Plan mix, seats and churn",
+            "Sweep the account: monthly vs annual, seats, churn",
+            self.action_plans,
+        )
+        yield PaletteCommand(
+            "plans: Duplicate audit",
+            "Every duplicate subscription and customer across the account",
+            partial(self.action_plans, audit=True),
+        )
+        current = self.session.info.profile if self.connected else None
+        for profile in self.known_profiles() if self.connected and self.open_profile else ():
+            if profile != current:
+                yield PaletteCommand(
+                    f"profile: Switch to {profile}",
+                    "Reconnect with that profile's stored key (back to the search screen)",
+                    partial(self.switch_profile, profile),
+                )
+        yield PaletteCommand("help: Keys", "The keys that work on this screen", self.action_help)
+        yield PaletteCommand(
+            "app: Switch theme", "Pick another colour theme", self.action_change_theme
+        )
+        yield PaletteCommand("app: Quit", "Leave billing-tui", self.exit)
 
     def known_profiles(self) -> tuple[str, ...]:
         """Profiles with a stored key (from the config file; no keyring access)."""

@@ -7,7 +7,6 @@ left unexplained.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -20,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from billing_tui.core.classify import Bucket
-from billing_tui.store.caselog import ActionRecord, CaseRecord
+from billing_tui.desk.session import ActionRecord, CaseRecord
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 
@@ -160,8 +159,8 @@ class CasesScreen(ReportsWorkerFailures, Screen[CaseRecord | None]):
     @work(group="cases-load", exclusive=True, exit_on_error=False)
     async def _load(self) -> None:
         try:
-            records = await asyncio.to_thread(self.session.cases)
-            in_flight = await asyncio.to_thread(self.session.caselog.in_flight)
+            records = await self.session.cases()
+            in_flight = await self.session.in_flight_actions()
         except Exception as error:
             self.query_one("#cases-empty", Static).update(
                 f"[$error]Could not read the case log:[/] {escape(str(error))}"

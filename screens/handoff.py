@@ -1,13 +1,12 @@
 """The handoff: six fixed sections, an editable follow-up, one-key copies, and resolving the case.
 
-Sections: CUSTOMER, BILLING STATE, DECISION, ACTION TAKEN, FOLLOW-UP, PRODUCT GAP. The follow-up
+The sections are ``core.handoff.Section`` (titles spelled only there). The follow-up
 is a TextArea saved to the case log; everything stays selectable on screen, so when no clipboard
 works the operator can still select the text by hand.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -19,7 +18,7 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
-from billing_tui.core.handoff import Handoff
+from billing_tui.core.handoff import Handoff, Section
 from widgets.clipboard import copy_to_clipboards
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
@@ -27,20 +26,11 @@ from widgets.messages import ReportsWorkerFailures
 if TYPE_CHECKING:
     from billing_tui.desk.session import CaseView, Session
 
-SECTION_TITLES = (
-    "CUSTOMER",
-    "BILLING STATE",
-    "DECISION",
-    "ACTION TAKEN",
-    "FOLLOW-UP",
-    "PRODUCT GAP",
-)
-
 
 def with_follow_up(doc: Handoff, follow_up: str) -> Handoff:
     """The handoff with the operator's edited follow-up in its FOLLOW-UP section."""
     sections = tuple(
-        (title, follow_up if title == "FOLLOW-UP" else body) for title, body in doc.sections
+        (title, follow_up if title == Section.FOLLOW_UP else body) for title, body in doc.sections
     )
     return replace(doc, sections=sections, follow_up=follow_up)
 
@@ -168,7 +158,7 @@ class HandoffScreen(ReportsWorkerFailures, Screen[None]):
                 severity="warning",
             )
         try:
-            doc = await asyncio.to_thread(self.session.handoff, self.case_id, self.view)
+            doc = await self.session.handoff(self.case_id, self.view)
         except Exception as error:
             self.query_one("#handoff-loading", Static).update(
                 f"[$error]Could not build the handoff:[/] {escape(str(error))}"
@@ -181,7 +171,7 @@ class HandoffScreen(ReportsWorkerFailures, Screen[None]):
         widgets: list[Static | TextArea] = []
         for title, text in doc.sections:
             widgets.append(Static(escape(title), classes="section-title"))
-            if title == "FOLLOW-UP":
+            if title == Section.FOLLOW_UP:
                 widgets.append(
                     TextArea(doc.follow_up, id="follow-up", soft_wrap=True, show_line_numbers=False)
                 )
@@ -272,12 +262,12 @@ class HandoffScreen(ReportsWorkerFailures, Screen[None]):
         text = self.follow_up
         try:
             if text != self.saved_follow_up:
-                await asyncio.to_thread(self.session.save_follow_up, self.case_id, text)
+                await self.session.save_follow_up(self.case_id, text)
                 self.saved_follow_up = text
                 if not resolve and not leave:
                     self.notify("Follow-up saved to the case log.")
             if resolve:
-                await asyncio.to_thread(self.session.resolve_case, self.case_id)
+                await self.session.resolve_case(self.case_id)
                 self.resolved = True
                 self.query_one(ModeHeader).set_where(f"Handoff · case {self.case_id} · resolved")
                 self.notify("Case marked resolved.", title="Resolved")

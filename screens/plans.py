@@ -18,13 +18,12 @@ from textual.widgets import Footer, ProgressBar, Sparkline, Static, TabbedConten
 from textual.worker import Worker, WorkerState
 
 from billing_tui.desk.account import PlansReport, text_bar
-from billing_tui.gateway.sweep import SweepProgress
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row
 
 if TYPE_CHECKING:
-    from billing_tui.desk.session import Session
+    from billing_tui.desk.session import Session, SweepProgress
 
 
 class PlansScreen(ReportsWorkerFailures, Screen[None]):
@@ -96,10 +95,10 @@ class PlansScreen(ReportsWorkerFailures, Screen[None]):
         self.report = report
         self.query_one("#progress").display = False
         src = report.source
-        if src.get("from_cache"):
-            source = f"cached sweep, {src.get('cache_age_seconds')} s old — r re-sweeps"
+        if src.from_cache:
+            source = f"cached sweep, {src.cache_age_seconds} s old — r re-sweeps"
         else:
-            source = f"swept just now with {src.get('requests')} requests — r re-sweeps"
+            source = f"swept just now with {src.requests} requests — r re-sweeps"
         mrr = ", ".join(m.format() for m in report.mrr) or "—"
         self.query_one("#summary", Static).update(
             f"{report.customers} customers · {report.subscriptions} subscriptions "

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from billing_tui.core.identify import IdentifierKind, detect_kind, normalise
 from billing_tui.core.text import mask_email
-from billing_tui.gateway.errors import GatewayError
+from billing_tui.desk.session import GatewayError
 from screens.customer import last_query, open_customer_screen
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
@@ -24,9 +24,7 @@ from widgets.query import PLACEHOLDER, kind_text
 from widgets.tables import IdTable, Row, fmt_date, fmt_time
 
 if TYPE_CHECKING:
-    from billing_tui.desk.session import CaseView, Session
-    from billing_tui.gateway.results import Resolution
-    from billing_tui.store.caselog import CaseRecord
+    from billing_tui.desk.session import CaseRecord, CaseView, Resolution, Session
 
 RESULT_COLUMNS = ("Customer", "Name", "Live subs", "Anomalies", "Email", "Created", "Matched by")
 CASE_COLUMNS = ("Case", "Status", "Customers", "Query", "Bucket", "Updated")
@@ -295,7 +293,7 @@ class SearchScreen(ReportsWorkerFailures, Screen[None]):
 
     @work(exclusive=True, group="cases", exit_on_error=False, description="read the case log")
     async def load_cases(self) -> None:
-        records = sort_cases(await asyncio.to_thread(self.session.cases))
+        records = sort_cases(await self.session.cases())
         self.cases = {r.id: r for r in records}
         table = self.query_one("#cases", IdTable)
         table.set_rows(

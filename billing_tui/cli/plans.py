@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import sys
+from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -162,7 +163,7 @@ def report_json(r: PlansReport) -> dict[str, Any]:
             }
             for d in r.duplicates
         ],
-        "source": dict(r.source),
+        "source": asdict(r.source),
     }
 
 
@@ -172,12 +173,11 @@ def render(r: PlansReport) -> str:
         f"({r.live_subscriptions} live) · MRR {', '.join(m.format() for m in r.mrr) or '—'}",
     ]
     src = r.source
-    if src.get("from_cache"):
-        lines.append(f"(cached sweep, {src.get('cache_age_seconds')} s old; --refresh to reload)")
+    if src.from_cache:
+        lines.append(f"(cached sweep, {src.cache_age_seconds} s old; --refresh to reload)")
     else:
         lines.append(
-            f"(swept with {src.get('requests')} requests in {src.get('shards')} shards, "
-            f"{src.get('seconds')} s)"
+            f"(swept with {src.requests} requests in {src.shards} shards, {src.seconds} s)"
         )
     lines += ["", "PLAN MIX"]
     for p in r.plan_mix:

@@ -295,8 +295,8 @@ class Triage:
         for message in await session.reconcile():
             print(f"reconciled: {message}", file=sys.stderr)
         view = await self._find()
-        case = session.open_case(args.identifier, view)
-        suggestion, decided = self._classify(case, view, answers)
+        case = await session.open_case(args.identifier, view)
+        suggestion, decided = await self._classify(case, view, answers)
         plans = self._plans(view, decided)
         selected = select_plans(plans, args.action)
         self._summary(case, view, suggestion, decided)
@@ -317,7 +317,7 @@ class Triage:
         except GatewayError as exc:
             raise TriageError(str(exc)) from None
 
-    def _classify(
+    async def _classify(
         self, case: CaseRecord, view: CaseView, answers: Answers
     ) -> tuple[Classification, Classification]:
         """The suggestion and the decision (recorded: a dry run never overwrites one)."""
@@ -329,9 +329,9 @@ class Triage:
         if decided.contract is not None:
             decided = decided.confirm_contract()
         if self.args.yes:
-            self.session.record_classification(case.id, decided)
+            await self.session.record_classification(case.id, decided)
         elif not case.classification:
-            self.session.record_classification(case.id, suggestion)
+            await self.session.record_classification(case.id, suggestion)
         return suggestion, decided
 
     def _plans(self, view: CaseView, decided: Classification) -> tuple[Plan, ...]:
@@ -416,7 +416,7 @@ class Triage:
                 break
         self.out["actions"] = [_outcome_json(o) for o in outcomes]
         view = await self.session.refresh(view)
-        handoff = self.session.handoff(
+        handoff = await self.session.handoff(
             case.id, view, locale=self.args.locale, regenerate=bool(outcomes)
         )
         self.out["handoff"] = handoff.text()

@@ -213,6 +213,18 @@ def _at_stake(extra: Sequence[Subscription]) -> Money | None:
 
 
 @dataclass(frozen=True)
+class ReportSource:
+    """Where a plans report's figures came from: a sweep just now, or the cached one."""
+
+    requests: int = 0
+    shards: int = 0
+    seconds: float = 0.0
+    from_cache: bool = False
+    #: How old the cached sweep is (set by :func:`account_report`; ``None`` before).
+    cache_age_seconds: int | None = None
+
+
+@dataclass(frozen=True)
 class PlansReport:
     generated_at: datetime
     customers: int
@@ -227,7 +239,7 @@ class PlansReport:
     churn_90d: analysis.Churn
     monthly_churn: tuple[tuple[str, int], ...]
     duplicates: tuple[DuplicateFinding, ...]
-    source: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    source: ReportSource = field(default_factory=ReportSource)
 
 
 def text_bar(value: int, biggest: int, width: int = 20) -> str:
@@ -252,13 +264,11 @@ def build_report(data: AccountData, settings: Settings = DEFAULT_SETTINGS) -> Pl
         churn_90d=analysis.churn(subs, now=now, days=90),
         monthly_churn=analysis.monthly_churn(subs, now=now),
         duplicates=duplicate_audit(data, settings),
-        source=MappingProxyType(
-            {
-                "requests": data.requests,
-                "shards": data.shards,
-                "seconds": round(data.seconds, 3),
-                "from_cache": data.from_cache,
-            }
+        source=ReportSource(
+            requests=data.requests,
+            shards=data.shards,
+            seconds=round(data.seconds, 3),
+            from_cache=data.from_cache,
         ),
     )
 
@@ -496,14 +506,14 @@ async def account_report(
     from dataclasses import replace
 
     cache = cache_for(info, max_age)
-    account = None if refresh else cache.load(now)
+    # The cache file can hold a whole account: read and write it off the event loop.
+    account = None if refresh else await asyncio.to_thread(cache.load, now)
     if account is None:
         account = await load_account(
             gateway, now=now, rate=rate or default_rate(info.mode), on_progress=on_progress
         )
-        cache.save(account, now)
+        await asyncio.to_thread(cache.save, account, now)
     report = build_report(account, settings)
-    age = cache.age(now)
-    source = dict(report.source)
-    source["cache_age_seconds"] = None if age is None else int(age.total_seconds())
-    return replace(report, source=MappingProxyType(source))
+    age = await asyncio.to_thread(cache.age, now)
+    age_seconds = None if age is None else int(age.total_seconds())
+    return replace(report, source=replace(report.source, cache_age_seconds=age_seconds))

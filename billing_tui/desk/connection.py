@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import stripe
 
     from billing_tui.sandbox import Sandbox
+    from billing_tui.sandbox.catalog import ScenarioInfo
 
 Mode = Literal["demo", "test", "live"]
 
@@ -99,6 +100,15 @@ class Connection:
             current: datetime = self.sandbox.state.clock.current()
             return current
         return datetime.now(UTC)
+
+    def scenarios(self) -> tuple[ScenarioInfo, ...]:
+        """The catalog scenarios the demo sandbox loaded (none outside the demo)."""
+        if self.sandbox is None:
+            return ()
+        from billing_tui.sandbox.catalog import ScenarioInfo  # only the demo has a sandbox
+
+        loaded = self.sandbox.state.scenarios.values()
+        return tuple(info for info in loaded if isinstance(info, ScenarioInfo))
 
     async def aclose(self) -> None:
         from billing_tui.gateway.client import close_client

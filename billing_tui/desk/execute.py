@@ -9,8 +9,10 @@ Gateway errors become a typed :class:`~billing_tui.core.plans.Failure` here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from billing_tui import gateway as gw
 from billing_tui.core.model import SubscriptionStatus
@@ -267,7 +269,20 @@ def _next_key(plan: Plan, base: str, chain: Sequence[ActionRecord]) -> str | Act
     return last.idempotency_key
 
 
-def _failed(
+async def _finish(
+    caselog: CaseLog,
+    case_id: str,
+    action_id: str,
+    status: Literal["succeeded", "failed"],
+    result: OutcomeRecord,
+) -> None:
+    """Record how an action ended (the case-log write runs off the event loop)."""
+    await asyncio.to_thread(
+        caselog.finish_action, case_id, action_id, status=status, result=result.to_json()
+    )
+
+
+async def _failed(
     plan: Plan, caselog: CaseLog, case_id: str, record: ActionRecord, exc: Exception
 ) -> ActionOutcome:
     """The call raised: lost answers stay in flight for reconcile; the rest are recorded."""
@@ -288,11 +303,11 @@ def _failed(
         )
         return replace(outcome, message=message, failure=replace(failure, message=message))
     result = OutcomeRecord.of(outcome, error_type=type(exc).__name__)
-    caselog.finish_action(case_id, record.id, status="failed", result=result.to_json())
+    await _finish(caselog, case_id, record.id, "failed", result)
     return outcome
 
 
-def _finished(
+async def _finished(
     plan: Plan, caselog: CaseLog, case_id: str, record: ActionRecord, done: _Done
 ) -> ActionOutcome:
     outcome = ActionOutcome(
@@ -306,14 +321,16 @@ def _finished(
         url=done.url,
     )
     result = OutcomeRecord.of(outcome)
-    caselog.finish_action(case_id, record.id, status="succeeded", result=result.to_json())
+    await _finish(caselog, case_id, record.id, "succeeded", result)
     return outcome
 
 
-def _documented(plan: Plan, caselog: CaseLog, case_id: str, record: ActionRecord) -> ActionOutcome:
+async def _documented(
+    plan: Plan, caselog: CaseLog, case_id: str, record: ActionRecord
+) -> ActionOutcome:
     """A ``no_op`` plan: the note is the result; nothing goes to Stripe."""
     result = OutcomeRecord(note=plan.title, title=plan.title)
-    caselog.finish_action(case_id, record.id, status="succeeded", result=result.to_json())
+    await _finish(caselog, case_id, record.id, "succeeded", result)
     return ActionOutcome(
         plan,
         "succeeded",
@@ -344,14 +361,15 @@ async def execute(
     if refused is not None:
         return refused
     base = plan_idempotency_key(case_id, plan)
-    case = caselog.get(case_id)
+    case = await asyncio.to_thread(caselog.get, case_id)
     chain = _chain(case, base)
     if plan.moves_money and not chain and (waiting := _unsettled(plan, case)) is not None:
         return waiting
     key = _next_key(plan, base, chain)
     if isinstance(key, ActionRecord):
         return _replayed(plan, key)
-    record = caselog.plan_action(
+    record = await asyncio.to_thread(
+        caselog.plan_action,
         case_id,
         kind=plan.kind.value,
         params=dict(plan.params),
@@ -361,15 +379,15 @@ async def execute(
     if record.status == "succeeded":
         return _replayed(plan, record)
     if plan.kind == ActionKind.NO_OP:
-        return _documented(plan, caselog, case_id, record)
-    caselog.mark_in_flight(case_id, record.id)
+        return await _documented(plan, caselog, case_id, record)
+    await asyncio.to_thread(caselog.mark_in_flight, case_id, record.id)
     try:
         done = await _perform(
             gateway, plan.kind, dict(plan.params), key, metadata_for(case_id, operator, plan.kind)
         )
     except (GatewayError, ValueError) as exc:
-        return _failed(plan, caselog, case_id, record, exc)
-    return _finished(plan, caselog, case_id, record, done)
+        return await _failed(plan, caselog, case_id, record, exc)
+    return await _finished(plan, caselog, case_id, record, done)
 
 
 # --------------------------------------------------------------------------- reconcile
@@ -382,11 +400,11 @@ async def _read_back_cancel(
     sub = await gateway.retrieve_subscription(action.params["subscription"])
     if sub.status == SubscriptionStatus.CANCELED:
         done = OutcomeRecord(stripe_ids=(sub.id,), message="read back: canceled")
-        caselog.finish_action(case.id, action.id, status="succeeded", result=done.to_json())
+        await _finish(caselog, case.id, action.id, "succeeded", done)
         return f"{label}: {sub.id} is canceled (read back): done"
     error = f"read back: {sub.id} is {sub.status.value}, not canceled"
     failed = OutcomeRecord(failure=Failure(FailureKind.OTHER, error))
-    caselog.finish_action(case.id, action.id, status="failed", result=failed.to_json())
+    await _finish(caselog, case.id, action.id, "failed", failed)
     return (
         f"{label}: {sub.id} is still {sub.status.value}: the cancel did not "
         "happen; run it again if it is still wanted"
@@ -401,7 +419,7 @@ async def _settle(
     if action.status == "planned":
         never = "interrupted before the call was sent; nothing changed in Stripe"
         failed = OutcomeRecord(failure=Failure(FailureKind.OTHER, never))
-        caselog.finish_action(case.id, action.id, status="failed", result=failed.to_json())
+        await _finish(caselog, case.id, action.id, "failed", failed)
         return f"{label}: interrupted before it was sent; nothing changed in Stripe"
     try:
         kind = ActionKind(action.kind)
@@ -418,12 +436,12 @@ async def _settle(
         if failure.kind == FailureKind.UNCERTAIN:
             return f"{label}: still no answer from Stripe ({exc}); left in flight"
         failed = OutcomeRecord(failure=failure, error_type=type(exc).__name__)
-        caselog.finish_action(case.id, action.id, status="failed", result=failed.to_json())
+        await _finish(caselog, case.id, action.id, "failed", failed)
         return f"{label}: failed: {exc}"
     result = OutcomeRecord(
         stripe_ids=done.stripe_ids, request_id=done.request_id, message=done.message
     )
-    caselog.finish_action(case.id, action.id, status="succeeded", result=result.to_json())
+    await _finish(caselog, case.id, action.id, "succeeded", result)
     return f"{label}: re-sent with the same key: {done.message}"
 
 
@@ -434,7 +452,5 @@ async def reconcile(gateway: Gateway, caselog: CaseLog) -> list[str]:
     for an immediate cancel (a DELETE, which has no key) the subscription is read back.
     ``planned``: the call was never sent, so the action is marked failed.
     """
-    return [
-        await _settle(gateway, caselog, case, action)
-        for case, action in caselog.in_flight(include_planned=True)
-    ]
+    unfinished = await asyncio.to_thread(caselog.in_flight, include_planned=True)
+    return [await _settle(gateway, caselog, case, action) for case, action in unfinished]

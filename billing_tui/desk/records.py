@@ -34,7 +34,6 @@ from billing_tui.core.plans import (
     amount_of,
     describe_action,
 )
-from billing_tui.core.text import redact
 from billing_tui.store.caselog import ActionRecord, CaseRecord
 
 JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
@@ -412,28 +411,16 @@ def taken_from_record(action: ActionRecord) -> ho.TakenAction:
 def handoff_from_record(record: CaseRecord) -> ho.Handoff:
     """The handoff from the case log alone (no Stripe): for ``cases handoff`` and audits.
 
-    BILLING STATE is what was recorded when the case was worked (anomaly codes), not a fresh
-    read; the follow-up and product gaps are the ones saved with the case.
+    A thin adapter: :func:`billing_tui.core.handoff.render_recorded` assembles it.
     """
-    classification = classification_from_record(record)
-    taken = [taken_from_record(a) for a in record.actions]
-    decision = ho.decision_text(classification, taken)[1]
-    customer = f"case {record.id}\n{record.masked_email} · {', '.join(record.customer_ids)}"
-    billing = "recorded anomalies: " + (", ".join(record.anomaly_codes) or "none")
-    if record.livemode:
-        billing += "\nLIVE mode"
-    gaps = tuple(ho.ProductGap(title, "") for title in record.product_gaps)
-    sections = (
-        ("CUSTOMER", customer),
-        ("BILLING STATE", billing),
-        ("DECISION", decision),
-        ("ACTION TAKEN", ho.action_text(taken)),
-        ("FOLLOW-UP", record.follow_up or "(no follow-up saved)"),
-        ("PRODUCT GAP", "\n".join(f"- {g.title}" for g in gaps) or "none"),
-    )
-    return ho.Handoff(
-        sections=tuple((name, redact(body)) for name, body in sections),
-        follow_up=redact(record.follow_up),
-        product_gaps=gaps,
-        locale="",
+    return ho.render_recorded(
+        case_id=record.id,
+        masked_email=record.masked_email,
+        customer_ids=record.customer_ids,
+        anomaly_codes=record.anomaly_codes,
+        livemode=record.livemode,
+        classification=classification_from_record(record),
+        actions=[taken_from_record(a) for a in record.actions],
+        follow_up=record.follow_up,
+        gap_titles=record.product_gaps,
     )

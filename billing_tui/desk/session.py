@@ -4,14 +4,21 @@ The TUI (in workers) and the command line (``triage``, ``cases``) call only this
 written to the case log: the queries, the customers (ids and masked email), the anomaly codes,
 the classification and its contract check, each action (write-ahead), the follow-up, the
 product gaps and the case status.
+
+Every method that touches the case log, the templates on disk or Stripe is ``async``: the
+blocking part runs in a thread here, so callers (Textual workers, ``asyncio.run`` in the CLI)
+never decide what blocks. The value types the screens receive (``CaseRecord``,
+``ActionRecord``, ``Resolution``, ``GatewayError``, ``SweepProgress``) are re-exported from
+here, so the screens import nothing of the gateway or the store. The emulator is never
+imported here: ``demo_tickets`` asks the connection.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from billing_tui.core import anomalies as an
 from billing_tui.core import classify as cl
@@ -28,12 +35,7 @@ from billing_tui.core.portal_policy import PortalFinding, check_portal
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import mask_email
 from billing_tui.desk.account import PlansReport, account_report
-from billing_tui.desk.connection import (
-    Connection,
-    ConnectionInfo,
-    ConnectionOptions,
-    connect,
-)
+from billing_tui.desk.connection import Connection, ConnectionInfo
 from billing_tui.desk.execute import execute, reconcile
 from billing_tui.desk.records import (
     classification_from_record,
@@ -41,9 +43,13 @@ from billing_tui.desk.records import (
     decision_json,
     taken_from_record,
 )
-from billing_tui.gateway import Gateway, Lookup, MutationResult, Resolution
-from billing_tui.gateway.sweep import SweepProgress
-from billing_tui.store.caselog import CaseLog, CaseRecord
+from billing_tui.gateway import Gateway, Lookup, MutationResult
+from billing_tui.gateway import Resolution as Resolution
+from billing_tui.gateway.errors import GatewayError as GatewayError
+from billing_tui.gateway.sweep import SweepProgress as SweepProgress
+from billing_tui.store.caselog import ActionRecord as ActionRecord
+from billing_tui.store.caselog import CaseLog
+from billing_tui.store.caselog import CaseRecord as CaseRecord
 
 #: Where demo portal sessions return to (the sandbox's configurations may have no default).
 DEMO_RETURN_URL = "https://example.com/account"
@@ -152,8 +158,11 @@ class Session:
 
     # --- the case
 
-    def open_case(self, query: str, view: CaseView) -> CaseRecord:
+    async def open_case(self, query: str, view: CaseView) -> CaseRecord:
         """The open case for these customers (reused, with this query added), or a new one."""
+        return await asyncio.to_thread(self._open_case, query, view)
+
+    def _open_case(self, query: str, view: CaseView) -> CaseRecord:
         existing: CaseRecord | None = self.caselog.find_open(view.customer_ids)
         if existing is not None:
             queries = list(existing.queries)
@@ -176,16 +185,25 @@ class Session:
         )
         return created
 
-    def case(self, case_id: str) -> CaseRecord:
-        record: CaseRecord = self.caselog.get(case_id)
+    async def case(self, case_id: str) -> CaseRecord:
+        record: CaseRecord = await asyncio.to_thread(self.caselog.get, case_id)
         return record
 
-    def cases(self, status: str | None = None, bucket: str | None = None) -> list[CaseRecord]:
-        found: list[CaseRecord] = self.caselog.list(status=status, bucket=bucket)
+    async def cases(self, status: str | None = None, bucket: str | None = None) -> list[CaseRecord]:
+        found: list[CaseRecord] = await asyncio.to_thread(
+            self.caselog.list, status=status, bucket=bucket
+        )
         return found
 
-    def resolve_case(self, case_id: str) -> CaseRecord:
-        record: CaseRecord = self.caselog.update(case_id, status="resolved")
+    async def in_flight_actions(self) -> tuple[tuple[CaseRecord, ActionRecord], ...]:
+        """Actions sent but never settled (the workstation exited mid-call), oldest first."""
+        found = await asyncio.to_thread(self.caselog.in_flight)
+        return tuple(found)
+
+    async def resolve_case(self, case_id: str) -> CaseRecord:
+        record: CaseRecord = await asyncio.to_thread(
+            self.caselog.update, case_id, status="resolved"
+        )
         return record
 
     # --- classify
@@ -201,20 +219,21 @@ class Session:
         )
         return result
 
-    def record_classification(self, case_id: str, classification: Classification) -> None:
+    async def record_classification(self, case_id: str, classification: Classification) -> None:
         """Write the classification (and its contract check) to the case."""
         self._classifications[case_id] = classification
-        self.caselog.update(
+        await asyncio.to_thread(
+            self.caselog.update,
             case_id,
             classification=decision_json(classification),
             contract=contract_json(classification),
         )
 
-    def classification(self, case_id: str) -> Classification | None:
+    async def classification(self, case_id: str) -> Classification | None:
         """This session's classification of the case, else the recorded one."""
         if case_id in self._classifications:
             return self._classifications[case_id]
-        return classification_from_record(self.case(case_id))
+        return classification_from_record(await self.case(case_id))
 
     # --- act
 
@@ -296,15 +315,12 @@ class Session:
 
     def demo_tickets(self) -> tuple[DemoTicket, ...]:
         """The loaded sandbox scenarios as tickets to practise on (empty outside the demo)."""
-        sandbox = getattr(self.connection, "sandbox", None)
-        if self.info.mode != "demo" or sandbox is None:
+        if self.info.mode != "demo":
             return ()
-        from billing_tui.sandbox.catalog import ScenarioInfo
-
-        infos = [i for i in sandbox.state.scenarios.values() if isinstance(i, ScenarioInfo)]
+        scenarios = self.connection.scenarios()
         return tuple(
-            DemoTicket(identifier=i.identifier, title=i.title, ticket=i.ticket)
-            for i in sorted(infos, key=lambda i: (i.name != "duplicate-checkout", i.name))
+            DemoTicket(identifier=s.identifier, title=s.title, ticket=s.ticket)
+            for s in sorted(scenarios, key=lambda s: (s.name != "duplicate-checkout", s.name))
         )
 
     # --- account review
@@ -327,7 +343,7 @@ class Session:
 
     # --- hand off
 
-    def handoff(
+    async def handoff(
         self,
         case_id: str,
         view: CaseView,
@@ -341,8 +357,8 @@ class Session:
         earlier session) is kept; the generated one replaces it only when it was generated by
         this session, or with ``regenerate`` / an explicit ``locale``.
         """
-        record = self.case(case_id)
-        classification = self.classification(case_id)
+        record = await self.case(case_id)
+        classification = await self.classification(case_id)
         url_by_action = {o.action_id: o.url for o in self.outcomes(case_id) if o.url}
         taken: list[ho.TakenAction] = []
         for action in record.actions:
@@ -354,7 +370,8 @@ class Session:
         saved = record.follow_up
         ours = saved == self._generated_follow_up.get(case_id)
         keep = bool(saved) and not ours and not regenerate and locale is None
-        result = ho.render(
+        result = await asyncio.to_thread(  # the follow-up templates are read from disk
+            ho.render,
             view.snapshot,
             view.anomalies,
             classification,
@@ -365,17 +382,18 @@ class Session:
         )
         if not keep:
             self._generated_follow_up[case_id] = result.follow_up
-        self.caselog.update(
+        await asyncio.to_thread(
+            self.caselog.update,
             case_id,
             follow_up=result.follow_up,
             product_gaps=[gap.title for gap in result.product_gaps],
         )
         return result
 
-    def save_follow_up(self, case_id: str, text: str) -> None:
+    async def save_follow_up(self, case_id: str, text: str) -> None:
         """The operator's edited follow-up (kept over the generated one from now on)."""
         self._generated_follow_up.pop(case_id, None)
-        self.caselog.update(case_id, follow_up=text)
+        await asyncio.to_thread(self.caselog.update, case_id, follow_up=text)
 
     # --- used by the CLI commands (inspect, plans, portal)
 
@@ -418,23 +436,3 @@ class Session:
             configuration_id, params, idempotency_key=idempotency_key
         )
 
-
-def demo_session(
-    data_dir: Path,
-    *,
-    now: datetime | None = None,
-    scenarios: Sequence[str] = ("all",),
-    operator: str = "demo-operator",
-    settings: Settings = DEFAULT_SETTINGS,
-) -> Session:
-    """A session on the embedded sandbox with the catalog scenarios, logging to ``data_dir``
-    (``now`` defaults to the sandbox's ``DEFAULT_TEST_NOW``; the sandbox loads only here, so
-    a live session never imports it)."""
-    if now is None:
-        from billing_tui.sandbox import DEFAULT_TEST_NOW
-
-        now = DEFAULT_TEST_NOW
-    connection = connect(
-        ConnectionOptions(demo=True, scenarios=tuple(scenarios), now=now), settings
-    )
-    return Session(connection, CaseLog(Path(data_dir)), operator=operator, settings=settings)

@@ -13,8 +13,9 @@ from billing_tui.core.classify import Answers, Bucket, Classification
 from billing_tui.core.handoff import SECTION_TITLES
 from billing_tui.core.model import Money
 from billing_tui.core.plans import ActionKind, Plan, observe
-from billing_tui.desk.session import CaseView, Session, demo_session
+from billing_tui.desk.session import CaseView, Session
 from billing_tui.sandbox import catalog
+from tests.demo import demo_session
 
 SCENARIOS = {info.name: info for info in catalog.list_scenarios()}
 #: Declares its own keys (the demo key is refused there): covered by its own tests below.
@@ -60,7 +61,7 @@ async def load(tmp_path: Path) -> AsyncIterator[Loader]:
         info = SCENARIOS[name]
         resolution = await session.lookup(info.identifier)
         view = await session.load(resolution.customer_ids)
-        case = session.open_case(info.identifier, view)
+        case = await session.open_case(info.identifier, view)
         suggestion = session.suggest(view, TICKET.get(name))
         return Loaded(session, view, case.id, suggestion, name)
 
@@ -207,7 +208,7 @@ async def test_executing_the_recommended_plans(load: Loader, name: str) -> None:
     loaded = await load(name)
     session, case_id = loaded.session, loaded.case_id
     decided = loaded.decided()
-    session.record_classification(case_id, decided)
+    await session.record_classification(case_id, decided)
     plans = [p for p in session.plans(loaded.view, decided) if p.recommended and p.possible]
     outcomes = [await session.execute(case_id, loaded.view, p) for p in plans]
     assert [o.status for o in outcomes] == ["succeeded"] * len(plans), [o.message for o in outcomes]
@@ -232,7 +233,7 @@ async def test_executing_the_recommended_plans(load: Loader, name: str) -> None:
             assert outcome.url
             assert outcome.url.startswith("https://")
     # the case log holds the classification, every action with its key and ids
-    record = session.case(case_id)
+    record = await session.case(case_id)
     assert record.bucket == SCENARIOS[name].bucket
     assert record.classification is not None
     assert record.classification["confirmed"] is True
@@ -242,9 +243,9 @@ async def test_executing_the_recommended_plans(load: Loader, name: str) -> None:
         assert action.idempotency_key == outcome.idempotency_key
         assert list(action.result.get("stripe_ids") or []) == list(outcome.stripe_ids)
     # the handoff: six sections, saved follow-up and product gaps
-    handoff = session.handoff(case_id, after)
+    handoff = await session.handoff(case_id, after)
     assert [title for title, _ in handoff.sections] == list(SECTION_TITLES)
-    record = session.case(case_id)
+    record = await session.case(case_id)
     assert record.follow_up == handoff.follow_up
     assert list(record.product_gaps) == [g.title for g in handoff.product_gaps]
     text = handoff.text()
@@ -261,11 +262,11 @@ async def test_follow_up_language_and_amounts_follow_the_customer(load: Loader) 
     plans = [p for p in zh.session.plans(zh.view, decided) if p.recommended and p.possible]
     for plan in plans:
         await zh.session.execute(zh.case_id, zh.view, plan)
-    handoff = zh.session.handoff(zh.case_id, await zh.session.refresh(zh.view))
+    handoff = await zh.session.handoff(zh.case_id, await zh.session.refresh(zh.view))
     assert handoff.locale == "zh"
     assert "¥138.00" in handoff.follow_up
     assert "5–10 个工作日" in handoff.follow_up
-    assert zh.session.handoff(zh.case_id, zh.view, locale="en").follow_up.startswith("Hi ")
+    assert (await zh.session.handoff(zh.case_id, zh.view, locale="en")).follow_up.startswith("Hi ")
     jpy = await load("jpy-customer")
     refund = next(p for p in jpy.session.plans(jpy.view, jpy.decided()) if p.kind == "refund")
     assert refund.amount == Money(2800, "jpy")
@@ -286,7 +287,7 @@ async def test_the_same_plan_twice_refunds_once(load: Loader) -> None:
     assert sandbox is not None
     refunds = [r for r in sandbox.state.all("refund") if r["charge"] == "ch_dupcheckoutB001"]
     assert len(refunds) == 1
-    assert len(loaded.session.case(loaded.case_id).actions) == 1
+    assert len((await loaded.session.case(loaded.case_id)).actions) == 1
     # a stale plan (built before the refund) is refused by Stripe's own check, not re-sent
     fresh = await loaded.session.refresh(loaded.view)
     again = next(p for p in loaded.session.plans(fresh, loaded.decided()) if p.kind == "refund")
@@ -301,7 +302,7 @@ async def test_blocked_and_unconfirmed_plans_never_reach_stripe(load: Loader) ->
     outcome = await loaded.session.execute(loaded.case_id, loaded.view, refund)
     assert outcome.status == "skipped"
     assert outcome.message == "not done: classify the case first (the wizard: c)"
-    assert loaded.session.case(loaded.case_id).actions == ()
+    assert (await loaded.session.case(loaded.case_id)).actions == ()
     sandbox = loaded.session.connection.sandbox
     assert sandbox is not None
     assert not [r for r in sandbox.state.all("refund") if r["charge"] == "ch_dupcheckoutB001"]
@@ -318,7 +319,7 @@ async def test_a_failed_retry_is_recorded_with_stripes_reason(load: Loader) -> N
     outcome = await loaded.session.execute(loaded.case_id, loaded.view, retry)
     assert outcome.status == "failed"
     assert "expired" in outcome.message
-    (action,) = loaded.session.case(loaded.case_id).actions
+    (action,) = (await loaded.session.case(loaded.case_id)).actions
     assert action.status == "failed"
     assert "expired" in action.result["error"]
     # running it again later is a new attempt (a new key), not a replay of the decline

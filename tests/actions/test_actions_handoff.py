@@ -191,3 +191,35 @@ def test_jpy_amounts_are_formatted_in_the_customer_currency() -> None:
         snap, (), classified(Bucket.PRODUCT_FAILURE), [ActionOutcome(refund, "succeeded", "ok")]
     )
     assert "¥1,200" in result.follow_up
+
+
+def test_a_recorded_handoff_has_the_same_sections_from_the_one_assembler() -> None:
+    live = ho.render(
+        duplicate_snapshot(),
+        (DUP,),
+        classified(Bucket.DUPLICATE_PERSONAL),
+        duplicate_outcomes(),
+        case_id="case-1",
+    )
+    recorded = ho.render_recorded(
+        case_id="case-1",
+        masked_email="j***@example.com",
+        customer_ids=("cus_1",),
+        anomaly_codes=("duplicate_subscription",),
+        livemode=True,
+        classification=classified(Bucket.DUPLICATE_PERSONAL),
+        actions=[ho.TakenAction.from_outcome(o) for o in duplicate_outcomes()],
+        follow_up="",
+        gap_titles=[gap.title for gap in live.product_gaps],
+    )
+    assert [name for name, _ in recorded.sections] == [name for name, _ in live.sections]
+    assert tuple(ho.Section) == ho.SECTION_TITLES
+    assert recorded.section(ho.Section.CUSTOMER) == "case case-1\nj***@example.com · cus_1"
+    assert recorded.section(ho.Section.BILLING_STATE) == (
+        "recorded anomalies: duplicate_subscription\nLIVE mode"
+    )
+    for same in (ho.Section.DECISION, ho.Section.ACTION_TAKEN, ho.Section.PRODUCT_GAP):
+        assert recorded.section(same) == live.section(same)
+    assert recorded.section(ho.Section.FOLLOW_UP) == "(no follow-up saved)"
+    assert recorded.follow_up == ""
+    assert recorded.locale == ""

@@ -11,10 +11,11 @@ import pytest
 from billing_tui.core.classify import Answers, Bucket
 from billing_tui.core.plans import ActionKind, Failure, FailureKind
 from billing_tui.desk.connection import Connection, ConnectionInfo
-from billing_tui.desk.session import Session, demo_session
+from billing_tui.desk.session import Session
 from billing_tui.gateway import PermissionDenied, build_client
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 from billing_tui.store.caselog import CaseLog
+from tests.demo import demo_session
 
 READ_ONLY_KEY = "rk_test_sandboxreadonly01"
 
@@ -27,7 +28,7 @@ async def test_a_403_greys_out_every_plan_needing_that_permission(tmp_path: Path
     try:
         resolution = await session.lookup("ilse.janssens@example.com")
         view = await session.load(resolution.customer_ids)
-        case = session.open_case("ilse", view)
+        case = await session.open_case("ilse", view)
         answers = Answers().with_answer("q_complaint", "product_broken")
         decided = session.suggest(view, answers).confirm(Bucket.PRODUCT_FAILURE, "outage")
         (refund,) = [p for p in session.plans(view, decided) if p.kind == ActionKind.REFUND]
@@ -66,7 +67,7 @@ async def test_the_permission_is_learned_from_the_typed_failure_not_the_sentence
         monkeypatch.setattr(session.gateway, "create_refund", forbidden)
         resolution = await session.lookup("dana.whitfield@example.com")
         view = await session.load(resolution.customer_ids)
-        case = session.open_case("dana", view)
+        case = await session.open_case("dana", view)
         decided = session.suggest(view).confirm()
         refund = next(p for p in session.plans(view, decided) if p.kind == ActionKind.REFUND)
         outcome = await session.execute(case.id, view, refund)

@@ -21,7 +21,6 @@ from billing_tui.core.plans import (
     plan_update_quantity,
     with_refund_amount,
 )
-from billing_tui.desk.session import demo_session
 from tests.actions.actions_builders import (
     classified,
     paid_invoice_and_charge,
@@ -29,6 +28,7 @@ from tests.actions.actions_builders import (
     snapshot,
     subscription,
 )
+from tests.demo import demo_session
 
 CURRENCIES = st.sampled_from(["usd", "eur", "jpy", "krw", "kwd", "gbp"])
 CONFIRMED = classified(Bucket.PRODUCT_FAILURE)
@@ -132,7 +132,7 @@ async def _partial_refunds(parts: list[int]) -> None:
         try:
             resolution = await session.lookup("grace.mbeki@example.com")
             view = await session.load(resolution.customer_ids)
-            case = session.open_case("grace", view)
+            case = await session.open_case("grace", view)
             decided = session.suggest(view).confirm(Bucket.PRODUCT_FAILURE, "outage ticket")
             refunded = 0
             for cents in parts:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,10 +21,11 @@ from billing_tui.core.plans import (
 )
 from billing_tui.desk.connection import Connection, ConnectionInfo
 from billing_tui.desk.records import OutcomeRecord, handoff_from_record
-from billing_tui.desk.session import CaseView, Session, demo_session
+from billing_tui.desk.session import CaseView, Session
 from billing_tui.gateway.client import build_client
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 from billing_tui.store.caselog import CaseLog
+from tests.demo import demo_session
 
 #: Obviously fake keys declared on the sandbox for these tests (a declared live key makes
 #: the sandbox answer in live mode; the restricted one may read everything, write nothing).
@@ -61,9 +64,9 @@ def keyed_session(tmp_path: Path, key: str, mode: str) -> Session:
 async def open_dupe(session: Session) -> tuple[CaseView, str, tuple[Plan, ...]]:
     resolution = await session.lookup(DANA)
     view = await session.load(resolution.customer_ids)
-    case = session.open_case(DANA, view)
+    case = await session.open_case(DANA, view)
     decided = session.suggest(view).confirm()
-    session.record_classification(case.id, decided)
+    await session.record_classification(case.id, decided)
     return view, case.id, session.plans(view, decided)
 
 
@@ -76,7 +79,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[Session]:
 
 async def test_a_case_records_every_step(demo: Session) -> None:
     view, case_id, plans = await open_dupe(demo)
-    record = demo.case(case_id)
+    record = await demo.case(case_id)
     assert record.queries == (DANA,)
     assert record.customer_ids == ("cus_dupcheckout1",)
     assert record.masked_email == "d***@example.com"
@@ -86,26 +89,26 @@ async def test_a_case_records_every_step(demo: Session) -> None:
     assert record.classification["bucket"] == "duplicate_personal"
     assert record.classification["evidence"]
     # looking the same customer up again reuses the open case and adds the query
-    again = demo.open_case("cus_dupcheckout1", view)
+    again = await demo.open_case("cus_dupcheckout1", view)
     assert again.id == case_id
     assert again.queries == (DANA, "cus_dupcheckout1")
     cancel = plans[0]
     await demo.execute(case_id, view, cancel)
-    handoff = demo.handoff(case_id, await demo.refresh(view))
-    demo.save_follow_up(case_id, "Hi Dana, sorted: one subscription left.")
-    edited = demo.handoff(case_id, view)
+    handoff = await demo.handoff(case_id, await demo.refresh(view))
+    await demo.save_follow_up(case_id, "Hi Dana, sorted: one subscription left.")
+    edited = await demo.handoff(case_id, view)
     assert edited.follow_up == "Hi Dana, sorted: one subscription left."
     assert handoff.follow_up != edited.follow_up
     # a later session (another process) keeps the saved text; regenerating replaces it
     later = Session(demo.connection, CaseLog(demo.caselog.directory), operator="someone-else")
-    assert later.handoff(case_id, view).follow_up == edited.follow_up
-    assert later.handoff(case_id, view, regenerate=True).follow_up == handoff.follow_up
-    demo.save_follow_up(case_id, "Hi Dana, sorted: one subscription left.")
-    resolved = demo.resolve_case(case_id)
+    assert (await later.handoff(case_id, view)).follow_up == edited.follow_up
+    assert (await later.handoff(case_id, view, regenerate=True)).follow_up == handoff.follow_up
+    await demo.save_follow_up(case_id, "Hi Dana, sorted: one subscription left.")
+    resolved = await demo.resolve_case(case_id)
     assert resolved.status == "resolved"
-    assert [c.id for c in demo.cases(status="resolved")] == [case_id]
+    assert [c.id for c in await demo.cases(status="resolved")] == [case_id]
     # the record alone renders the handoff (for `cases handoff`), with no Stripe call
-    offline = handoff_from_record(demo.case(case_id))
+    offline = handoff_from_record(await demo.case(case_id))
     assert [t for t, _ in offline.sections] == [t for t, _ in handoff.sections]
     assert "sub_dupcheckoutB" in offline.section("ACTION TAKEN")
     assert offline.section("FOLLOW-UP") == "Hi Dana, sorted: one subscription left."
@@ -115,17 +118,17 @@ async def test_a_case_records_every_step(demo: Session) -> None:
 async def test_an_override_needs_a_reason_and_is_recorded(demo: Session) -> None:
     resolution = await demo.lookup(DANA)
     view = await demo.load(resolution.customer_ids)
-    case = demo.open_case(DANA, view)
+    case = await demo.open_case(DANA, view)
     suggestion = demo.suggest(view, Answers().with_answer("q_complaint", "charged_twice"))
     with pytest.raises(ValueError, match="needs a reason"):
         suggestion.confirm(Bucket.PRODUCT_FAILURE)
     overridden = suggestion.confirm(Bucket.PRODUCT_FAILURE, "customer says the app was down")
-    demo.record_classification(case.id, overridden)
-    stored = demo.case(case.id).classification or {}
+    await demo.record_classification(case.id, overridden)
+    stored = (await demo.case(case.id)).classification or {}
     assert stored["bucket"] == "product_failure"
     assert stored["suggested"] == "duplicate_personal"
     assert stored["override_reason"] == "customer says the app was down"
-    decision = handoff_from_record(demo.case(case.id)).section("DECISION")
+    decision = handoff_from_record(await demo.case(case.id)).section("DECISION")
     assert "override of the suggestion duplicate_personal: customer says the app was down" in (
         decision
     )
@@ -144,7 +147,7 @@ async def test_live_money_moves_need_the_typed_phrase(tmp_path: Path) -> None:
             assert outcome.status == "skipped"
             assert "type 19.00 to confirm" in outcome.message
             assert outcome.failure == Failure(FailureKind.REFUSED, outcome.message)
-        assert session.case(case_id).actions == ()
+        assert (await session.case(case_id)).actions == ()
         assert session.connection.sandbox is not None
         assert not list(session.connection.sandbox.state.all("refund"))
         done = await session.execute(case_id, view, refund, confirmation="19.00")
@@ -163,7 +166,7 @@ async def test_a_read_only_key_fails_cleanly_and_names_the_permission(tmp_path: 
         outcome = await session.execute(case_id, view, refund)
         assert outcome.status == "failed"
         assert "rak_refund_write" in outcome.message
-        (action,) = session.case(case_id).actions
+        (action,) = (await session.case(case_id)).actions
         assert action.status == "failed"
         assert "rak_refund_write" in action.result["error"]
         assert READONLY_KEY not in str(action.result)
@@ -218,14 +221,20 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
         idempotency_key=note_key,
         operator="demo-operator",
     )
+    in_flight = await demo.in_flight_actions()
+    assert [(record.id, action.kind) for record, action in in_flight] == [
+        (case_id, "refund"),
+        (case_id, "cancel_subscription"),
+    ]
     messages = await demo.reconcile()
     assert len(messages) == 3
+    assert await demo.in_flight_actions() == ()
     assert any("re-sent with the same key" in m and first.obj.id in m for m in messages)
     assert any("sub_dupcheckoutB is canceled (read back)" in m for m in messages)
     assert any("interrupted before it was sent" in m for m in messages)
     refunds = [r for r in sandbox.state.all("refund") if r["charge"] == "ch_dupcheckoutB001"]
     assert len(refunds) == 1, "the re-send was replayed, not applied twice"
-    statuses = {a.kind: a.status for a in demo.case(case_id).actions}
+    statuses = {a.kind: a.status for a in (await demo.case(case_id)).actions}
     assert statuses == {
         "refund": "succeeded",
         "cancel_subscription": "succeeded",
@@ -269,3 +278,26 @@ async def test_each_portal_link_is_a_new_session(demo: Session) -> None:
     assert first.stripe_ids != second.stripe_ids
     assert second.url
     assert second.url != first.url
+
+
+# --------------------------------------------------------------------------- no emulator
+
+
+@pytest.mark.parametrize("module", ["billing_tui.desk.session", "billing_tui.app"])
+def test_a_live_session_loads_no_emulator(module: str) -> None:
+    """Importing the session (or the App) loads no ``billing_tui.sandbox`` module: only the
+    demo path imports the emulator, lazily."""
+    code = (
+        f"import sys, {module}; "
+        "print(','.join(sorted(m for m in sys.modules if m.startswith('billing_tui.sandbox'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == ""
+
+
+async def test_demo_tickets_come_from_the_connection(demo: Session) -> None:
+    (ticket,) = demo.demo_tickets()
+    assert ticket.identifier == DANA
+    assert demo.connection.scenarios()[0].name == "duplicate-checkout"

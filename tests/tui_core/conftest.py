@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from billing_tui.app import BillingApp
-from billing_tui.desk.session import Session, demo_session
+from billing_tui.desk.session import Session
 from billing_tui.sandbox import DEFAULT_TEST_NOW
+from tests.demo import demo_session
 
 
 @pytest.fixture(autouse=True)

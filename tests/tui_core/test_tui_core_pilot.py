@@ -11,11 +11,12 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input, Static, TabbedContent
 
-from billing_tui.app import BillingApp, palette_commands
+from billing_tui.app import BillingApp
 from billing_tui.core.model import PartFailure
 from billing_tui.desk.session import Session
 from screens import search as search_screen
 from screens.customer import CustomerScreen
+from screens.palette import palette_commands
 from screens.search import SearchScreen
 from screens.too_small import TooSmallScreen
 from widgets.anomalies import AnomalyList
@@ -197,7 +198,7 @@ async def test_a_part_that_failed_to_load_is_named_in_its_tab(
         view = await session.load((DUPLICATE_CUSTOMER,))
         failure = PartFailure("invoices", "Stripe answered 500 (request req_123)")
         view = replace(view, snapshot=replace(view.snapshot, failures=(failure,)))
-        case = session.open_case(DUPLICATE_EMAIL, view)
+        case = await session.open_case(DUPLICATE_EMAIL, view)
         await app.push_screen(CustomerScreen(session, view, case))
         await settle(pilot)
         await pilot.press("2")

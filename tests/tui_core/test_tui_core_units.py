@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing_tui.app import describe_error
 from billing_tui.core.text import redact_keys
 from screens.customer import dashboard_url
 from screens.too_small import is_too_small, too_small_message
 from widgets import clipboard
+from widgets.errors import describe_error
 from widgets.header import mode_label, safe_key_hint
 
 _BODY = st.text(
@@ -119,3 +119,24 @@ def test_a_working_xclip_receives_the_text(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(clipboard.sys, "platform", "linux")
     assert clipboard.native_copy("Thanks, Dana — refunded.") is None
     assert out.read_text(encoding="utf-8") == "Thanks, Dana — refunded."
+
+
+def test_the_palette_asks_the_screen_first_then_the_app() -> None:
+    from textual.app import App
+    from textual.screen import Screen
+
+    from screens.palette import PaletteCommand, palette_commands
+
+    ran: list[str] = []
+
+    class Offering(Screen[None]):
+        def palette_commands(self) -> list[PaletteCommand]:
+            return [PaletteCommand("here: Do it", "This screen's own", lambda: ran.append("here"))]
+
+    class Global(App[None]):
+        def global_commands(self) -> list[PaletteCommand]:
+            return [PaletteCommand("app: Quit", "Leave", lambda: ran.append("quit"))]
+
+    titles = [c.title for c in palette_commands(Global(), Offering())]
+    assert titles == ["here: Do it", "app: Quit"]
+    assert [c.title for c in palette_commands(App(), Screen())] == []

@@ -236,13 +236,13 @@ class FixedHandoffSession:
     async def refresh(self, view: Any) -> Any:
         return view
 
-    def handoff(self, case_id: str, view: Any) -> Handoff:
+    async def handoff(self, case_id: str, view: Any) -> Handoff:
         return FIXED_HANDOFF
 
-    def save_follow_up(self, case_id: str, text: str) -> None:
+    async def save_follow_up(self, case_id: str, text: str) -> None:
         self.saved.append(text)
 
-    def resolve_case(self, case_id: str) -> None:
+    async def resolve_case(self, case_id: str) -> None:
         self.resolved.append(case_id)
 
 
@@ -309,16 +309,12 @@ FIXED_CASES = (
 
 
 @dataclass
-class FixedCaseLog:
-    def in_flight(self) -> list[tuple[FixedCase, FixedAction]]:
-        case = FIXED_CASES[0]
-        return [(case, case.actions[1])]
-
-
-@dataclass
 class FixedCasesSession:
     info: FixedInfo = field(default_factory=FixedInfo)
-    caselog: FixedCaseLog = field(default_factory=FixedCaseLog)
 
-    def cases(self, status: str | None = None) -> list[FixedCase]:
+    async def cases(self, status: str | None = None) -> list[FixedCase]:
         return [c for c in FIXED_CASES if status is None or c.status == status]
+
+    async def in_flight_actions(self) -> tuple[tuple[FixedCase, FixedAction], ...]:
+        case = FIXED_CASES[0]
+        return ((case, case.actions[1]),)

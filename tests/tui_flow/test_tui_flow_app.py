@@ -11,13 +11,13 @@ from textual.widgets import Input
 from billing_tui.app import BillingApp
 from billing_tui.core.classify import Bucket
 from billing_tui.core.plans import ActionKind
-from billing_tui.desk.session import demo_session
 from billing_tui.sandbox import DEFAULT_TEST_NOW
 from screens.actions import ActionScreen
 from screens.confirm import ConfirmScreen
 from screens.customer import CustomerScreen
 from screens.handoff import HandoffScreen
 from screens.wizard import WizardScreen
+from tests.demo import demo_session
 
 
 async def settle(pilot: Pilot[Any]) -> None:

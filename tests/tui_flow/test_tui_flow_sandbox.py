@@ -12,16 +12,18 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.handoff import SECTION_TITLES
 from billing_tui.core.plans import ActionKind
 from billing_tui.desk.connection import Connection
-from billing_tui.desk.session import CaseView, Session, demo_session
+from billing_tui.desk.session import CaseView, Session
 from billing_tui.sandbox import catalog
 from billing_tui.store.caselog import CaseLog
 from screens.actions import ActionScreen, PlanState
 from screens.cases import CasesScreen, actions_summary
 from screens.confirm import ConfirmScreen
-from screens.handoff import SECTION_TITLES, HandoffScreen
+from screens.handoff import HandoffScreen
 from screens.wizard import WizardScreen
+from tests.demo import demo_session
 from tests.tui_flow.flow_fixtures import widget_text
 
 
@@ -71,13 +73,13 @@ async def open_ticket(tmp_path: Path, scenario: str, *, live: bool = False) -> T
         assert session.info.live
     query = identifier(scenario)
     view = await session.load((await session.lookup(query)).customer_ids)
-    case = session.open_case(query, view)
+    case = await session.open_case(query, view)
     return Ticket(session, case.id, view)
 
 
-def confirmed(ticket: Ticket) -> Classification:
+async def confirmed(ticket: Ticket) -> Classification:
     classification = ticket.session.suggest(ticket.view).confirm().confirm_contract()
-    ticket.session.record_classification(ticket.case_id, classification)
+    await ticket.session.record_classification(ticket.case_id, classification)
     return classification
 
 
@@ -114,7 +116,7 @@ async def test_duplicate_checkout_from_wizard_to_copied_follow_up(tmp_path: Path
         await settle(pilot)
         classification = app.results.pop()
         assert classification.final == Bucket.DUPLICATE_PERSONAL
-        ticket.session.record_classification(ticket.case_id, classification)
+        await ticket.session.record_classification(ticket.case_id, classification)
 
         # act: cancel the extra subscription now, then refund its charge
         actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, classification)
@@ -161,7 +163,7 @@ async def test_duplicate_checkout_from_wizard_to_copied_follow_up(tmp_path: Path
         assert app.clipboard.strip()
         await pilot.press("r")
         await settle(pilot)
-        assert ticket.session.case(ticket.case_id).status == "resolved"
+        assert (await ticket.session.case(ticket.case_id)).status == "resolved"
         await pilot.press("escape")
         await pilot.pause()
 
@@ -178,7 +180,7 @@ async def test_live_mode_confirm_without_the_amount_does_nothing(tmp_path: Path)
     ticket = await open_ticket(tmp_path, "duplicate-checkout", live=True)
     app = Flow()
     async with app.run_test() as pilot:
-        actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, confirmed(ticket))
+        actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, await confirmed(ticket))
         await app.show(pilot, actions)
         refund = plan_index(actions, ActionKind.REFUND)
         phrase = actions.plans[refund].confirm_phrase
@@ -211,7 +213,7 @@ async def test_failed_renewal_offers_the_portal_link_first_and_no_refund(tmp_pat
     ticket = await open_ticket(tmp_path, "failed-renewal")
     app = Flow()
     async with app.run_test() as pilot:
-        actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, confirmed(ticket))
+        actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, await confirmed(ticket))
         await app.show(pilot, actions)
         assert actions.plans[0].kind == ActionKind.PORTAL_SESSION
         assert all(plan.kind != ActionKind.REFUND for plan in actions.plans)
@@ -266,7 +268,7 @@ async def test_disputed_charge_refund_is_shown_impossible_with_the_reason(
     ticket = await open_ticket(tmp_path, "disputed-charge")
     app = Flow()
     async with app.run_test() as pilot:
-        actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, confirmed(ticket))
+        actions = ActionScreen(ticket.session, ticket.case_id, ticket.view, await confirmed(ticket))
         await app.show(pilot, actions)
         refunds = [i for i, p in enumerate(actions.plans) if p.kind == ActionKind.REFUND]
         assert all(actions.states[i] == PlanState.BLOCKED for i in refunds)

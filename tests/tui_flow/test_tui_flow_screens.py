@@ -14,11 +14,12 @@ from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.handoff import SECTION_TITLES
 from billing_tui.core.plans import Plan
 from screens.actions import ActionScreen, PlanState
 from screens.cases import CasesScreen
 from screens.confirm import ConfirmScreen
-from screens.handoff import SECTION_TITLES, HandoffScreen
+from screens.handoff import HandoffScreen
 from screens.wizard import WizardScreen
 from tests.tui_flow.flow_fixtures import (
     CANCEL_PLAN,

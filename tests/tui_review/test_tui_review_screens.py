@@ -10,12 +10,14 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from billing_tui.app import BillingApp, palette_commands
-from billing_tui.desk.session import Session, demo_session
+from billing_tui.app import BillingApp
+from billing_tui.desk.session import Session
 from billing_tui.sandbox import DEFAULT_TEST_NOW
 from screens.audit import AuditScreen
 from screens.customer import CustomerScreen
+from screens.palette import palette_commands
 from screens.plans import PlansScreen
+from tests.demo import demo_session
 from widgets.tables import IdTable
 
 SnapCompare = Callable[..., bool]

@@ -1,0 +1,209 @@
+"""The customer follow-up: template values filled from the case, and the message itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+from billing_tui.core.classify import Bucket
+from billing_tui.core.handoff.document import TakenAction
+from billing_tui.core.handoff.templates import DEFAULT_LOCALE, TemplateSet, load_templates
+from billing_tui.core.model import (
+    Charge,
+    Customer,
+    CustomerSnapshot,
+    Invoice,
+    Money,
+    Subscription,
+)
+from billing_tui.core.plans import ActionKind
+from billing_tui.core.text import brand_label
+
+
+class _Fill(dict[str, str]):
+    """``format_map`` values; a missing value shows as a visible placeholder to fill in."""
+
+    def __init__(self, values: Mapping[str, str], missing: str) -> None:
+        super().__init__(values)
+        self._missing = missing
+
+    def __missing__(self, key: str) -> str:
+        return self._missing.format(key=key)
+
+
+def _target_subscription(
+    snapshot: CustomerSnapshot, actions: Sequence[TakenAction]
+) -> Subscription | None:
+    for action in actions:
+        sub_id = action.params.get("subscription")
+        if sub_id and (sub := snapshot.subscription(sub_id)) is not None:
+            return sub
+    live = sorted(snapshot.live_subscriptions, key=lambda s: (-s.quantity, s.created, s.id))
+    if live:
+        return live[0]  # the team subscription (most seats) first, else the oldest
+    return snapshot.subscriptions[0] if snapshot.subscriptions else None
+
+
+def _card_of(snapshot: CustomerSnapshot, charge_id: str | None, ts: TemplateSet) -> str:
+    charge: Charge | None = snapshot.charge(charge_id) if charge_id else None
+    if charge is not None and charge.card is not None:
+        return ts.text("card_phrase").format(
+            brand=brand_label(charge.card.brand), last4=charge.card.last4
+        )
+    return ts.text("card_unknown")
+
+
+def latest(invoices: Iterable[Invoice]) -> Invoice | None:
+    return max(invoices, key=lambda i: (i.created, i.id), default=None)
+
+
+def _name(customer: Customer | None, ts: TemplateSet) -> str | None:
+    if customer is None or not customer.name:
+        return None
+    cjk = any(ord(ch) >= 0x2E80 for ch in customer.name)  # family name first: keep it whole
+    if ts.raw.get("name_style") == "first" and not cjk:
+        return customer.name.split()[0]
+    return customer.name
+
+
+def _subscription_values(sub: Subscription | None, ts: TemplateSet) -> dict[str, str]:
+    if sub is None:
+        return {}
+    item = sub.items[0] if sub.items else None
+    name = item.price.product_name if item else sub.label
+    return {
+        "plan": name,
+        "product": name,
+        "seats": str(sub.quantity),
+        "renewal_date": ts.date(sub.current_period_end),
+        "renewal_amount": sub.period_amount.format(),
+        "access_until": ts.date(sub.current_period_end),
+    }
+
+
+def _refund_values(
+    snapshot: CustomerSnapshot, done: Sequence[TakenAction], ts: TemplateSet
+) -> dict[str, str]:
+    """The refunded total (in the first refund's currency) and the card it went back to."""
+    refunds = [a for a in done if a.kind == ActionKind.REFUND and a.amount is not None]
+    if not refunds:
+        return {}
+    currency = refunds[0].amount.currency if refunds[0].amount else "usd"
+    amounts = [a.amount for a in refunds if a.amount is not None and a.amount.currency == currency]
+    total = sum(amounts, Money.zero(currency))
+    return {
+        "amount": total.format(),
+        "card": _card_of(snapshot, refunds[0].params.get("charge"), ts),
+    }
+
+
+def _done_values(sub: Subscription | None, done: Sequence[TakenAction]) -> dict[str, str]:
+    """What the portal link and seat changes that went through add (later ones win)."""
+    values: dict[str, str] = {}
+    unit = sub.items[0].price.unit_money if sub is not None and sub.items else None
+    for action in done:
+        if action.kind == ActionKind.PORTAL_SESSION and action.url:
+            values["portal_url"] = action.url
+        if action.kind == ActionKind.UPDATE_QUANTITY and (qty := action.params.get("quantity")):
+            values["seats"] = qty
+            if unit is not None:
+                values["renewal_amount"] = unit.times(int(qty)).format()
+    return values
+
+
+def _trial_values(snapshot: CustomerSnapshot, ts: TemplateSet) -> dict[str, str]:
+    trial = next(
+        (s for s in snapshot.subscriptions if s.trial_end and s.status.value == "trialing"), None
+    )
+    return {} if trial is None else {"trial_end": ts.date(trial.trial_end)}
+
+
+def _invoice_values(snapshot: CustomerSnapshot, done: Sequence[TakenAction]) -> dict[str, str]:
+    """The invoice amount (the retried one, else the open one, else the prorated one) and the
+    net proration."""
+    values: dict[str, str] = {}
+    open_inv = latest(i for i in snapshot.invoices if i.status == "open")
+    prorated = latest(i for i in snapshot.invoices if i.has_proration)
+    retried = next((a for a in done if a.kind == ActionKind.RETRY_INVOICE_PAYMENT), None)
+    if retried is not None and retried.amount is not None:
+        values["invoice_amount"] = retried.amount.format()
+    elif open_inv is not None:
+        values["invoice_amount"] = open_inv.amount_remaining.format()
+    elif prorated is not None:
+        values["invoice_amount"] = prorated.total.format()
+    if prorated is not None:
+        net = sum(line.amount.amount for line in prorated.lines if line.proration)
+        values["proration_amount"] = Money(abs(net), prorated.total.currency).format()
+    return values
+
+
+def follow_up_values(
+    snapshot: CustomerSnapshot, actions: Sequence[TakenAction], ts: TemplateSet
+) -> dict[str, str]:
+    """The values a template may use, filled from the case."""
+    done = [a for a in actions if a.status == "succeeded"]
+    sub = _target_subscription(snapshot, done or actions)
+    return {
+        "refund_days": ts.text("refund_days"),
+        **_subscription_values(sub, ts),
+        **_refund_values(snapshot, done, ts),
+        **_done_values(sub, done),
+        **_trial_values(snapshot, ts),
+        **_invoice_values(snapshot, done),
+    }
+
+
+def situations(snapshot: CustomerSnapshot, bucket: Bucket | None) -> tuple[str, ...]:
+    """Facts of the case that change the wording (template keys ``kind:situation``)."""
+    found: list[str] = []
+    if bucket == Bucket.MISSING_SELF_SERVE and any(i.has_proration for i in snapshot.invoices):
+        found.append("proration")
+    if bucket == Bucket.FAILED_PAYMENT:
+        has_open = any(i.status == "open" for i in snapshot.invoices)
+        if not has_open and any(s.status.value == "trialing" for s in snapshot.subscriptions):
+            found.append("trial")
+    if any(d.is_open and not d.is_charge_refundable for d in snapshot.disputes):
+        found.append("dispute")
+    return tuple(found)
+
+
+def follow_up(
+    snapshot: CustomerSnapshot,
+    bucket: Bucket | None,
+    actions: Sequence[TakenAction],
+    *,
+    locale: str = DEFAULT_LOCALE,
+    templates: Mapping[str, TemplateSet] | None = None,
+) -> str:
+    """A short customer message for what was done, in ``locale``."""
+    sets = templates if templates is not None else load_templates()
+    ts = sets.get(locale) or sets[DEFAULT_LOCALE]
+    scope = bucket.value if bucket is not None else "_none"
+    fill = _Fill(follow_up_values(snapshot, actions, ts), ts.text("missing") or "[{key}]")
+    here = situations(snapshot, bucket)
+    sentences: list[str] = []
+    seen: set[str] = set()
+    for action in actions:
+        if action.status != "succeeded" or action.kind == ActionKind.NO_OP:
+            continue
+        if action.variant in seen:
+            continue
+        seen.add(action.variant)
+        template = ts.sentence(scope, action.variant, here)
+        if template:
+            sentences.append(template.format_map(fill))
+    for situation in here:
+        explain = ts.sentence(scope, f"explain:{situation}", fallback=False)
+        if explain:
+            sentences.append(explain.format_map(fill))
+    if not sentences or (bucket == Bucket.PRODUCT_FAILURE and "refund" not in seen):
+        template = ts.sentence(scope, "no_op", here)
+        if template:
+            sentences.append(template.format_map(fill))
+    closing = ts.closing(scope, here)
+    if closing:
+        sentences.append(closing.format_map(fill))
+    customer = snapshot.primary if snapshot.customers else None
+    name = _name(customer, ts)
+    greeting = ts.text("greeting").format(name=name) if name else ts.text("greeting_no_name")
+    body = " ".join(sentences) if ts.locale == "en" else "".join(sentences)
+    return f"{greeting}\n\n{body}\n\n{ts.text('signoff')}"
