@@ -1,1 +1,3 @@
-"""Subcommands of the ``billing-tui`` command line, one module each."""
+"""cli: the ``billing-tui`` shell — the parser (``main``), argparse → connection options
+(``options``), how a command or the TUI gets its Session (``opening``), one module per
+subcommand. The top layer: nothing imports it."""

@@ -1,1 +1,4 @@
-"""desk: see HACKING.md."""
+"""desk: the operator's use cases — the one :class:`~billing_tui.desk.session.Session` façade that
+the TUI and every CLI command call, the write-ahead executor, the case-record schema, the
+connection and the account sweep. Orchestrates core, store and gateway; never imports Textual.
+"""

@@ -1,4 +1,4 @@
-"""The calls that change things in Stripe (used by ``billing_tui.core.plans``), and fresh reads
+"""The calls that change things in Stripe (called by ``billing_tui.desk.execute``), and fresh reads
 for before/after diffs and reconciliation.
 
 Every POST carries the caller's idempotency key (written to the case log before the call). The
