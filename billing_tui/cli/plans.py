@@ -82,7 +82,7 @@ async def _run(session: Session, args: argparse.Namespace) -> PlansReport:
             )
 
     try:
-        report = await session.sweep_report(
+        report = await session.plans_report(
             refresh=bool(args.refresh),
             max_age=timedelta(minutes=int(args.max_age)),
             rate=args.rate,

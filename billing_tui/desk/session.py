@@ -329,14 +329,19 @@ class Session:
         self,
         *,
         refresh: bool = False,
+        max_age: timedelta = timedelta(minutes=30),
+        rate: float | None = None,
         on_progress: Callable[[str, SweepProgress], None] | None = None,
     ) -> PlansReport:
-        """The account-wide plans report (sweep, or the cached sweep when it is fresh)."""
+        """The account-wide plans report: the cached sweep while it is younger than ``max_age``,
+        else a new sweep (at ``rate`` requests a second, when given)."""
         return await account_report(
             self.gateway,
             self.info,
             self.now(),
             refresh=refresh,
+            max_age=max_age,
+            rate=rate,
             on_progress=on_progress,
             settings=self.settings,
         )
@@ -402,25 +407,6 @@ class Session:
         the snapshot is ``None`` when several unrelated customers match."""
         found: Lookup = await self.gateway.lookup(text)
         return found
-
-    async def sweep_report(
-        self,
-        *,
-        refresh: bool = False,
-        max_age: timedelta = timedelta(minutes=30),
-        rate: float | None = None,
-        on_progress: Callable[[str, SweepProgress], None] | None = None,
-    ) -> PlansReport:
-        """The plans report with the command line's knobs (cache lifetime, request rate)."""
-        return await account_report(
-            self.gateway,
-            self.info,
-            self.now(),
-            refresh=refresh,
-            max_age=max_age,
-            rate=rate,
-            on_progress=on_progress,
-        )
 
     async def portal_findings(self) -> tuple[PortalFinding, ...]:
         """The billing-portal configurations checked against the policy (``portal check``)."""
