@@ -80,3 +80,37 @@ def test_search_screen_results(
 def test_customer_screen(snap_compare: SnapCompare, fixed_session: Session, size: Any) -> None:
     """duplicate-checkout's customer: the critical anomaly and both subscriptions marked."""
     _check(snap_compare, fixed_session, size, _customer)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "120x40"])
+def test_connecting_screen(snap_compare: SnapCompare, fixed_session: Session, size: Any) -> None:
+    """The first frame of a start from the command line: the search box already takes keys
+    while the demo sandbox is built (the header says "connecting…")."""
+    import threading
+
+    from billing_tui import app as app_module
+    from billing_tui.app import Opening
+
+    gate = threading.Event()
+
+    def open_session() -> Session:
+        gate.wait(30)
+        return fixed_session
+
+    async def typed(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        await pilot.press(*"dana.whit")
+        await pilot.pause()
+
+    class Shot(BillingApp):
+        CSS_PATH = Path(app_module.__file__).with_name("app.tcss")
+
+        def exit(self, *args: Any, **kwargs: Any) -> None:
+            gate.set()  # the screenshot is taken: let the opening finish so the App can leave
+            super().exit(*args, **kwargs)
+
+    app = Shot(opening=Opening(fixed_session.info, open_session), cursor_blink=False)
+    try:
+        assert snap_compare(app, terminal_size=size, run_before=typed)
+    finally:
+        gate.set()
