@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from billing_tui.core.classify import Bucket
+from billing_tui.core.text import time_label
 
 STATUSES = ("open", "resolved")
 
@@ -103,7 +104,7 @@ def _list(args: argparse.Namespace) -> int:
             r.bucket or "—",
             r.masked_email or "—",
             _actions_summary(r.actions),
-            f"{r.opened_at:%Y-%m-%d %H:%M}",
+            time_label(r.opened_at),
             r.operator,
         )
         for r in records
@@ -139,8 +140,7 @@ def show_lines(record: Any) -> list[str]:
     """Everything recorded about one case, as ``cases show`` prints it."""
     return [
         f"case {record.id} · {record.status} · operator {record.operator}",
-        f"opened {record.opened_at:%Y-%m-%d %H:%M} UTC · "
-        f"updated {record.updated_at:%Y-%m-%d %H:%M} UTC",
+        f"opened {time_label(record.opened_at)} UTC · updated {time_label(record.updated_at)} UTC",
         f"customer {record.masked_email} · {', '.join(record.customer_ids) or '—'}",
         f"searched {', '.join(record.queries) or '—'}",
         f"anomalies {', '.join(record.anomaly_codes) or 'none'}",
