@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from billing_tui.core.classify import Bucket
+from billing_tui.core.text import time_label
 from billing_tui.desk.session import ActionRecord, CaseRecord
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
@@ -208,7 +209,7 @@ class CasesScreen(ReportsWorkerFailures, Screen[CaseRecord | None]):
                 record.status,
                 (record.bucket or "—").replace("_", " "),
                 record.masked_email or ", ".join(record.customer_ids),
-                record.opened_at.strftime("%Y-%m-%d %H:%M"),
+                time_label(record.opened_at),
                 actions_summary(record),
                 key=record.id,
             )

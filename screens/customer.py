@@ -18,7 +18,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from billing_tui.desk.session import GatewayError
+from billing_tui.core.errors import GatewayError
 from screens.customer_tabs import ROWS, TABS, failure_text, identity_text
 from screens.palette import PaletteCommand
 from widgets.anomalies import AnomalyList

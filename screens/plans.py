@@ -23,7 +23,8 @@ from widgets.messages import ReportsWorkerFailures
 from widgets.tables import IdTable, Row
 
 if TYPE_CHECKING:
-    from billing_tui.desk.session import Session, SweepProgress
+    from billing_tui.core.progress import SweepProgress
+    from billing_tui.desk.session import Session
 
 
 class PlansScreen(ReportsWorkerFailures, Screen[None]):

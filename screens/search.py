@@ -14,9 +14,9 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from billing_tui.core.errors import GatewayError
 from billing_tui.core.identify import IdentifierKind, detect_kind, normalise
 from billing_tui.core.text import mask_email
-from billing_tui.desk.session import GatewayError
 from screens.customer import last_query, open_customer_screen
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures

@@ -8,11 +8,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from billing_tui.core.classify import Bucket
+from billing_tui.core.text import time_label
+
+if TYPE_CHECKING:  # loaded by the handlers: registering the parser stays cheap
+    from billing_tui.store.caselog import ActionRecord, CaseLog, CaseRecord
 
 STATUSES = ("open", "resolved")
 
@@ -68,7 +72,7 @@ def _missing_action(args: argparse.Namespace) -> int:
     return 2
 
 
-def _log() -> Any:
+def _log() -> CaseLog:
     from billing_tui.store.caselog import CaseLog
 
     log = CaseLog()
@@ -77,7 +81,7 @@ def _log() -> Any:
     return log
 
 
-def _get(log: Any, case_id: str) -> Any:
+def _get(log: CaseLog, case_id: str) -> CaseRecord | None:
     from billing_tui.store.caselog import CaseLogError
 
     try:
@@ -103,7 +107,7 @@ def _list(args: argparse.Namespace) -> int:
             r.bucket or "—",
             r.masked_email or "—",
             _actions_summary(r.actions),
-            f"{r.opened_at:%Y-%m-%d %H:%M}",
+            time_label(r.opened_at),
             r.operator,
         )
         for r in records
@@ -114,7 +118,7 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _actions_summary(actions: Any) -> str:
+def _actions_summary(actions: Sequence[ActionRecord]) -> str:
     if not actions:
         return "—"
     counts: dict[str, int] = {}
@@ -135,12 +139,11 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def show_lines(record: Any) -> list[str]:
+def show_lines(record: CaseRecord) -> list[str]:
     """Everything recorded about one case, as ``cases show`` prints it."""
     return [
         f"case {record.id} · {record.status} · operator {record.operator}",
-        f"opened {record.opened_at:%Y-%m-%d %H:%M} UTC · "
-        f"updated {record.updated_at:%Y-%m-%d %H:%M} UTC",
+        f"opened {time_label(record.opened_at)} UTC · updated {time_label(record.updated_at)} UTC",
         f"customer {record.masked_email} · {', '.join(record.customer_ids) or '—'}",
         f"searched {', '.join(record.queries) or '—'}",
         f"anomalies {', '.join(record.anomaly_codes) or 'none'}",
@@ -167,21 +170,26 @@ def _classification_lines(c: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _contract_lines(contract: Mapping[str, Any] | None) -> list[str]:
+def _contract_lines(contract: Mapping[str, object] | None) -> list[str]:
+    from billing_tui.desk.records import ContractRecord
+
     if not contract:
         return []
-    state = "confirmed" if contract.get("confirmed") else "NOT confirmed"
-    return [f"contract shape {state}: {'; '.join(contract.get('reasons') or [])}"]
+    check = ContractRecord.from_json(contract)
+    state = "confirmed" if check.confirmed else "NOT confirmed"
+    return [f"contract shape {state}: {'; '.join(check.reasons)}"]
 
 
-def _action_lines(actions: Any) -> list[str]:
+def _action_lines(actions: Sequence[ActionRecord]) -> list[str]:
+    from billing_tui.desk.records import outcome_of
+
     lines = ["actions:" if actions else "actions: none"]
     for a in actions:
-        result = a.result or {}
-        ids = ", ".join(result.get("stripe_ids") or []) or "—"
+        result = outcome_of(a)
+        ids = ", ".join(result.stripe_ids) or "—"
         line = f"  {a.id} {a.kind} {a.status} · {ids} · key {a.idempotency_key}"
-        if result.get("error"):
-            line += f" · error: {result['error']}"
+        if result.error:
+            line += f" · error: {result.error}"
         lines.append(line)
         lines.append(f"    params: {', '.join(f'{k}={v}' for k, v in a.params.items())}")
     return lines

@@ -83,17 +83,24 @@ def api_base(args: argparse.Namespace) -> str | None:
     return str(value) if value else None
 
 
-def parse_now(text: str) -> datetime:
-    """``2026-11-26T12:00:00Z`` (or any ISO 8601 with an offset) → an aware datetime."""
+def parse_time(text: str) -> datetime:
+    """``2026-11-26T12:00:00Z`` (or any ISO 8601, ``Z``/``z`` or an offset; none means UTC) → an
+    aware datetime. The one ``--now`` rule; ValueError with the sentence to show."""
     try:
-        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
-        raise ConnectionFailed(
+        raise ValueError(
             f"--now {text!r} is not an ISO 8601 time (e.g. 2026-11-26T12:00:00Z)"
         ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def parse_now(text: str) -> datetime:
+    """:func:`parse_time` for a connection: ConnectionFailed with the same sentence."""
+    try:
+        return parse_time(text)
+    except ValueError as error:
+        raise ConnectionFailed(str(error)) from None
 
 
 def connection_options(

@@ -19,8 +19,8 @@ from billing_tui.cli.options import add_connection_options
 from billing_tui.desk.account import PlansReport, text_bar
 
 if TYPE_CHECKING:
+    from billing_tui.core.progress import SweepProgress
     from billing_tui.desk.session import Session
-    from billing_tui.gateway.sweep import SweepProgress
 
 
 def register(subparsers: Any) -> None:

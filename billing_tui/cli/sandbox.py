@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
 import importlib
 import json
 import sys
@@ -121,17 +120,8 @@ def parse_fail(text: str) -> dict[int, float]:
     return result
 
 
-def parse_now(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"--now: {text!r} is not an ISO 8601 time (e.g. 2026-11-26T12:00:00Z)"
-        ) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def _serve(args: argparse.Namespace) -> int:
+    from billing_tui.cli.options import parse_time
     from billing_tui.sandbox import Sandbox
     from billing_tui.sandbox.server import SandboxServer, is_loopback, validate_faults
 
@@ -139,7 +129,7 @@ def _serve(args: argparse.Namespace) -> int:
     population = int(getattr(args, "population", 0) or 0)
     try:
         fail = parse_fail(args.fail)
-        now = parse_now(args.now) if getattr(args, "now", None) else None
+        now = parse_time(args.now) if getattr(args, "now", None) else None
         if population < 0:
             raise ValueError("--population must be 0 or more")
         if not 0 <= args.port <= 65535:

@@ -31,10 +31,11 @@ from billing_tui.core.model import (
     SubscriptionItem,
     SubscriptionStatus,
 )
+from billing_tui.core.progress import SweepProgress
 from billing_tui.core.queries import customers_by_email
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import normalise_email
-from billing_tui.gateway.sweep import FetchPage, RateLimiter, SweepProgress, SweepResult, sweep
+from billing_tui.gateway.sweep import FetchPage, RateLimiter, SweepResult, sweep
 from billing_tui.store.config import cache_dir
 
 #: Codes of the account-wide duplicate audit.

@@ -7,10 +7,11 @@ product gaps and the case status.
 
 Every method that touches the case log, the templates on disk or Stripe is ``async``: the
 blocking part runs in a thread here, so callers (Textual workers, ``asyncio.run`` in the CLI)
-never decide what blocks. The value types the screens receive (``CaseRecord``,
-``ActionRecord``, ``Resolution``, ``GatewayError``, ``SweepProgress``) are re-exported from
-here, so the screens import nothing of the gateway or the store. The emulator is never
-imported here: ``demo_tickets`` asks the connection.
+never decide what blocks. The failures and progress the screens see are core values
+(:mod:`billing_tui.core.errors`, :mod:`billing_tui.core.progress`); the records and resolutions
+(``CaseRecord``, ``ActionRecord``, ``Resolution``) are re-exported from here, so the screens
+import nothing of the gateway or the store. The emulator is never imported here:
+``demo_tickets`` asks the connection.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from billing_tui.core.classify import (
 )
 from billing_tui.core.model import CustomerSnapshot, PortalConfiguration
 from billing_tui.core.portal_policy import PortalFinding, check_portal
+from billing_tui.core.progress import SweepProgress
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import mask_email
 from billing_tui.desk.account import PlansReport, account_report
@@ -45,8 +47,6 @@ from billing_tui.desk.records import (
 )
 from billing_tui.gateway import Gateway, Lookup, MutationResult
 from billing_tui.gateway import Resolution as Resolution
-from billing_tui.gateway.errors import GatewayError as GatewayError
-from billing_tui.gateway.sweep import SweepProgress as SweepProgress
 from billing_tui.store.caselog import ActionRecord as ActionRecord
 from billing_tui.store.caselog import CaseLog
 from billing_tui.store.caselog import CaseRecord as CaseRecord

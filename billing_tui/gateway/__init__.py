@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     )
 
 #: Where each public name lives: loaded on first use, so importing ``billing_tui.gateway.errors``
-#: (the UI does, before the first frame) does not load the Stripe SDK with ``.client``.
+#: (the CLI does, before it connects) does not load the Stripe SDK with ``.client``.
 _HOME = {
     "detect_kind": "billing_tui.core.identify",
     "build_client": "billing_tui.gateway.client",

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from billing_tui.core.progress import SweepProgress
+
 T = TypeVar("T")
 
 
@@ -28,21 +30,6 @@ class Page(Generic[T]):
 
 #: ``fetch_page(created_gte, created_lt, starting_after) -> Page`` (limit 100 inside).
 FetchPage = Callable[[int, int, str | None], Awaitable[Page[T]]]
-
-
-@dataclass(frozen=True)
-class SweepProgress:
-    shards_done: int
-    shards: int
-    requests: int
-    items: int
-    elapsed: float
-
-    @property
-    def eta_seconds(self) -> float | None:
-        if self.shards_done == 0 or self.shards_done == self.shards:
-            return None if self.shards_done == 0 else 0.0
-        return self.elapsed / self.shards_done * (self.shards - self.shards_done)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billing_tui.cli.cases import show_lines
 from billing_tui.core.classify import (
     Answers,
     Bucket,
@@ -298,3 +299,32 @@ def test_a_failed_result_keeps_the_sentence_where_readers_find_it() -> None:
         "error_type": "PermissionDenied",
         "failure": {"kind": "permission", "permission": "rak_refund_write"},
     }
+
+
+def test_cases_show_reads_actions_and_the_contract_through_the_schema() -> None:
+    # `cases show` reads outcomes and the contract check with OutcomeRecord / ContractRecord
+    # (it parsed the raw JSON itself); today's records and ones written before typed failures
+    # print alike
+    failed_today = OutcomeRecord(
+        title="Refund $19.00",
+        failure=Failure(
+            FailureKind.PERMISSION,
+            "This key lacks permission rak_refund_write",
+            permission="rak_refund_write",
+        ),
+        error_type="PermissionDenied",
+    ).to_json()
+    failed_before = {"error": "This key lacks permission rak_refund_write"}
+    done = {"stripe_ids": ["re_1", "sub_1"], "message": "ok"}
+    for failed in (failed_today, failed_before):
+        record = case(
+            contract=TODAYS_CONTRACT,
+            actions=(action("refund", "failed", failed), action("note", "succeeded", done)),
+        )
+        lines = show_lines(record)
+        assert "contract shape confirmed: annual plan" in lines
+        assert (
+            "  act-1 refund failed · — · key btui-key · error: This key lacks permission "
+            "rak_refund_write"
+        ) in lines
+        assert "  act-1 note succeeded · re_1, sub_1 · key btui-key" in lines

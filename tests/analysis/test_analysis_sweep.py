@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing_tui.gateway.sweep import Page, SweepProgress, shard_ranges, sweep
+from billing_tui.core.progress import SweepProgress
+from billing_tui.gateway.sweep import Page, shard_ranges, sweep
 
 
 def make_fetch(created: list[int], calls: list[tuple[int, int, str | None]], page: int = 100):

@@ -68,6 +68,9 @@ def test_the_complexity_check_can_fail(tmp_path: Path) -> None:
 _KEY_REGEX = re.compile(r"re\.compile\([^)]*(?:sk|rk|pk)[|_]")
 _BRAND_TABLE = re.compile(r"[\"']american_express[\"']\s*:")
 _EMAIL_FOLD = re.compile(r"email[\w.()\[\]\"' ]*\.(?:casefold|lower)\(\)")
+#: A date or time shown to people: ``:%Y-%m-%d`` in an f-string or ``strftime("%Y-%m-%d …")``
+#: (the case log's file stamps are not a label: no dashes).
+_DATE_LABEL = re.compile(r"%Y-%m-%d")
 TEXT_MODULE = "billing_tui/core/text.py"
 
 
@@ -91,3 +94,9 @@ def test_one_brand_table() -> None:
 
 def test_one_email_normaliser() -> None:
     assert _offenders(_EMAIL_FOLD) == []
+
+
+def test_one_date_label() -> None:
+    # core/text.py's date_label / time_label; the handoff, plans, cases screen and CLI used them
+    # beside their own f"{…:%Y-%m-%d}" copies
+    assert _offenders(_DATE_LABEL) == []

@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing_tui.cli.options import add_connection_options, connection_options, parse_now
+from billing_tui.cli.options import (
+    add_connection_options,
+    connection_options,
+    parse_now,
+    parse_time,
+)
 from billing_tui.core.text import mask_key
 from billing_tui.desk.connection import (
     PLACEHOLDER_KEY,
@@ -51,6 +56,15 @@ def test_api_base_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_bad_now_is_a_clear_error() -> None:
     with pytest.raises(ConnectionFailed, match="ISO 8601"):
         parse_now("yesterday")
+
+
+def test_one_now_rule_for_the_connection_and_the_sandbox_server() -> None:
+    # `--now` reads the same for every command (it had two parsers that disagreed on " …z ")
+    expected = datetime(2026, 11, 26, 12, tzinfo=UTC)
+    for text in ("2026-11-26T12:00:00Z", " 2026-11-26T12:00:00z ", "2026-11-26T12:00"):
+        assert parse_now(text) == parse_time(text) == expected
+    with pytest.raises(ValueError, match="--now 'yesterday' is not an ISO 8601 time"):
+        parse_time("yesterday")
 
 
 def test_key_mode_and_mask_never_show_the_key() -> None:

@@ -13,7 +13,8 @@ import pytest
 import stripe
 
 from billing_tui.cli.main import main
-from billing_tui.cli.sandbox import parse_fail, parse_now
+from billing_tui.cli.options import parse_time
+from billing_tui.cli.sandbox import parse_fail
 
 
 @pytest.mark.parametrize(
@@ -57,8 +58,8 @@ def test_fail_and_now_parsing() -> None:
     assert parse_fail("") == {}
     with pytest.raises(ValueError, match="given twice"):
         parse_fail("500:0.1,500:0.2")
-    assert parse_now("2026-11-26T12:00:00Z").isoformat() == "2026-11-26T12:00:00+00:00"
-    assert parse_now("2026-11-26T12:00").tzinfo is not None
+    assert parse_time("2026-11-26T12:00:00Z").isoformat() == "2026-11-26T12:00:00+00:00"
+    assert parse_time("2026-11-26T12:00").tzinfo is not None
 
 
 def test_scenarios_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:

@@ -36,7 +36,7 @@ from billing_tui.core.handoff.templates import (
 )
 from billing_tui.core.model import CustomerSnapshot, Subscription
 from billing_tui.core.plans import ActionKind, ActionOutcome
-from billing_tui.core.text import mask_email, redact
+from billing_tui.core.text import date_label, mask_email, redact
 
 __all__ = [
     "DEFAULT_LOCALE",
@@ -97,12 +97,12 @@ def _sub_line(sub: Subscription) -> str:
         parts.append(f"{sub.quantity} seats")
     end = sub.current_period_end
     if sub.status.value == "canceled":
-        parts.append(f"ended {sub.ended_at:%Y-%m-%d}" if sub.ended_at else "ended")
+        parts.append(f"ended {date_label(sub.ended_at)}" if sub.ended_at else "ended")
     elif sub.cancel_at_period_end or sub.cancel_at:
         when = sub.cancel_at or end
-        parts.append(f"cancels {when:%Y-%m-%d}" if when else "cancels at period end")
+        parts.append(f"cancels {date_label(when)}" if when else "cancels at period end")
     elif end is not None:
-        parts.append(f"renews {end:%Y-%m-%d} for {sub.period_amount.format()}")
+        parts.append(f"renews {date_label(end)} for {sub.period_amount.format()}")
     return " · ".join(parts)
 
 
@@ -118,7 +118,7 @@ def _billing_section(snapshot: CustomerSnapshot, anomalies: Sequence[Anomaly]) -
     open_invoices = [i for i in snapshot.invoices if i.status == "open"]
     for inv in open_invoices:
         retry = (
-            f", next attempt {inv.next_payment_attempt:%Y-%m-%d}"
+            f", next attempt {date_label(inv.next_payment_attempt)}"
             if inv.next_payment_attempt
             else ""
         )

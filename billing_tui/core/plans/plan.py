@@ -173,7 +173,7 @@ class RevenueImpact:
         if self.arr_delta:
             parts.append(f"ARR {signed(self.arr_delta)}")
         if parts and self.effective is not None and self.mrr_delta:
-            parts.append(f"from {self.effective:%Y-%m-%d}")
+            parts.append(f"from {date_label(self.effective)}")
         return ", ".join(parts) or "no revenue change"
 
 
