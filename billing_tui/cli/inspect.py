@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from billing_tui.cli.options import add_connection_options
+from billing_tui.cli.options import SubParsers, add_connection_options
 from billing_tui.core.text import mask_email
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ EXIT_NOT_FOUND = 1
 EXIT_ERROR = 2
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: SubParsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "inspect",
         help="look up a customer and print their billing state and anomalies",

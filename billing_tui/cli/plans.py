@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from billing_tui.cli.options import add_connection_options
+from billing_tui.cli.options import SubParsers, add_connection_options
 from billing_tui.desk.account import PlansReport, text_bar
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from billing_tui.desk.session import Session
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: SubParsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "plans",
         help="account-wide plan mix, monthly vs annual, seats, churn and the duplicate audit",
