@@ -46,10 +46,6 @@ class Lookup:
     snapshot: CustomerSnapshot | None
     stats: RequestStats
 
-    @property
-    def ambiguous(self) -> bool:
-        return self.snapshot is None
-
 
 class Reads(GatewayPart):
     """Every read of one case: ``resolve``, ``snapshot`` and the pipelined ``lookup``.
