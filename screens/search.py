@@ -24,7 +24,8 @@ from widgets.query import PLACEHOLDER, kind_text
 from widgets.tables import IdTable, Row, fmt_date, fmt_time
 
 if TYPE_CHECKING:
-    from billing_tui.desk.session import CaseRecord, CaseView, Resolution, Session
+    from billing_tui.core.results import Resolution
+    from billing_tui.desk.session import CaseRecord, CaseView, Session
 
 RESULT_COLUMNS = ("Customer", "Name", "Live subs", "Anomalies", "Email", "Created", "Matched by")
 CASE_COLUMNS = ("Case", "Status", "Customers", "Query", "Bucket", "Updated")

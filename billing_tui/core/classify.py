@@ -292,9 +292,6 @@ def questions(snapshot: CustomerSnapshot, anomalies: Sequence[Anomaly]) -> tuple
     return tuple(q for q in QUESTIONS if q.id in relevant)
 
 
-questions_for = questions
-
-
 def _subs_sharing_a_product(subs: Sequence[Subscription]) -> bool:
     seen: set[str] = set()
     for sub in subs:

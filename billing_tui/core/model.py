@@ -453,19 +453,6 @@ class Charge:
         return Money(max(left, 0), self.amount.currency)
 
 
-class DisputeStatus(StrEnum):
-    WARNING_NEEDS_RESPONSE = "warning_needs_response"
-    WARNING_UNDER_REVIEW = "warning_under_review"
-    WARNING_CLOSED = "warning_closed"
-    NEEDS_RESPONSE = "needs_response"
-    UNDER_REVIEW = "under_review"
-    WON = "won"
-    LOST = "lost"
-    PREVENTED = "prevented"
-    APPEAL_NEEDS_RESPONSE = "appeal_needs_response"
-    APPEAL_UNDER_REVIEW = "appeal_under_review"
-
-
 @dataclass(frozen=True)
 class Dispute:
     id: str

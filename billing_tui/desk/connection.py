@@ -33,15 +33,10 @@ Mode = Literal["demo", "test", "live"]
 #: well-formed test key); never valid on real Stripe.
 PLACEHOLDER_KEY = "sk_test_billingtuiplaceholder"
 DEMO_KEY = "sk_test_demo"
-_LIVE_PREFIXES = ("sk_live_", "rk_live_")
 
 
 class ConnectionFailed(Exception):
     """The connection could not be set up (no key, a bad option): the message says why."""
-
-
-def key_mode(key: str) -> Mode:
-    return "live" if key.startswith(_LIVE_PREFIXES) else "test"
 
 
 #: Generated customers the demo workstation carries beside the scenarios (``--population``).

@@ -34,6 +34,7 @@ from billing_tui.core.classify import (
 from billing_tui.core.model import CustomerSnapshot, PortalConfiguration
 from billing_tui.core.portal_policy import PortalFinding, check_portal
 from billing_tui.core.progress import SweepProgress
+from billing_tui.core.results import Resolution
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import mask_email
 from billing_tui.desk.account import PlansReport, account_report
@@ -46,7 +47,6 @@ from billing_tui.desk.records import (
     taken_from_record,
 )
 from billing_tui.gateway import Gateway, Lookup, MutationResult
-from billing_tui.gateway import Resolution as Resolution
 from billing_tui.store.caselog import ActionRecord as ActionRecord
 from billing_tui.store.caselog import CaseLog
 from billing_tui.store.caselog import CaseRecord as CaseRecord

@@ -8,6 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from billing_tui.core.identify import detect_kind
+    from billing_tui.core.results import (
+        Candidate,
+        MutationResult,
+        PortalSession,
+        Resolution,
+    )
     from billing_tui.gateway.client import build_client, close_client
     from billing_tui.gateway.core import Gateway
     from billing_tui.gateway.errors import (
@@ -25,12 +31,6 @@ if TYPE_CHECKING:
         StripeUnavailable,
     )
     from billing_tui.gateway.lookup import Lookup
-    from billing_tui.gateway.results import (
-        Candidate,
-        MutationResult,
-        PortalSession,
-        Resolution,
-    )
 
 #: Where each public name lives: loaded on first use, so importing ``billing_tui.gateway.errors``
 #: (the CLI does, before it connects) does not load the Stripe SDK with ``.client``.
@@ -40,10 +40,10 @@ _HOME = {
     "close_client": "billing_tui.gateway.client",
     "Gateway": "billing_tui.gateway.core",
     "Lookup": "billing_tui.gateway.lookup",
-    "Candidate": "billing_tui.gateway.results",
-    "MutationResult": "billing_tui.gateway.results",
-    "PortalSession": "billing_tui.gateway.results",
-    "Resolution": "billing_tui.gateway.results",
+    "Candidate": "billing_tui.core.results",
+    "MutationResult": "billing_tui.core.results",
+    "PortalSession": "billing_tui.core.results",
+    "Resolution": "billing_tui.core.results",
 }
 
 

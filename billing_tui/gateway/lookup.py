@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from billing_tui.core.identify import IdentifierKind, github_username
 from billing_tui.core.model import CustomerSnapshot, RequestStats
+from billing_tui.core.results import Candidate, Resolution
 from billing_tui.core.text import normalise_email
 from billing_tui.gateway import convert
 from billing_tui.gateway.base import Context, GatewayPart
@@ -33,7 +34,6 @@ from billing_tui.gateway.resolve import (
     classify_text,
     email_not_found,
 )
-from billing_tui.gateway.results import Candidate, Resolution
 from billing_tui.gateway.snapshot import RawParts, SnapshotLoader, snapshot_ids
 
 
@@ -45,10 +45,6 @@ class Lookup:
     resolution: Resolution
     snapshot: CustomerSnapshot | None
     stats: RequestStats
-
-    @property
-    def ambiguous(self) -> bool:
-        return self.snapshot is None
 
 
 class Reads(GatewayPart):

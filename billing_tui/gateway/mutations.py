@@ -12,11 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from billing_tui.core.model import Charge, Invoice, Refund, Subscription
+from billing_tui.core.results import MutationResult, PortalSession
 from billing_tui.gateway import convert
 from billing_tui.gateway.base import GatewayPart
 from billing_tui.gateway.client import request_id_of
 from billing_tui.gateway.errors import InvalidRequest, NotFound
-from billing_tui.gateway.results import MutationResult, PortalSession
 
 REFUND_REASONS = frozenset({"duplicate", "fraudulent", "requested_by_customer"})
 PORTAL_FLOWS = frozenset({"payment_method_update", "subscription_cancel", "subscription_update"})

@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from billing_tui.core.model import PortalConfiguration, Price
+from billing_tui.core.results import MutationResult
 from billing_tui.gateway import convert
 from billing_tui.gateway.base import GatewayPart
 from billing_tui.gateway.client import request_id_of
 from billing_tui.gateway.errors import GatewayError
-from billing_tui.gateway.results import MutationResult
 
 
 def nest(params: Sequence[tuple[str, str]]) -> dict[str, Any]:

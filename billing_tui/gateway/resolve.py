@@ -13,6 +13,7 @@ from billing_tui.core.identify import (
     normalise,
 )
 from billing_tui.core.model import Customer
+from billing_tui.core.results import Candidate, Resolution
 from billing_tui.core.text import normalise_email
 from billing_tui.gateway import convert
 from billing_tui.gateway.base import GatewayPart
@@ -24,7 +25,6 @@ from billing_tui.gateway.errors import (
     MalformedId,
     NotFound,
 )
-from billing_tui.gateway.results import Candidate, Resolution
 
 SEARCH_LAG_NOTE = (
     "Case variants of an email come from Stripe Search, which can lag by up to a minute: a "

@@ -21,7 +21,7 @@ UI_FILES = sorted(
 
 #: Records the façade hands out that are still defined below it (the store's case records and
 #: the gateway's resolution). Each is a known debt; none may be added silently.
-PASSED_THROUGH = frozenset({"CaseRecord", "ActionRecord", "Resolution"})
+PASSED_THROUGH = frozenset({"CaseRecord", "ActionRecord"})
 
 
 def _names_from_session(path: Path) -> set[str]:

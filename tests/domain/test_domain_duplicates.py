@@ -13,7 +13,7 @@ import pytest
 
 from billing_tui.core.anomalies import CROSS_CUSTOMER_DUPLICATE, DUPLICATE_SUBSCRIPTION, detect
 from billing_tui.core.model import CustomerSnapshot
-from billing_tui.core.plans import duplicate_groups as planned_groups
+from billing_tui.core.plans import cancellable_duplicates as planned_groups
 from billing_tui.core.queries import DuplicateGroup, cancellable, duplicate_groups
 from billing_tui.sandbox.catalog import ScenarioInfo
 from tests.domain import domain_builders as b

@@ -15,13 +15,13 @@ from billing_tui.cli.options import (
     parse_now,
     parse_time,
 )
+from billing_tui.core.keys import parse_key
 from billing_tui.core.text import mask_key
 from billing_tui.desk.connection import (
     PLACEHOLDER_KEY,
     ConnectionFailed,
     ConnectionOptions,
     connect,
-    key_mode,
     open_connection,
     resolve_target,
 )
@@ -69,8 +69,8 @@ def test_one_now_rule_for_the_connection_and_the_sandbox_server() -> None:
 
 def test_key_mode_and_mask_never_show_the_key() -> None:
     live = "rk_live_" + "Zz9" * 8
-    assert key_mode(live) == "live"
-    assert key_mode("sk_test_abc123") == "test"
+    assert parse_key(live).live
+    assert not parse_key("sk_test_" + "abc123" * 4).live
     masked = mask_key(live)
     assert live not in masked
     assert masked.endswith(live[-4:])

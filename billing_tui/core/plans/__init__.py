@@ -56,7 +56,7 @@ from billing_tui.core.plans.plan import (
     plan_idempotency_key,
     signed,
 )
-from billing_tui.core.plans.recommend import duplicate_groups, paid_charges_of, recommend
+from billing_tui.core.plans.recommend import cancellable_duplicates, paid_charges_of, recommend
 
 __all__ = [
     "PLAN_PERMISSIONS",
@@ -72,9 +72,9 @@ __all__ = [
     "arr_of",
     "bool_text",
     "cancel_guard",
+    "cancellable_duplicates",
     "confirm_phrase_for",
     "describe_action",
-    "duplicate_groups",
     "idempotency_key",
     "metadata_for",
     "money_guard",

@@ -29,7 +29,7 @@ from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import date_label, human_gap
 
 
-def duplicate_groups(
+def cancellable_duplicates(
     snapshot: CustomerSnapshot, settings: Settings = DEFAULT_SETTINGS
 ) -> list[tuple[Subscription, ...]]:
     """Subscriptions that duplicate each other, oldest (the one to keep) first.
@@ -142,7 +142,7 @@ class _Ctx:
 def _duplicate(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
-    groups = duplicate_groups(snap, ctx.settings)
+    groups = cancellable_duplicates(snap, ctx.settings)
     for group in groups:
         original, extras = group[0], group[1:]
         for extra in extras:

@@ -247,10 +247,6 @@ class CaseRecord:
                 return action
         raise CaseNotFound(f"Case {self.id} has no action {action_id}")
 
-    @property
-    def pending_actions(self) -> tuple[ActionRecord, ...]:
-        return tuple(a for a in self.actions if a.pending)
-
     def to_json(self) -> JSONObject:
         return {
             "id": self.id,

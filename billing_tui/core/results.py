@@ -1,4 +1,5 @@
-"""What the gateway returns besides model objects: resolutions and mutation results."""
+"""What a lookup or a write returns besides model objects: resolutions (the candidate customers
+behind an identifier) and mutation results. Pure values, made by the gateway."""
 
 from __future__ import annotations
 
