@@ -29,7 +29,7 @@ if TYPE_CHECKING:
         RequestStats,
         Subscription,
     )
-    from billing_tui.gateway import Candidate
+    from billing_tui.core.results import Candidate
 
 JSONValue: TypeAlias = "str | int | float | bool | list[JSONValue] | dict[str, JSONValue] | None"
 

@@ -19,6 +19,7 @@ from billing_tui.cli.options import SubParsers, add_connection_options
 from billing_tui.desk.account import PlansReport, text_bar
 
 if TYPE_CHECKING:
+    from billing_tui.core.model import Money
     from billing_tui.core.progress import SweepProgress
     from billing_tui.desk.session import Session
 
@@ -95,7 +96,7 @@ async def _run(session: Session, args: argparse.Namespace) -> PlansReport:
     return report
 
 
-def _money(value: Any) -> str:
+def _money(value: Money | None) -> str:
     return str(value.format()) if value is not None else "—"
 
 
