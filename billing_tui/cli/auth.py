@@ -18,16 +18,20 @@ import getpass
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
-from billing_tui.cli.options import add_connection_options, api_base, opt
+from billing_tui.cli.options import SubParsers, add_connection_options, api_base, opt
+
+if TYPE_CHECKING:  # the gateway loads stripe: only the handlers import it
+    from billing_tui.core.keys import SecretKey
+    from billing_tui.gateway.probe import KeyProbe
 
 EXIT_OK = 0
 EXIT_UNREACHABLE = 1
 EXIT_ERROR = 2
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: SubParsers) -> None:
     login = subparsers.add_parser(
         "login",
         help="store a Stripe key in the OS keyring (after checking it)",
@@ -95,7 +99,7 @@ def _read_key(profile: str) -> str:
     return line
 
 
-async def _probe(key: Any, base: str | None) -> Any:
+async def _probe(key: SecretKey, base: str | None) -> KeyProbe:
     from billing_tui.gateway.client import build_client, close_client
     from billing_tui.gateway.probe import probe_key
 
@@ -109,9 +113,9 @@ async def _probe(key: Any, base: str | None) -> Any:
 def _describe(
     *,
     profile: str,
-    key: Any,
+    key: SecretKey,
     source: str,
-    probe: Any,
+    probe: KeyProbe,
     base: str | None,
 ) -> list[str]:
     mode = "LIVE" if key.live else "TEST"

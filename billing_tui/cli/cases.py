@@ -10,18 +10,20 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from billing_tui.cli.options import SubParsers
 from billing_tui.core.classify import Bucket
 from billing_tui.core.text import time_label
 
 if TYPE_CHECKING:  # loaded by the handlers: registering the parser stays cheap
-    from billing_tui.store.caselog import ActionRecord, CaseLog, CaseRecord
+    from billing_tui.desk.casebook import CaseBook, RecordedDecision
+    from billing_tui.store.caselog import ActionRecord, CaseRecord
 
 STATUSES = ("open", "resolved")
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: SubParsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "cases",
         help="list, show, hand off and export cases from the local case log",
@@ -72,27 +74,14 @@ def _missing_action(args: argparse.Namespace) -> int:
     return 2
 
 
-def _log() -> CaseLog:
-    from billing_tui.store.caselog import CaseLog
+def _book() -> CaseBook:
+    from billing_tui.cli.opening import case_book
 
-    log = CaseLog()
-    for problem in log.problems:
-        print(f"case log: {problem}", file=sys.stderr)
-    return log
-
-
-def _get(log: CaseLog, case_id: str) -> CaseRecord | None:
-    from billing_tui.store.caselog import CaseLogError
-
-    try:
-        return log.get(case_id)
-    except CaseLogError as exc:
-        print(f"billing-tui cases: {exc}", file=sys.stderr)
-        return None
+    return case_book()
 
 
 def _list(args: argparse.Namespace) -> int:
-    records = _log().list(status=args.status, bucket=args.bucket, search=args.search)
+    records = _book().cases(status=args.status, bucket=args.bucket, search=args.search)
     if args.json:
         print(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False))
         return 0
@@ -128,8 +117,12 @@ def _actions_summary(actions: Sequence[ActionRecord]) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    record = _get(_log(), args.case_id)
-    if record is None:
+    from billing_tui.store.caselog import CaseLogError
+
+    try:
+        record = _book().case(args.case_id)
+    except CaseLogError as exc:
+        print(f"billing-tui cases: {exc}", file=sys.stderr)
         return 2
     if args.json:
         print(json.dumps(record.to_json(), indent=2, ensure_ascii=False))
@@ -141,13 +134,15 @@ def _show(args: argparse.Namespace) -> int:
 
 def show_lines(record: CaseRecord) -> list[str]:
     """Everything recorded about one case, as ``cases show`` prints it."""
+    from billing_tui.desk.casebook import recorded_decision
+
     return [
         f"case {record.id} · {record.status} · operator {record.operator}",
         f"opened {time_label(record.opened_at)} UTC · updated {time_label(record.updated_at)} UTC",
         f"customer {record.masked_email} · {', '.join(record.customer_ids) or '—'}",
         f"searched {', '.join(record.queries) or '—'}",
         f"anomalies {', '.join(record.anomaly_codes) or 'none'}",
-        *_classification_lines(record.classification or {}),
+        *_classification_lines(recorded_decision(record)),
         *_contract_lines(record.contract),
         *_action_lines(record.actions),
         *(["product gaps: " + "; ".join(record.product_gaps)] if record.product_gaps else []),
@@ -155,18 +150,21 @@ def show_lines(record: CaseRecord) -> list[str]:
     ]
 
 
-def _classification_lines(c: Mapping[str, Any]) -> list[str]:
-    if not c:
+def _classification_lines(recorded: RecordedDecision | None) -> list[str]:
+    if recorded is None:
         return []
-    state = "confirmed" if c.get("confirmed") else "not confirmed"
+    decision = recorded.decision
+    state = "confirmed" if decision.confirmed else "not confirmed"
+    # a record without a confidence has always shown 0
+    confidence = "0" if recorded.confidence is None else str(recorded.confidence)
     lines = [
-        f"bucket {c.get('bucket') or '—'} ({state}; suggested {c.get('suggested') or 'none'}, "
-        f"confidence {c.get('confidence', 0)})"
+        f"bucket {recorded.bucket or '—'} ({state}; suggested {recorded.suggested or 'none'}, "
+        f"confidence {confidence})"
     ]
-    if c.get("override_reason"):
-        lines.append(f"override reason: {c['override_reason']}")
-    if c.get("answers"):
-        lines.append("answers: " + ", ".join(f"{k}={v}" for k, v in c["answers"].items()))
+    if decision.override_reason:
+        lines.append(f"override reason: {decision.override_reason}")
+    if decision.answers:
+        lines.append("answers: " + ", ".join(f"{k}={v}" for k, v in decision.answers))
     return lines
 
 
@@ -202,15 +200,17 @@ def _follow_up_lines(follow_up: str | None) -> list[str]:
 
 
 def _handoff(args: argparse.Namespace) -> int:
-    from billing_tui.desk.records import handoff_from_record
+    from billing_tui.store.caselog import CaseLogError
 
-    record = _get(_log(), args.case_id)
-    if record is None:
+    try:
+        handoff = _book().handoff(args.case_id)
+    except CaseLogError as exc:
+        print(f"billing-tui cases: {exc}", file=sys.stderr)
         return 2
-    print(handoff_from_record(record).text(), end="")
+    print(handoff.text(), end="")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    sys.stdout.write(_log().export(since=args.since, fmt=args.format))
+    sys.stdout.write(_book().export(since=args.since, fmt=args.format))
     return 0

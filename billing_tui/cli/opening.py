@@ -1,5 +1,6 @@
 """Opening the operator's :class:`~billing_tui.desk.session.Session` for the command line:
-one connect and case-log path for the workstation and every subcommand.
+one connect and case-log path for the workstation and every subcommand (and the
+:class:`~billing_tui.desk.casebook.CaseBook` of ``cases``, which needs no connection).
 
 The demo keeps its case log apart from the real one (``<data dir>/demo-cases``), so practice
 cases never mix with real decisions (``triage`` keeps writing to the real log, as it always
@@ -11,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import sys
 from typing import TYPE_CHECKING
 
 from billing_tui.cli.options import announce, connection_options
 from billing_tui.desk.connection import ConnectionTarget, open_connection, resolve_target
 
 if TYPE_CHECKING:
+    from billing_tui.desk.casebook import CaseBook
     from billing_tui.desk.session import Session
 
 
@@ -63,3 +66,14 @@ def command_session(
     )
     announce(session.info, command)
     return session
+
+
+def case_book() -> CaseBook:
+    """The operator's case log without a connection (``cases``); what the log reports about
+    itself (files moved aside…) is said on stderr. Raises CaseLogError."""
+    from billing_tui.desk.casebook import CaseBook
+
+    book = CaseBook.open()
+    for problem in book.problems:
+        print(f"case log: {problem}", file=sys.stderr)
+    return book

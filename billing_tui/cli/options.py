@@ -11,13 +11,51 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from billing_tui.desk.connection import ConnectionFailed, ConnectionOptions
 
 if TYPE_CHECKING:
     from billing_tui.desk.connection import ConnectionInfo
+
+#: What ``add_subparsers()`` returns: each command module's ``register`` takes it.
+SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+#: A parser or one of its argument groups: where options are added.
+OptionGroup: TypeAlias = "argparse._ActionsContainer"
+
+
+@dataclass(frozen=True)
+class SandboxHelp:
+    """The help texts of the sandbox options (``sandbox serve`` words its defaults itself)."""
+
+    scenarios: str = "sandbox scenarios to load: catalog names, 'all', or paths to scenario files"
+    population: str = "extra generated customers in the sandbox (deterministic)"
+    now: str = "the sandbox clock (e.g. 2026-11-26T12:00:00Z); default: the current time"
+
+
+def add_sandbox_options(group: OptionGroup, words: SandboxHelp = SandboxHelp()) -> None:
+    """``--scenarios``, ``--population``, ``--now``: which sandbox to build, absent from the
+    Namespace unless given (read them with :func:`opt`; ``--now`` with :func:`parse_time`).
+
+    One definition for the connection options and ``sandbox serve``.
+    """
+    group.add_argument(
+        "--scenarios",
+        nargs="+",
+        metavar="NAME_OR_FILE",
+        default=argparse.SUPPRESS,
+        help=words.scenarios,
+    )
+    group.add_argument(
+        "--population",
+        type=int,
+        metavar="N",
+        default=argparse.SUPPRESS,
+        help=words.population,
+    )
+    group.add_argument("--now", metavar="ISO8601", default=argparse.SUPPRESS, help=words.now)
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
@@ -33,26 +71,7 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="use the built-in Stripe sandbox with its seeded scenarios (no key, no network)",
     )
-    group.add_argument(
-        "--scenarios",
-        nargs="+",
-        metavar="NAME_OR_FILE",
-        default=argparse.SUPPRESS,
-        help="sandbox scenarios to load: catalog names, 'all', or paths to scenario files",
-    )
-    group.add_argument(
-        "--population",
-        type=int,
-        metavar="N",
-        default=argparse.SUPPRESS,
-        help="extra generated customers in the sandbox (deterministic)",
-    )
-    group.add_argument(
-        "--now",
-        metavar="ISO8601",
-        default=argparse.SUPPRESS,
-        help="the sandbox clock (e.g. 2026-11-26T12:00:00Z); default: the current time",
-    )
+    add_sandbox_options(group)
     group.add_argument(
         "--profile",
         metavar="NAME",

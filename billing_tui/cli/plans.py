@@ -15,15 +15,16 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from billing_tui.cli.options import add_connection_options
+from billing_tui.cli.options import SubParsers, add_connection_options
 from billing_tui.desk.account import PlansReport, text_bar
 
 if TYPE_CHECKING:
+    from billing_tui.core.model import Money
     from billing_tui.core.progress import SweepProgress
     from billing_tui.desk.session import Session
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: SubParsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "plans",
         help="account-wide plan mix, monthly vs annual, seats, churn and the duplicate audit",
@@ -95,7 +96,7 @@ async def _run(session: Session, args: argparse.Namespace) -> PlansReport:
     return report
 
 
-def _money(value: Any) -> str:
+def _money(value: Money | None) -> str:
     return str(value.format()) if value is not None else "—"
 
 

@@ -14,7 +14,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from billing_tui.cli.options import add_connection_options
+from billing_tui.cli.options import SubParsers, add_connection_options
 from billing_tui.core.portal_policy import DEFAULT_POLICY, PortalFinding
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: SubParsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "portal",
         help="validate the billing-portal configuration and fix what fails",

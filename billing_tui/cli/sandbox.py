@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
+
+from billing_tui.cli.options import SandboxHelp, SubParsers, add_sandbox_options
+
+if TYPE_CHECKING:
+    from billing_tui.sandbox.catalog import ScenarioInfo
 
 DEFAULT_PORT = 12111
 
+#: ``serve`` words the defaults of the sandbox options it builds (the connection's may differ).
+SERVE_HELP = SandboxHelp(
+    scenarios="scenarios to load: catalog names, 'all' (default), or scenario file paths",
+    population="extra generated customers (deterministic; default 0)",
+    now="the sandbox clock, e.g. 2026-11-26T12:00:00Z (default: the current time)",
+)
 
-def register(subparsers: Any) -> None:
+
+def register(subparsers: SubParsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "sandbox",
         help="run the built-in Stripe sandbox over HTTP, or list its scenarios",
@@ -35,20 +46,7 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any)"
     )
-    serve.add_argument(
-        "--scenarios",
-        nargs="+",
-        metavar="NAME_OR_FILE",
-        default=argparse.SUPPRESS,
-        help="scenarios to load: catalog names, 'all' (default), or scenario file paths",
-    )
-    serve.add_argument(
-        "--population",
-        type=int,
-        metavar="N",
-        default=argparse.SUPPRESS,
-        help="extra generated customers (deterministic; default 0)",
-    )
+    add_sandbox_options(serve, SERVE_HELP)
     serve.add_argument(
         "--latency-ms", type=float, default=0.0, metavar="MS", help="added latency per request"
     )
@@ -66,12 +64,6 @@ def register(subparsers: Any) -> None:
         help="probability that a POST/DELETE is applied but its answer is dropped",
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for the fault injection")
-    serve.add_argument(
-        "--now",
-        metavar="ISO8601",
-        default=argparse.SUPPRESS,
-        help="the sandbox clock, e.g. 2026-11-26T12:00:00Z (default: the current time)",
-    )
     serve.add_argument(
         "--allow-non-loopback",
         action="store_true",
@@ -195,45 +187,33 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _scenario_dict(info: Any) -> dict[str, Any]:
-    if dataclasses.is_dataclass(info) and not isinstance(info, type):
-        data = dataclasses.asdict(info)
-    else:
-        data = {
-            k: getattr(info, k, None)
-            for k in ("name", "title", "identifier", "anomalies", "bucket", "notes")
-        }
-    data["anomalies"] = list(data.get("anomalies") or [])
+def _scenario_json(info: ScenarioInfo) -> dict[str, object]:
+    data = dataclasses.asdict(info)
+    data["anomalies"] = list(info.anomalies)
     return data
 
 
 def _scenarios(args: argparse.Namespace) -> int:
     try:
-        catalog = importlib.import_module("billing_tui.sandbox.catalog")
+        from billing_tui.sandbox.catalog import list_scenarios
     except ImportError:
         print(
             "billing-tui sandbox: the scenario catalog is not available in this build",
             file=sys.stderr,
         )
         return 1
-    rows = [_scenario_dict(info) for info in catalog.list_scenarios()]
+    infos = list_scenarios()
     if args.json:
-        print(json.dumps(rows, indent=2, default=str))
+        print(json.dumps([_scenario_json(i) for i in infos], indent=2, default=str))
         return 0
     headers = ("NAME", "BUCKET", "TYPE THIS", "ANOMALIES", "TITLE")
     table = [
-        (
-            str(r.get("name", "")),
-            str(r.get("bucket") or "—"),
-            str(r.get("identifier") or ""),
-            ", ".join(r["anomalies"]) or "—",
-            str(r.get("title") or ""),
-        )
-        for r in rows
+        (i.name, i.bucket or "—", i.identifier, ", ".join(i.anomalies) or "—", i.title)
+        for i in infos
     ]
     widths = [max([len(h)] + [len(row[i]) for row in table]) for i, h in enumerate(headers[:-1])]
     for row in [headers, *table]:
         cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
         print("  ".join([*cells, row[-1]]).rstrip())
-    print(f"\n{len(rows)} scenarios. Load them with: billing-tui --demo --scenarios NAME …")
+    print(f"\n{len(infos)} scenarios. Load them with: billing-tui --demo --scenarios NAME …")
     return 0

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from billing_tui.cli.options import add_connection_options
+from billing_tui.cli.options import SubParsers, add_connection_options
 from billing_tui.core.classify import Answers, Bucket, Classification
 from billing_tui.core.plans import ActionKind, ActionOutcome, Plan
 
@@ -30,7 +30,7 @@ ACTION_CHOICES = (
 )
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: SubParsers) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "triage",
         help="classify, plan, execute and hand off one case without the TUI",

@@ -177,3 +177,88 @@ def test_a_partial_refund_from_the_command_line(capsys: pytest.CaptureFixture[st
     code, _, err = run(capsys, "triage", DANA, *DEMO, "--refund-amount", "9.999")
     assert code == 2
     assert "USD amounts have at most 2 decimals" in err
+
+
+def _classified(classification: dict[str, object]) -> str:
+    log = CaseLog()
+    case = log.open_case(
+        operator="old",
+        query="old@example.com",
+        customer_ids=("cus_old",),
+        masked_email="o***@example.com",
+        livemode=False,
+        anomaly_codes=(),
+    )
+    log.update(case.id, classification=classification)
+    return case.id
+
+
+@pytest.mark.parametrize(
+    ("classification", "expected"),
+    [
+        # today's record, written by DecisionRecord.to_json
+        (
+            {
+                "suggested": "duplicate_personal",
+                "bucket": "duplicate_personal",
+                "confirmed": True,
+                "confidence": 0.75,
+                "override_reason": None,
+                "answers": {},
+                "evidence": [],
+                "contract_confirmed": None,
+            },
+            [
+                "bucket duplicate_personal (confirmed; suggested duplicate_personal, "
+                "confidence 0.75)"
+            ],
+        ),
+        # an old record: a bucket name that is no longer a bucket, no confidence at all
+        (
+            {
+                "bucket": "duplicate_charge",
+                "suggested": "duplicate_charge",
+                "confirmed": True,
+                "override_reason": "old bucket name",
+                "answers": {"q_team": "no", "seats": 3},
+            },
+            [
+                "bucket duplicate_charge (confirmed; suggested duplicate_charge, confidence 0)",
+                "override reason: old bucket name",
+                "answers: q_team=no, seats=3",
+            ],
+        ),
+        (
+            {"suggested": "team_intent", "confirmed": False},
+            ["bucket — (not confirmed; suggested team_intent, confidence 0)"],
+        ),
+        (
+            {"suggested": "mystery", "bucket": None, "confidence": 0.0, "override_reason": ""},
+            ["bucket — (not confirmed; suggested mystery, confidence 0.0)"],
+        ),
+        (
+            {
+                "bucket": "failed_payment",
+                "confirmed": True,
+                "confidence": 1.0,
+                "answers": {"q": True},
+            },
+            [
+                "bucket failed_payment (confirmed; suggested none, confidence 1.0)",
+                "answers: q=True",
+            ],
+        ),
+    ],
+)
+def test_cases_show_prints_old_and_new_decisions_as_recorded(
+    capsys: pytest.CaptureFixture[str], classification: dict[str, object], expected: list[str]
+) -> None:
+    # `cases show` reads the decision through the schema (DecisionRecord) and still prints what
+    # older records say: unknown buckets as written, a missing confidence as 0
+    case_id = _classified(classification)
+    code, out, _ = run(capsys, "cases", "show", case_id)
+    assert code == 0
+    lines = out.splitlines()
+    start = lines.index("anomalies none") + 1
+    assert lines[start : start + len(expected)] == expected
+    assert lines[start + len(expected)] == "actions: none"

@@ -116,3 +116,17 @@ def test_serve_answers_the_sdk_until_interrupted() -> None:
             proc.kill()
         proc.communicate()
     assert proc.returncode == 0
+
+
+def test_serve_and_the_connection_read_the_sandbox_options_alike() -> None:
+    # one definition (cli/options.add_sandbox_options) for --scenarios, --population, --now
+    from billing_tui.cli.main import build_parser
+
+    given = ["--scenarios", "healthy", "x.json", "--population", "3", "--now", "2026-11-26"]
+    served = vars(build_parser().parse_args(["sandbox", "serve", *given]))
+    connected = vars(build_parser().parse_args(["inspect", "x", *given]))
+    for name in ("scenarios", "population", "now"):
+        assert served[name] == connected[name]
+    assert served["population"] == 3
+    bare = vars(build_parser().parse_args(["sandbox", "serve"]))
+    assert not {"scenarios", "population", "now"} & set(bare)
