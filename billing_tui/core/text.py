@@ -36,7 +36,7 @@ KEY_PREFIXES: tuple[str, ...] = (
 #: Anything shaped like a Stripe key. The body runs over letters, digits and ``_ - . *`` and
 #: ends on a letter, digit or ``*`` (so a sentence's full stop is not part of the key).
 KEY_PATTERN = re.compile(
-    r"(?<![A-Za-z0-9])(?P<prefix>(?:sk|rk|pk)_(?:test|live)_|whsec_)"
+    r"(?<![A-Za-z0-9])(?P<prefix>" + "|".join(map(re.escape, KEY_PREFIXES)) + ")"
     r"(?P<body>[A-Za-z0-9_.*\-]*[A-Za-z0-9*])"
 )
 
