@@ -238,10 +238,14 @@ def as_list(value: Any, param: str) -> list[Any]:
     return value
 
 
-def check_known(params: Mapping[str, Any], allowed: set[str] | frozenset[str]) -> None:
+def check_known(
+    params: Mapping[str, Any], allowed: set[str] | frozenset[str], *, under: str | None = None
+) -> None:
+    """Stripe's ``parameter_unknown`` for the first key not in ``allowed``; ``under`` names the
+    parameter ``params`` is nested in (``flow_data`` → ``flow_data[<key>]``)."""
     for key in params:
         if key not in allowed:
-            raise unknown_param(key)
+            raise unknown_param(key if under is None else f"{under}[{key}]")
 
 
 # --------------------------------------------------------------------------- text

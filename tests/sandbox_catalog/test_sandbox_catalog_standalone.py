@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing_tui.core.classify import Bucket
-from billing_tui.core.model import Money
-from billing_tui.sandbox import catalog, resources
+from billing_tui.core.model import THREE_DECIMAL_CURRENCIES, ZERO_DECIMAL_CURRENCIES, Money
+from billing_tui.sandbox import catalog, resources, wire
 
 CURRENCIES = ("usd", "eur", "gbp", "jpy", "krw", "cny", "inr", "cad", "aud", "chf", "sek", "brl")
 OTHERS = ("kwd", "bhd", "clp", "vnd", "mxn", "nok", "XAF", "USD")
@@ -35,6 +35,18 @@ def test_scenario_info_bucket_compares_equal_to_the_enum() -> None:
     currency=st.sampled_from(CURRENCIES + OTHERS),
 )
 def test_description_money_text_is_money_format(amount: int, currency: str) -> None:
+    assert resources.format_amount(amount, currency) == Money(amount, currency).format()
+
+
+def test_the_sandbox_zero_decimal_table_is_the_workstation_one() -> None:
+    assert wire.ZERO_DECIMAL == ZERO_DECIMAL_CURRENCIES
+
+
+@given(
+    amount=st.integers(min_value=-(10**12), max_value=10**12),
+    currency=st.sampled_from(sorted(ZERO_DECIMAL_CURRENCIES | THREE_DECIMAL_CURRENCIES)),
+)
+def test_description_money_text_knows_every_minor_unit(amount: int, currency: str) -> None:
     assert resources.format_amount(amount, currency) == Money(amount, currency).format()
 
 

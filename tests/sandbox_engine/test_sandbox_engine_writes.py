@@ -428,6 +428,41 @@ def test_portal_without_a_default_configuration(world: World, client: stripe.Str
     assert "until you save your customer portal settings in test mode" in str(info.value)
 
 
+def _cancel_with(client: stripe.StripeClient, acme: dict[str, JSON], params: Any) -> object:
+    return client.v1.subscriptions.cancel(acme["sub"]["id"], params)
+
+
+def _session_with(client: stripe.StripeClient, acme: dict[str, JSON], params: Any) -> object:
+    return client.v1.billing_portal.sessions.create({"customer": acme["jane"]["id"], **params})
+
+
+def _configure_with(client: stripe.StripeClient, acme: dict[str, JSON], params: Any) -> object:
+    return client.v1.billing_portal.configurations.update(acme["config"]["id"], params)
+
+
+@pytest.mark.parametrize(
+    ("call", "params", "param"),
+    [
+        (_cancel_with, {"cancellation_details": {"colour": "red"}}, "cancellation_details[colour]"),
+        (_session_with, {"flow_data": {"colour": "red"}}, "flow_data[colour]"),
+        (_configure_with, {"features": {"colour": {"enabled": True}}}, "features[colour]"),
+        (
+            _configure_with,
+            {"features": {"invoice_history": {"colour": "red"}}},
+            "features[invoice_history][colour]",
+        ),
+    ],
+)
+def test_unknown_nested_parameters_are_named_in_full(
+    client: stripe.StripeClient, acme: dict[str, JSON], call: Any, params: JSON, param: str
+) -> None:
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        call(client, acme, params)
+    assert info.value.code == "parameter_unknown"
+    assert info.value.param == param
+    assert info.value.user_message == f"Received unknown parameter: {param}"
+
+
 def test_clock_can_be_moved(
     sandbox: Sandbox, client: stripe.StripeClient, acme: dict[str, JSON]
 ) -> None:

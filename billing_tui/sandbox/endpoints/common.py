@@ -9,7 +9,7 @@ from typing import Any
 from billing_tui.sandbox.context import Context
 from billing_tui.sandbox.query import dig, ref
 from billing_tui.sandbox.state import JSON
-from billing_tui.sandbox.wire import as_dict, as_enum, as_str, bad_param
+from billing_tui.sandbox.wire import as_dict, as_enum, as_str, bad_param, check_known
 
 PRORATION_BEHAVIORS = ("always_invoice", "create_prorations", "none")
 FEEDBACK = (
@@ -50,13 +50,7 @@ def metadata_update(current: Any, value: Any, param: str = "metadata") -> dict[s
 def cancellation_details(value: Any, current: JSON | None) -> JSON:
     """``cancellation_details`` (comment, feedback) merged into the subscription's current ones."""
     details = as_dict(value, "cancellation_details")
-    for key in details:
-        if key not in ("comment", "feedback"):
-            raise bad_param(
-                f"cancellation_details[{key}]",
-                f"Received unknown parameter: cancellation_details[{key}]",
-                "parameter_unknown",
-            )
+    check_known(details, {"comment", "feedback"}, under="cancellation_details")
     out = dict(current or {"comment": None, "feedback": None, "reason": None})
     if "comment" in details:
         comment = as_str(details["comment"], "cancellation_details[comment]", allow_empty=True)

@@ -23,6 +23,7 @@ from billing_tui.sandbox.wire import (
     check_known,
     missing_param,
     no_such,
+    unknown_param,
 )
 
 FLOW_FEATURES = {
@@ -43,14 +44,7 @@ FLOW_SUBSCRIPTION = (
 
 def _portal_flow(ctx: Context, value: Any, customer: JSON, config: JSON) -> JSON:
     flow = as_dict(value, "flow_data")
-    known = {"type", "after_completion", *FLOW_FEATURES}
-    for key in flow:
-        if key not in known:
-            raise bad_param(
-                f"flow_data[{key}]",
-                f"Received unknown parameter: flow_data[{key}]",
-                "parameter_unknown",
-            )
+    check_known(flow, {"type", "after_completion", *FLOW_FEATURES}, under="flow_data")
     if "type" not in flow:
         raise missing_param("flow_data[type]")
     kind = as_enum(flow["type"], "flow_data[type]", tuple(FLOW_FEATURES))
@@ -298,16 +292,12 @@ def _feature_updates(value: Any) -> list[tuple[str, str, Any]]:
     updates: list[tuple[str, str, Any]] = []
     for feature, values in as_dict(value, "features").items():
         if feature not in _FEATURE_FIELDS:
-            raise bad_param(
-                f"features[{feature}]",
-                f"Received unknown parameter: features[{feature}]",
-                "parameter_unknown",
-            )
+            raise unknown_param(f"features[{feature}]")
         for field, raw in as_dict(values, f"features[{feature}]").items():
             param = f"features[{feature}][{field}]"
             kind = _FEATURE_FIELDS[feature].get(field)
             if kind is None:
-                raise bad_param(param, f"Received unknown parameter: {param}", "parameter_unknown")
+                raise unknown_param(param)
             typed = _typed(raw, kind, param)
             allowed = _ENUMS.get(f"{feature}.{field}")
             if allowed is not None:

@@ -62,34 +62,36 @@ def retrieve(ctx: Context, resource: str, obj_id: str) -> JSON:
     return ctx.render(obj)
 
 
+def _nested_list(
+    ctx: Context, url: str, spec: str, source: list[JSON], *, ordered: bool = True
+) -> JSON:
+    """A list under one parent object (``/v1/<parent>/{id}/<children>``): ``source`` holds the
+    parent's children; the request's filters and cursors page through them."""
+    page, more = build_list(ctx.query, SPECS[spec], ctx.params, url, source=source, ordered=ordered)
+    return ctx.render_list(url, page, more)
+
+
 def invoice_lines(ctx: Context, invoice_id: str) -> JSON:
-    invoice = lookup(ctx, "invoices", invoice_id, param="id")
-    url = f"/v1/invoices/{invoice_id}/lines"
-    page, more = build_list(
-        ctx.query,
-        SPECS["invoice_lines"],
-        ctx.params,
-        url,
-        source=ctx.query.invoice_lines(invoice),
+    invoice = lookup(ctx, "invoices", invoice_id)
+    return _nested_list(
+        ctx,
+        f"/v1/invoices/{invoice_id}/lines",
+        "invoice_lines",
+        ctx.query.invoice_lines(invoice),
         ordered=False,
     )
-    return ctx.render_list(url, page, more)
 
 
 def customer_payment_methods(ctx: Context, customer_id: str) -> JSON:
     customer = lookup(ctx, "customers", customer_id)
-    url = f"/v1/customers/{customer_id}/payment_methods"
-    params = {k: v for k, v in ctx.params.items() if k != "customer"}
     if "customer" in ctx.params:
         raise unknown_param("customer")
-    page, more = build_list(
-        ctx.query,
-        SPECS["payment_methods"],
-        params,
-        url,
-        source=ctx.query.by("payment_method", "customer", customer["id"]),
+    return _nested_list(
+        ctx,
+        f"/v1/customers/{customer_id}/payment_methods",
+        "payment_methods",
+        ctx.query.by("payment_method", "customer", customer["id"]),
     )
-    return ctx.render_list(url, page, more)
 
 
 def customer_payment_method(ctx: Context, customer_id: str, pm_id: str) -> JSON:
@@ -103,28 +105,22 @@ def customer_payment_method(ctx: Context, customer_id: str, pm_id: str) -> JSON:
 
 def customer_subscriptions(ctx: Context, customer_id: str) -> JSON:
     customer = lookup(ctx, "customers", customer_id)
-    url = f"/v1/customers/{customer_id}/subscriptions"
-    page, more = build_list(
-        ctx.query,
-        SPECS["subscriptions"],
-        ctx.params,
-        url,
-        source=ctx.query.by("subscription", "customer", customer["id"]),
+    return _nested_list(
+        ctx,
+        f"/v1/customers/{customer_id}/subscriptions",
+        "subscriptions",
+        ctx.query.by("subscription", "customer", customer["id"]),
     )
-    return ctx.render_list(url, page, more)
 
 
 def charge_refunds(ctx: Context, charge_id: str) -> JSON:
     charge = lookup(ctx, "charges", charge_id)
-    url = f"/v1/charges/{charge_id}/refunds"
-    page, more = build_list(
-        ctx.query,
-        SPECS["refunds"],
-        ctx.params,
-        url,
-        source=ctx.query.by("refund", "charge", charge["id"]),
+    return _nested_list(
+        ctx,
+        f"/v1/charges/{charge_id}/refunds",
+        "refunds",
+        ctx.query.by("refund", "charge", charge["id"]),
     )
-    return ctx.render_list(url, page, more)
 
 
 def account(ctx: Context) -> JSON:

@@ -7,7 +7,7 @@ from billing_tui.sandbox import resources
 from billing_tui.sandbox.context import Context
 from billing_tui.sandbox.endpoints.common import metadata_update
 from billing_tui.sandbox.query import ref
-from billing_tui.sandbox.resources.payments import captured_and_refunded
+from billing_tui.sandbox.resources.payments import REFUND_REASONS, captured_and_refunded
 from billing_tui.sandbox.state import JSON
 from billing_tui.sandbox.wire import (
     ApiError,
@@ -20,7 +20,6 @@ from billing_tui.sandbox.wire import (
     no_such,
 )
 
-REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 REFUND_PARAMS = {
     "charge",
     "payment_intent",

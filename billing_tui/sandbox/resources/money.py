@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-_ZERO_DECIMAL = frozenset(
-    {
-        "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg",
-        "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
-    }
-)  # fmt: skip
+from billing_tui.sandbox.wire import ZERO_DECIMAL
+
 _THREE_DECIMAL = frozenset({"bhd", "jod", "kwd", "omr", "tnd"})
 _SYMBOLS = {
     "usd": "$", "eur": "€", "gbp": "£", "jpy": "¥", "cny": "¥", "krw": "₩",
@@ -23,7 +19,7 @@ _SYMBOLS = {
 
 
 def _exponent(currency: str) -> int:
-    if currency in _ZERO_DECIMAL:
+    if currency in ZERO_DECIMAL:
         return 0
     if currency in _THREE_DECIMAL:
         return 3

@@ -13,6 +13,8 @@ from typing import Any
 from billing_tui.sandbox.resources.base import SANDBOX_WEB, id_body, require
 from billing_tui.sandbox.state import JSON, SandboxState
 
+#: The reasons Stripe accepts for a refund.
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 _DECLINE_MESSAGES = {
     "card_declined": "Your card was declined.",
     "insufficient_funds": "Your card has insufficient funds.",
@@ -278,7 +280,7 @@ def refund(
     amt = remaining if amount is None else amount
     if not (0 < amt <= remaining):
         raise ValueError(f"refund amount {amt} must be between 1 and the unrefunded {remaining}")
-    if reason is not None and reason not in {"duplicate", "fraudulent", "requested_by_customer"}:
+    if reason is not None and reason not in REFUND_REASONS:
         raise ValueError(f"unknown refund reason {reason!r}")
     rid = id or state.new_id("refund")
     obj = state.add(
