@@ -409,9 +409,11 @@ class Session:
         return found
 
     async def portal_findings(self) -> tuple[PortalFinding, ...]:
-        """The billing-portal configurations checked against the policy (``portal check``)."""
-        configs = await self.gateway.portal_configurations()
-        prices = await self.gateway.active_prices()
+        """The billing-portal configurations checked against the policy (``portal check``);
+        the configurations and the prices are independent reads, made in one round."""
+        configs, prices = await asyncio.gather(
+            self.gateway.portal_configurations(), self.gateway.active_prices()
+        )
         return check_portal(configs, prices)
 
     async def update_portal_configuration(
