@@ -14,7 +14,7 @@ import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -51,6 +51,8 @@ class AccountData:
     shards: int = 0
     seconds: float = 0.0
     from_cache: bool = False
+    #: When the cache this came from was written (``None``: swept just now).
+    saved_at: datetime | None = None
 
 
 class SweepSource(Protocol):
@@ -429,6 +431,7 @@ class SweepCache:
             shards=0,
             seconds=0.0,
             from_cache=True,
+            saved_at=saved,
         )
 
     def save(self, account: AccountData, now: datetime) -> None:
@@ -504,17 +507,16 @@ async def account_report(
     settings: Settings = DEFAULT_SETTINGS,
 ) -> PlansReport:
     """The plans report, from the cached sweep when it is fresh enough, else a new sweep."""
-    from dataclasses import replace
-
     cache = cache_for(info, max_age)
     # The cache file can hold a whole account: read and write it off the event loop.
+    # Its age is known from the read (a sweep just saved is 0 s old): no second read of it.
     account = None if refresh else await asyncio.to_thread(cache.load, now)
     if account is None:
         account = await load_account(
             gateway, now=now, rate=rate or default_rate(info.mode), on_progress=on_progress
         )
         await asyncio.to_thread(cache.save, account, now)
+    saved_at = account.saved_at or now
     report = build_report(account, settings)
-    age = await asyncio.to_thread(cache.age, now)
-    age_seconds = None if age is None else int(age.total_seconds())
+    age_seconds = int((now - saved_at).total_seconds())
     return replace(report, source=replace(report.source, cache_age_seconds=age_seconds))
