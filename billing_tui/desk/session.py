@@ -235,6 +235,12 @@ class Session:
             return self._classifications[case_id]
         return classification_from_record(await self.case(case_id))
 
+    def _classification_of(self, case_id: str, record: CaseRecord) -> Classification | None:
+        """:meth:`classification` for a case already read (no second read of its file)."""
+        if case_id in self._classifications:
+            return self._classifications[case_id]
+        return classification_from_record(record)
+
     # --- act
 
     def plans(self, view: CaseView, classification: Classification) -> tuple[act.Plan, ...]:
@@ -363,7 +369,7 @@ class Session:
         this session, or with ``regenerate`` / an explicit ``locale``.
         """
         record = await self.case(case_id)
-        classification = await self.classification(case_id)
+        classification = self._classification_of(case_id, record)
         url_by_action = {o.action_id: o.url for o in self.outcomes(case_id) if o.url}
         taken: list[ho.TakenAction] = []
         for action in record.actions:
