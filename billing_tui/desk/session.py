@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from billing_tui.core import anomalies as an
 from billing_tui.core import classify as cl
@@ -121,20 +121,15 @@ class Session:
 
     @property
     def info(self) -> ConnectionInfo:
-        info: ConnectionInfo = self.connection.info
-        return info
+        return self.connection.info
 
     @property
     def live(self) -> bool:
-        return bool(self.info.live)
+        return self.info.live
 
     def now(self) -> datetime:
-        """The sandbox clock in the demo, else the real time."""
-        now = getattr(self.connection, "now", None)
-        if callable(now):
-            value: datetime = now()
-            return value
-        return datetime.now(UTC)
+        """The sandbox clock in the demo, else the real time (the connection's clock)."""
+        return self.connection.now()
 
     async def aclose(self) -> None:
         await self.connection.aclose()
