@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -98,34 +98,25 @@ async def load_account(
             limiter=limiter,
             on_progress=progress("products"),
         )
-        subscriptions = await sweep(
-            gateway.page_fetcher("subscriptions"),
+        return products, await sharded("subscriptions")
+
+    def sharded(resource: str) -> Awaitable[SweepResult[Any]]:
+        """A sweep of ``resource`` in ``shards`` creation-time shards (deduplicated by id)."""
+        return sweep(
+            gateway.page_fetcher(resource),
             since=lo,
             until=hi,
             shards=shards,
             concurrency=concurrency,
             rate=rate,
             limiter=limiter,
-            on_progress=progress("subscriptions"),
-            created_of=lambda s: int(s.created.timestamp()),
-            key_of=lambda s: str(s.id),
+            on_progress=progress(resource),
+            created_of=lambda o: int(o.created.timestamp()),
+            key_of=lambda o: str(o.id),
         )
-        return products, subscriptions
 
-    customer_sweep = sweep(
-        gateway.page_fetcher("customers"),
-        since=lo,
-        until=hi,
-        shards=shards,
-        concurrency=concurrency,
-        rate=rate,
-        limiter=limiter,
-        on_progress=progress("customers"),
-        created_of=lambda c: int(c.created.timestamp()),
-        key_of=lambda c: str(c.id),
-    )
     (products, subscriptions), customers = await asyncio.gather(
-        products_then_subscriptions(), customer_sweep
+        products_then_subscriptions(), sharded("customers")
     )
     return AccountData(
         customers=tuple(customers.items),
