@@ -424,4 +424,3 @@ class Session:
         return await self.gateway.update_portal_configuration(
             configuration_id, params, idempotency_key=idempotency_key
         )
-
