@@ -155,13 +155,13 @@ def _stripe_failure(command: str, exc: Exception) -> int:
 
 
 def run_login(args: argparse.Namespace) -> int:
+    from billing_tui.core.keys import parse_key
     from billing_tui.gateway.errors import GatewayError
     from billing_tui.store.config import ConfigError, load_config
     from billing_tui.store.credentials import (
         CredentialsError,
         ResolvedKey,
         check_keyring,
-        parse_key,
         set_default_profile,
         store_key,
     )

@@ -51,17 +51,17 @@ def command_session(
     args: argparse.Namespace,
     command: str,
     *,
-    operator: str | None = None,
     default_population: int = 0,
     demo_cases_apart: bool = True,
 ) -> Session:
-    """The session of one subcommand, its key notice said on stderr (``announce``)."""
+    """The session of one subcommand (as :func:`default_operator`), its key notice said on
+    stderr (``announce``)."""
     from billing_tui.store.caselog import default_operator
 
     options = connection_options(args, default_population=default_population)
     session = open_session(
         resolve_target(options),
-        operator=operator or default_operator(),
+        operator=default_operator(),
         demo_cases_apart=demo_cases_apart,
     )
     announce(session.info, command)

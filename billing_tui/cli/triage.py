@@ -260,12 +260,10 @@ def _open(args: argparse.Namespace) -> Session:
     """The session (on the real case log, also for the demo, as triage always did)."""
     from billing_tui.cli.opening import command_session
     from billing_tui.desk.connection import ConnectionFailed
-    from billing_tui.store.caselog import CaseLogError, default_operator
+    from billing_tui.store.caselog import CaseLogError
 
     try:
-        session = command_session(
-            args, "triage", operator=default_operator(), demo_cases_apart=False
-        )
+        session = command_session(args, "triage", demo_cases_apart=False)
     except (ConnectionFailed, CaseLogError) as exc:
         raise TriageError(str(exc)) from None
     return session

@@ -13,8 +13,8 @@ import os
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
@@ -51,6 +51,8 @@ class AccountData:
     shards: int = 0
     seconds: float = 0.0
     from_cache: bool = False
+    #: When the cache this came from was written (``None``: swept just now).
+    saved_at: datetime | None = None
 
 
 class SweepSource(Protocol):
@@ -96,34 +98,25 @@ async def load_account(
             limiter=limiter,
             on_progress=progress("products"),
         )
-        subscriptions = await sweep(
-            gateway.page_fetcher("subscriptions"),
+        return products, await sharded("subscriptions")
+
+    def sharded(resource: str) -> Awaitable[SweepResult[Any]]:
+        """A sweep of ``resource`` in ``shards`` creation-time shards (deduplicated by id)."""
+        return sweep(
+            gateway.page_fetcher(resource),
             since=lo,
             until=hi,
             shards=shards,
             concurrency=concurrency,
             rate=rate,
             limiter=limiter,
-            on_progress=progress("subscriptions"),
-            created_of=lambda s: int(s.created.timestamp()),
-            key_of=lambda s: str(s.id),
+            on_progress=progress(resource),
+            created_of=lambda o: int(o.created.timestamp()),
+            key_of=lambda o: str(o.id),
         )
-        return products, subscriptions
 
-    customer_sweep = sweep(
-        gateway.page_fetcher("customers"),
-        since=lo,
-        until=hi,
-        shards=shards,
-        concurrency=concurrency,
-        rate=rate,
-        limiter=limiter,
-        on_progress=progress("customers"),
-        created_of=lambda c: int(c.created.timestamp()),
-        key_of=lambda c: str(c.id),
-    )
     (products, subscriptions), customers = await asyncio.gather(
-        products_then_subscriptions(), customer_sweep
+        products_then_subscriptions(), sharded("customers")
     )
     return AccountData(
         customers=tuple(customers.items),
@@ -429,6 +422,7 @@ class SweepCache:
             shards=0,
             seconds=0.0,
             from_cache=True,
+            saved_at=saved,
         )
 
     def save(self, account: AccountData, now: datetime) -> None:
@@ -504,17 +498,16 @@ async def account_report(
     settings: Settings = DEFAULT_SETTINGS,
 ) -> PlansReport:
     """The plans report, from the cached sweep when it is fresh enough, else a new sweep."""
-    from dataclasses import replace
-
     cache = cache_for(info, max_age)
     # The cache file can hold a whole account: read and write it off the event loop.
+    # Its age is known from the read (a sweep just saved is 0 s old): no second read of it.
     account = None if refresh else await asyncio.to_thread(cache.load, now)
     if account is None:
         account = await load_account(
             gateway, now=now, rate=rate or default_rate(info.mode), on_progress=on_progress
         )
         await asyncio.to_thread(cache.save, account, now)
+    saved_at = account.saved_at or now
     report = build_report(account, settings)
-    age = await asyncio.to_thread(cache.age, now)
-    age_seconds = None if age is None else int(age.total_seconds())
+    age_seconds = int((now - saved_at).total_seconds())
     return replace(report, source=replace(report.source, cache_age_seconds=age_seconds))

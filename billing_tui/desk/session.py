@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from billing_tui.core import anomalies as an
 from billing_tui.core import classify as cl
@@ -121,20 +121,15 @@ class Session:
 
     @property
     def info(self) -> ConnectionInfo:
-        info: ConnectionInfo = self.connection.info
-        return info
+        return self.connection.info
 
     @property
     def live(self) -> bool:
-        return bool(self.info.live)
+        return self.info.live
 
     def now(self) -> datetime:
-        """The sandbox clock in the demo, else the real time."""
-        now = getattr(self.connection, "now", None)
-        if callable(now):
-            value: datetime = now()
-            return value
-        return datetime.now(UTC)
+        """The sandbox clock in the demo, else the real time (the connection's clock)."""
+        return self.connection.now()
 
     async def aclose(self) -> None:
         await self.connection.aclose()
@@ -234,6 +229,12 @@ class Session:
         if case_id in self._classifications:
             return self._classifications[case_id]
         return classification_from_record(await self.case(case_id))
+
+    def _classification_of(self, case_id: str, record: CaseRecord) -> Classification | None:
+        """:meth:`classification` for a case already read (no second read of its file)."""
+        if case_id in self._classifications:
+            return self._classifications[case_id]
+        return classification_from_record(record)
 
     # --- act
 
@@ -363,7 +364,7 @@ class Session:
         this session, or with ``regenerate`` / an explicit ``locale``.
         """
         record = await self.case(case_id)
-        classification = await self.classification(case_id)
+        classification = self._classification_of(case_id, record)
         url_by_action = {o.action_id: o.url for o in self.outcomes(case_id) if o.url}
         taken: list[ho.TakenAction] = []
         for action in record.actions:
@@ -409,9 +410,11 @@ class Session:
         return found
 
     async def portal_findings(self) -> tuple[PortalFinding, ...]:
-        """The billing-portal configurations checked against the policy (``portal check``)."""
-        configs = await self.gateway.portal_configurations()
-        prices = await self.gateway.active_prices()
+        """The billing-portal configurations checked against the policy (``portal check``);
+        the configurations and the prices are independent reads, made in one round."""
+        configs, prices = await asyncio.gather(
+            self.gateway.portal_configurations(), self.gateway.active_prices()
+        )
         return check_portal(configs, prices)
 
     async def update_portal_configuration(
@@ -421,4 +424,3 @@ class Session:
         return await self.gateway.update_portal_configuration(
             configuration_id, params, idempotency_key=idempotency_key
         )
-

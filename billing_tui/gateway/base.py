@@ -46,10 +46,6 @@ class GatewayPart:
         return f"{type(self).__name__}()"
 
     @property
-    def settings(self) -> Settings:
-        return self._settings
-
-    @property
     def v1(self) -> Any:
         return self._client.v1
 

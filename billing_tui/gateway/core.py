@@ -82,10 +82,6 @@ class Gateway:
         return f"{type(self).__name__}()"
 
     @property
-    def settings(self) -> Settings:
-        return self._settings
-
-    @property
     def v1(self) -> Any:
         """The SDK's ``v1`` service (for benchmarks and probes, never above the gateway)."""
         return self._client.v1

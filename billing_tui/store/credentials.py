@@ -6,7 +6,8 @@ and SSH sessions) and the ``--insecure-file-store`` opt-in (a 0600 file under th
 announced every time it is used).
 
 The key itself is a :class:`~billing_tui.core.keys.SecretKey` (redacted ``repr``/``str``, not
-picklable; :mod:`billing_tui.core.keys` parses and masks it — its names are re-exported here).
+picklable; :mod:`billing_tui.core.keys` parses and masks it; ``CredentialsError`` and
+``SecretKey`` are re-exported here, the rest is imported from there).
 It is wrapped the moment it is read from any source.
 
 ``keyring`` is imported only by the functions that use the keyring (importing it loads its
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn
 
-from billing_tui.core.keys import CredentialsError, KeyKind, SecretKey, mask, parse_key
+from billing_tui.core.keys import CredentialsError, KeyKind, SecretKey, parse_key
 from billing_tui.store.config import (
     ConfigError,
     atomic_write_bytes,
@@ -350,7 +351,6 @@ __all__ = [
     "INSECURE_FILE",
     "SERVICE",
     "CredentialsError",
-    "KeyKind",
     "KeySource",
     "ResolvedKey",
     "SecretKey",
@@ -361,8 +361,6 @@ __all__ = [
     "insecure_file_path",
     "keyring_backend_name",
     "known_profiles",
-    "mask",
-    "parse_key",
     "resolve_key",
     "set_default_profile",
     "store_key",

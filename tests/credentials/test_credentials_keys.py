@@ -8,7 +8,7 @@ import traceback
 
 import pytest
 
-from billing_tui.store.credentials import CredentialsError, KeyKind, SecretKey, mask, parse_key
+from billing_tui.core.keys import CredentialsError, KeyKind, SecretKey, mask, parse_key
 
 BODY = "51HqLyjWDarjtT1zdp7dcABCDEFGHIJ1234"
 

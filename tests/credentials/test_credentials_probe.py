@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from billing_tui.core.keys import KeyKind, parse_key
 from billing_tui.gateway.errors import AuthFailed
 from billing_tui.gateway.probe import probe_key
 from billing_tui.sandbox import Sandbox
-from billing_tui.store.credentials import KeyKind, parse_key
 
 READS = ("read customers", "read subscriptions", "read invoices", "read charges")
 WRITES = ("write refunds", "write subscriptions", "create portal sessions")

@@ -16,6 +16,7 @@ import keyring.backends.null
 import pytest
 from credtest_keyrings import ExplodingKeyring, LockedKeyring, MemoryKeyring
 
+from billing_tui.core.keys import parse_key
 from billing_tui.store import config
 from billing_tui.store.credentials import (
     SERVICE,
@@ -23,7 +24,6 @@ from billing_tui.store.credentials import (
     default_profile,
     delete_key,
     insecure_file_path,
-    parse_key,
     resolve_key,
     set_default_profile,
     store_key,
