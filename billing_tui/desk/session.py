@@ -228,7 +228,7 @@ class Session:
         """This session's classification of the case, else the recorded one."""
         if case_id in self._classifications:
             return self._classifications[case_id]
-        return classification_from_record(await self.case(case_id))
+        return self._classification_of(case_id, await self.case(case_id))
 
     def _classification_of(self, case_id: str, record: CaseRecord) -> Classification | None:
         """:meth:`classification` for a case already read (no second read of its file)."""
