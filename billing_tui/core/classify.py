@@ -140,6 +140,12 @@ class Classification:
         return self.bucket if self.confirmed else None
 
     @property
+    def working(self) -> Bucket | None:
+        """The bucket the case is worked under: the decided one, else (before the operator
+        confirms) the suggestion, so plans and the handoff can be previewed."""
+        return self.bucket if self.confirmed else self.suggested
+
+    @property
     def overridden(self) -> bool:
         return self.confirmed and self.bucket != self.suggested
 
