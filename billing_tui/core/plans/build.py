@@ -369,9 +369,11 @@ def plan_retry_invoice(
             Money.zero(inv.amount_remaining.currency).format(),
         ),
     ]
-    sub = snapshot.subscription(inv.subscription_id) if inv.subscription_id else None
-    if sub is not None and sub.status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID):
-        diff.append(DiffRow(sub.id, "status", sub.status.value, "active"))
+    if owner is not None and owner.status in (
+        SubscriptionStatus.PAST_DUE,
+        SubscriptionStatus.UNPAID,
+    ):
+        diff.append(DiffRow(owner.id, "status", owner.status.value, "active"))
     plan = Plan(
         kind=ActionKind.RETRY_INVOICE_PAYMENT,
         title=f"Retry payment of {inv.id} ({inv.amount_remaining.format()}) after the card update",
