@@ -57,12 +57,10 @@ def detect_customer_balance(
             continue
         money = customer.balance_money
         amount = (
-            money.format()
+            Money(abs(customer.balance), money.currency).format()
             if money is not None
             else f"{abs(customer.balance)} minor units (currency unknown)"
         )
-        if money is not None:
-            amount = Money(abs(customer.balance), money.currency).format()
         if customer.balance < 0:
             detail = f"{customer.id} has a credit of {amount}, applied to the next invoices"
         else:
