@@ -62,12 +62,11 @@ def _prorations_text(
     invoices: list[str] = []
     currency = sub.currency
     for invoice in proration_invoices(snapshot, settings, now):
-        for line in invoice.lines:
-            if line.proration and (line.subscription_id or invoice.subscription_id) == sub.id:
-                lines.append(line)
-                currency = line.amount.currency
-                if invoice.id not in invoices:
-                    invoices.append(invoice.id)
+        for line in invoice.prorations_of(sub.id):
+            lines.append(line)
+            currency = line.amount.currency
+            if invoice.id not in invoices:
+                invoices.append(invoice.id)
     if not lines:
         return "none"
     net = Money(sum(line.amount.amount for line in lines), currency)

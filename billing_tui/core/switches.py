@@ -127,11 +127,8 @@ def _price_changed(
     """A recent prorated invoice of ``new`` whose lines name a price it no longer has."""
     for invoice in proration_invoices(snapshot, settings, when):
         if any(
-            line.proration
-            and (line.subscription_id or invoice.subscription_id) == new.id
-            and line.price_id is not None
-            and line.price_id not in new.price_ids
-            for line in invoice.lines
+            line.price_id is not None and line.price_id not in new.price_ids
+            for line in invoice.prorations_of(new.id)
         ):
             return PlanSwitch(
                 new,

@@ -29,8 +29,8 @@ def detect_proration_activity(
     parts: list[str] = []
     sub_ids: list[str] = []
     for invoice in invoices:
-        lines = [line for line in invoice.lines if line.proration]
-        net = Money(sum(line.amount.amount for line in lines), invoice.total.currency)
+        lines = invoice.proration_lines
+        net = invoice.proration_net
         count = f"{len(lines)} proration line{'s' if len(lines) != 1 else ''}"
         parts.append(f"{invoice.id} of {date_text(invoice.created)} ({count}, {net.format()} net)")
         for sid in [invoice.subscription_id, *(line.subscription_id for line in lines)]:
