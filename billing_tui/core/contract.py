@@ -13,7 +13,7 @@ from datetime import datetime
 
 from billing_tui.core.anomalies import PRORATION_ACTIVITY, Anomaly
 from billing_tui.core.model import CustomerSnapshot, Money, Subscription
-from billing_tui.core.queries import max_quantity, proration_invoices
+from billing_tui.core.queries import max_quantity, oldest_first, proration_invoices
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import date_label
 
@@ -82,7 +82,7 @@ def contract_check(
 ) -> ContractCheck | None:
     """The contract shape to confirm, when a live plan is annual, a team plan, or prorated."""
     when = now or snapshot.loaded_at
-    live = sorted(snapshot.live_subscriptions, key=lambda s: (s.created, s.id))
+    live = oldest_first(snapshot.live_subscriptions)
     reasons: list[str] = []
     for sub in live:
         if "year" in sub.intervals:
