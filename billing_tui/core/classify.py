@@ -5,8 +5,9 @@ questions into a :class:`Classification`: the most likely bucket, a confidence, 
 evidence for and against every bucket, the questions that tell buckets apart, and — for annual
 plans, team plans and prorated states — the contract shape the operator must confirm.
 
-The contract check is :mod:`billing_tui.core.contract`, the monthly → annual detection
-:mod:`billing_tui.core.switches` (both re-exported here); what the rules ask of the snapshot is
+The contract check is :mod:`billing_tui.core.contract` (its ``ContractCheck`` and ``ContractLine``
+re-exported here for the callers that still import them from this module), the monthly → annual
+detection :mod:`billing_tui.core.switches`; what the rules ask of the snapshot is
 :mod:`billing_tui.core.queries`.
 
 Rules (a weighted vote; every vote is an :class:`Evidence` sentence the operator sees):
@@ -63,7 +64,7 @@ from billing_tui.core import anomalies as an
 from billing_tui.core.anomalies import Anomaly
 from billing_tui.core.contract import ContractCheck as ContractCheck
 from billing_tui.core.contract import ContractLine as ContractLine
-from billing_tui.core.contract import contract_check as contract_check
+from billing_tui.core.contract import contract_check
 from billing_tui.core.model import CustomerSnapshot, Subscription, SubscriptionStatus
 from billing_tui.core.queries import (
     charge_subscriptions,
@@ -73,8 +74,7 @@ from billing_tui.core.queries import (
     subscription_name,
 )
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
-from billing_tui.core.switches import PlanSwitch as PlanSwitch
-from billing_tui.core.switches import plan_switches as plan_switches
+from billing_tui.core.switches import plan_switches
 from billing_tui.core.text import card_label
 
 
@@ -138,6 +138,12 @@ class Classification:
     @property
     def final(self) -> Bucket | None:
         return self.bucket if self.confirmed else None
+
+    @property
+    def working(self) -> Bucket | None:
+        """The bucket the case is worked under: the decided one, else (before the operator
+        confirms) the suggestion, so plans and the handoff can be previewed."""
+        return self.bucket if self.confirmed else self.suggested
 
     @property
     def overridden(self) -> bool:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from billing_tui.core.anomalies import PRORATION_ACTIVITY, Anomaly
 from billing_tui.core.model import CustomerSnapshot, Money, Subscription
-from billing_tui.core.queries import max_quantity, proration_invoices
+from billing_tui.core.queries import max_quantity, oldest_first, proration_invoices
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import date_label
 
@@ -62,12 +62,11 @@ def _prorations_text(
     invoices: list[str] = []
     currency = sub.currency
     for invoice in proration_invoices(snapshot, settings, now):
-        for line in invoice.lines:
-            if line.proration and (line.subscription_id or invoice.subscription_id) == sub.id:
-                lines.append(line)
-                currency = line.amount.currency
-                if invoice.id not in invoices:
-                    invoices.append(invoice.id)
+        for line in invoice.prorations_of(sub.id):
+            lines.append(line)
+            currency = line.amount.currency
+            if invoice.id not in invoices:
+                invoices.append(invoice.id)
     if not lines:
         return "none"
     net = Money(sum(line.amount.amount for line in lines), currency)
@@ -83,7 +82,7 @@ def contract_check(
 ) -> ContractCheck | None:
     """The contract shape to confirm, when a live plan is annual, a team plan, or prorated."""
     when = now or snapshot.loaded_at
-    live = sorted(snapshot.live_subscriptions, key=lambda s: (s.created, s.id))
+    live = oldest_first(snapshot.live_subscriptions)
     reasons: list[str] = []
     for sub in live:
         if "year" in sub.intervals:

@@ -406,6 +406,23 @@ class Invoice:
     def has_proration(self) -> bool:
         return any(line.proration for line in self.lines)
 
+    @property
+    def proration_lines(self) -> tuple[InvoiceLine, ...]:
+        return tuple(line for line in self.lines if line.proration)
+
+    @property
+    def proration_net(self) -> Money:
+        """The proration lines' sum in the invoice's currency (negative: a net credit)."""
+        return Money(sum(line.amount.amount for line in self.proration_lines), self.total.currency)
+
+    def prorations_of(self, subscription_id: str) -> tuple[InvoiceLine, ...]:
+        """The proration lines for ``subscription_id`` (a line naming none is the invoice's)."""
+        return tuple(
+            line
+            for line in self.proration_lines
+            if (line.subscription_id or self.subscription_id) == subscription_id
+        )
+
 
 # --------------------------------------------------------------------------- payments
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from billing_tui.core.model import Charge, CustomerSnapshot, Subscription, SubscriptionStatus
-from billing_tui.core.queries import proration_invoices, subscription_name
+from billing_tui.core.queries import oldest_first, proration_invoices, subscription_name
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import date_label, human_gap
 
@@ -67,7 +67,7 @@ def plan_switches(
     """Monthly → annual moves: both live, a recently canceled monthly replaced, or in place."""
     when = now or snapshot.loaded_at
     since = when - timedelta(days=settings.proration_lookback_days)
-    subs = sorted(snapshot.subscriptions, key=lambda s: (s.created, s.id))
+    subs = oldest_first(snapshot.subscriptions)
     found: list[PlanSwitch] = []
     for new in subs:
         if not new.is_live or "year" not in new.intervals:
@@ -127,11 +127,8 @@ def _price_changed(
     """A recent prorated invoice of ``new`` whose lines name a price it no longer has."""
     for invoice in proration_invoices(snapshot, settings, when):
         if any(
-            line.proration
-            and (line.subscription_id or invoice.subscription_id) == new.id
-            and line.price_id is not None
-            and line.price_id not in new.price_ids
-            for line in invoice.lines
+            line.price_id is not None and line.price_id not in new.price_ids
+            for line in invoice.prorations_of(new.id)
         ):
             return PlanSwitch(
                 new,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from billing_tui.core.classify import Bucket, Classification, ContractCheck
+from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.contract import ContractCheck
 from billing_tui.core.model import (
     CardDetails,
     Charge,

@@ -12,14 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from billing_tui.cli.cases import show_lines
-from billing_tui.core.classify import (
-    Answers,
-    Bucket,
-    Classification,
-    ContractCheck,
-    ContractLine,
-    Evidence,
-)
+from billing_tui.core.classify import Answers, Bucket, Classification, Evidence
+from billing_tui.core.contract import ContractCheck, ContractLine
 from billing_tui.core.plans import ActionKind, Failure, FailureKind
 from billing_tui.desk.records import (
     ContractRecord,

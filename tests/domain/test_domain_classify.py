@@ -359,6 +359,15 @@ def test_override_needs_a_reason() -> None:
     assert decided.final == Bucket.TEAM_INTENT
 
 
+def test_the_working_bucket_is_the_suggestion_until_the_operator_decides() -> None:
+    snap, _ = double_checkout()
+    result = classify(snap)
+    assert result.final is None
+    assert result.working == result.suggested == Bucket.DUPLICATE_PERSONAL
+    decided = result.confirm(Bucket.TEAM_INTENT, "customer bought it for a colleague")
+    assert decided.working == decided.final == Bucket.TEAM_INTENT
+
+
 def test_a_part_that_failed_to_load_is_never_read_as_all_clear() -> None:
     from billing_tui.core.model import PartFailure
 

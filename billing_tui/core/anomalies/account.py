@@ -29,8 +29,8 @@ def detect_proration_activity(
     parts: list[str] = []
     sub_ids: list[str] = []
     for invoice in invoices:
-        lines = [line for line in invoice.lines if line.proration]
-        net = Money(sum(line.amount.amount for line in lines), invoice.total.currency)
+        lines = invoice.proration_lines
+        net = invoice.proration_net
         count = f"{len(lines)} proration line{'s' if len(lines) != 1 else ''}"
         parts.append(f"{invoice.id} of {date_text(invoice.created)} ({count}, {net.format()} net)")
         for sid in [invoice.subscription_id, *(line.subscription_id for line in lines)]:
@@ -57,12 +57,10 @@ def detect_customer_balance(
             continue
         money = customer.balance_money
         amount = (
-            money.format()
+            Money(abs(customer.balance), money.currency).format()
             if money is not None
             else f"{abs(customer.balance)} minor units (currency unknown)"
         )
-        if money is not None:
-            amount = Money(abs(customer.balance), money.currency).format()
         if customer.balance < 0:
             detail = f"{customer.id} has a credit of {amount}, applied to the next invoices"
         else:

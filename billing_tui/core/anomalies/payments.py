@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from billing_tui.core.anomalies.base import (
@@ -16,7 +17,13 @@ from billing_tui.core.anomalies.base import (
     capitalised,
     date_text,
 )
-from billing_tui.core.model import CustomerSnapshot, Invoice, SubscriptionStatus
+from billing_tui.core.model import (
+    CardDetails,
+    Customer,
+    CustomerSnapshot,
+    Invoice,
+    SubscriptionStatus,
+)
 from billing_tui.core.queries import (
     default_card,
     has_payment_method,
@@ -123,15 +130,19 @@ def detect_incomplete_checkout(
     return found
 
 
+def _default_cards(snapshot: CustomerSnapshot) -> Iterator[tuple[Customer, str, CardDetails]]:
+    """Each live customer with a known default card: the customer, the method id, the card."""
+    for customer in live_customers(snapshot):
+        default = default_card(snapshot, customer)
+        if default is not None:
+            yield customer, *default
+
+
 def detect_card_expired(
     snapshot: CustomerSnapshot, settings: Settings, now: datetime
 ) -> list[Anomaly]:
     found: list[Anomaly] = []
-    for customer in live_customers(snapshot):
-        default = default_card(snapshot, customer)
-        if default is None:
-            continue
-        pm_id, card = default
+    for customer, pm_id, card in _default_cards(snapshot):
         if card.expires_before(now):
             found.append(
                 anomaly(
@@ -148,26 +159,18 @@ def detect_card_expires_before_renewal(
     snapshot: CustomerSnapshot, settings: Settings, now: datetime
 ) -> list[Anomaly]:
     found: list[Anomaly] = []
-    for customer in live_customers(snapshot):
-        default = default_card(snapshot, customer)
-        if default is None:
-            continue
-        pm_id, card = default
+    live = live_by_customer(snapshot)
+    for customer, pm_id, card in _default_cards(snapshot):
         if card.expires_before(now):
             continue
-        renewing = [
-            s
-            for s in oldest_first(snapshot.live_subscriptions)
-            if s.customer_id == customer.id
-            and not s.cancel_at_period_end
-            and s.cancel_at is None
-            and s.current_period_end is not None
-        ]
-        # Each subscription's next renewal: any that falls after the card's last valid day.
+        # Each renewing subscription's next renewal: any that falls after the card's last valid day.
         affected = [
             s
-            for s in renewing
-            if s.current_period_end and card.expires_before(s.current_period_end)
+            for s in live.get(customer.id, [])
+            if not s.cancel_at_period_end
+            and s.cancel_at is None
+            and s.current_period_end is not None
+            and card.expires_before(s.current_period_end)
         ]
         if not affected:
             continue

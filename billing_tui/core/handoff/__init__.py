@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from billing_tui.core.anomalies import Anomaly
-from billing_tui.core.classify import Bucket, Classification
+from billing_tui.core.classify import Classification
 from billing_tui.core.handoff.document import (
     SECTION_TITLES,
     Handoff,
@@ -139,40 +139,38 @@ def _billing_section(snapshot: CustomerSnapshot, anomalies: Sequence[Anomaly]) -
 
 def decision_text(
     classification: Classification | None, actions: Sequence[TakenAction] = ()
-) -> tuple[Bucket | None, str]:
+) -> str:
     """The DECISION section: the bucket, the evidence for it, and why each fix was chosen."""
     reasons = [
         f"- why {a.kind.label}: {a.rationale}"
         for a in actions
         if a.status == "succeeded" and a.rationale and a.kind != ActionKind.NO_OP
     ]
-    bucket, text = _classification_text(classification)
-    return bucket, "\n".join([text, *reasons])
+    return "\n".join([_classification_text(classification), *reasons])
 
 
-def _classification_text(classification: Classification | None) -> tuple[Bucket | None, str]:
+def _classification_text(classification: Classification | None) -> str:
     if classification is None:
-        return None, "not classified"
-    bucket = classification.final
+        return "not classified"
     lines: list[str] = []
-    if bucket is None:
+    final = classification.final
+    if final is None:
         suggested = classification.suggested.value if classification.suggested else "none"
         lines.append(f"not confirmed (suggested: {suggested})")
-        bucket = classification.suggested
     else:
-        lines.append(f"{bucket.value} (confirmed)")
+        lines.append(f"{final.value} (confirmed)")
         if classification.overridden:
             suggested = classification.suggested.value if classification.suggested else "none"
             lines.append(
                 f"override of the suggestion {suggested}: {classification.override_reason}"
             )
-    if bucket is not None:
+    if (bucket := classification.working) is not None:
         why = [e.sentence for e in classification.evidence_for(bucket) if e.supports]
         lines += [f"- {sentence}" for sentence in why[:5]]
     if classification.contract is not None:
         state = "confirmed" if classification.contract.confirmed else "NOT confirmed"
         lines.append(f"contract shape {state}: {'; '.join(classification.contract.reasons)}")
-    return bucket, "\n".join(lines)
+    return "\n".join(lines)
 
 
 def action_text(actions: Sequence[TakenAction]) -> str:
@@ -214,7 +212,7 @@ def assemble(facts: CaseFacts) -> Handoff:
     bodies = {
         Section.CUSTOMER: customer,
         Section.BILLING_STATE: facts.billing,
-        Section.DECISION: decision_text(facts.classification, facts.actions)[1],
+        Section.DECISION: decision_text(facts.classification, facts.actions),
         Section.ACTION_TAKEN: action_text(facts.actions),
         Section.FOLLOW_UP: facts.follow_up or "(no follow-up saved)",
         Section.PRODUCT_GAP: "\n".join(f"- {gap.title}" for gap in facts.product_gaps) or "none",
@@ -250,7 +248,7 @@ def render(
     taken = tuple(a if isinstance(a, TakenAction) else TakenAction.from_outcome(a) for a in actions)
     customer = snapshot.primary if snapshot.customers else None
     chosen = choose_locale(customer.preferred_locales if customer else (), locale, templates=sets)
-    bucket = decision_text(classification)[0]
+    bucket = classification.working if classification is not None else None
     message = follow_up_text or follow_up(snapshot, bucket, taken, locale=chosen, templates=sets)
     facts = CaseFacts(
         customer=_customer_section(snapshot, taken),

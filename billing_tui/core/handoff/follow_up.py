@@ -131,8 +131,8 @@ def _invoice_values(snapshot: CustomerSnapshot, done: Sequence[TakenAction]) -> 
     elif prorated is not None:
         values["invoice_amount"] = prorated.total.format()
     if prorated is not None:
-        net = sum(line.amount.amount for line in prorated.lines if line.proration)
-        values["proration_amount"] = Money(abs(net), prorated.total.currency).format()
+        net = prorated.proration_net
+        values["proration_amount"] = Money(abs(net.amount), net.currency).format()
     return values
 
 

@@ -147,72 +147,72 @@ def plan_cancel(
     blocked = cancel_guard(sub)
     end = sub.current_period_end
     mrr = mrr_change(sub)
-    if at_period_end:
-        if blocked is None and sub.cancel_at_period_end:
-            blocked = f"{sub.id} already cancels at the end of its period ({date_label(end)})"
-        diff: tuple[DiffRow, ...] = (
-            DiffRow(sub.id, "cancel_at_period_end", bool_text(sub.cancel_at_period_end), "true"),
-            DiffRow(sub.id, "next_invoice", next_invoice_text(sub), "none"),
-        )
-        params: tuple[tuple[str, str], ...] = (
-            ("subscription", sub.id),
-            ("mode", "at_period_end"),
-        )
-        plan = Plan(
-            kind=ActionKind.CANCEL_SUBSCRIPTION,
-            title=f"Cancel {sub.id} ({sub.label}) at the end of the period ({date_label(end)})",
-            target_id=sub.id,
-            params=params,
-            diff=diff,
-            api_calls=(
-                f"POST /v1/subscriptions/{sub.id} cancel_at_period_end=true "
-                "metadata[case_id] metadata[operator] metadata[action]",
-            ),
-            reversible=True,
-            reversal=(
-                f"cancel_at_period_end can be undone until {date_label(end)} "
-                f"(POST /v1/subscriptions/{sub.id} cancel_at_period_end=false)"
-            ),
-            impact=RevenueImpact(mrr_delta=mrr, arr_delta=arr_of(mrr), effective=end),
-            moves_money=True,
-            blocked_reason=blocked,
-            rationale=why or "stop the renewal; the customer keeps access until the period ends",
-            customer_id=sub.customer_id,
-            recommended=recommended,
-        )
-    else:
-        diff = (
-            DiffRow(sub.id, "status", sub.status.value, "canceled"),
-            DiffRow(sub.id, "next_invoice", next_invoice_text(sub), "none"),
-        )
-        params = (
-            ("subscription", sub.id),
-            ("mode", "immediately"),
-            ("prorate", "false"),
-            ("invoice_now", "false"),
-        )
-        plan = Plan(
-            kind=ActionKind.CANCEL_SUBSCRIPTION,
-            title=f"Cancel {sub.id} ({sub.label}) immediately, no proration, no final invoice",
-            target_id=sub.id,
-            params=params,
-            diff=diff,
-            api_calls=(
-                f"DELETE /v1/subscriptions/{sub.id} prorate=false invoice_now=false "
-                "cancellation_details[comment]",
-            ),
-            reversible=False,
-            reversal=(
-                "an immediate cancel cannot be undone: the customer would need to subscribe again"
-            ),
-            impact=RevenueImpact(mrr_delta=mrr, arr_delta=arr_of(mrr)),
-            moves_money=True,
-            blocked_reason=blocked,
-            rationale=why or "stop the subscription now",
-            customer_id=sub.customer_id,
-            recommended=recommended,
-        )
+    if at_period_end and blocked is None and sub.cancel_at_period_end:
+        blocked = f"{sub.id} already cancels at the end of its period ({date_label(end)})"
+    how = _period_end_cancel(sub) if at_period_end else _immediate_cancel(sub)
+    plan = Plan(
+        kind=ActionKind.CANCEL_SUBSCRIPTION,
+        title=how.title,
+        target_id=sub.id,
+        params=(("subscription", sub.id), *how.params),
+        diff=(how.state, DiffRow(sub.id, "next_invoice", next_invoice_text(sub), "none")),
+        api_calls=(how.api_call,),
+        reversible=at_period_end,
+        reversal=how.reversal,
+        impact=RevenueImpact(
+            mrr_delta=mrr, arr_delta=arr_of(mrr), effective=end if at_period_end else None
+        ),
+        moves_money=True,
+        blocked_reason=blocked,
+        rationale=why or how.rationale,
+        customer_id=sub.customer_id,
+        recommended=recommended,
+    )
     return _finish(plan, classification, live=live)
+
+
+@dataclass(frozen=True)
+class _CancelMode:
+    """What one way of canceling changes and sends: the state row, the call, the undo."""
+
+    title: str
+    params: tuple[tuple[str, str], ...]
+    state: DiffRow
+    api_call: str
+    reversal: str
+    rationale: str
+
+
+def _period_end_cancel(sub: Subscription) -> _CancelMode:
+    end = date_label(sub.current_period_end)
+    return _CancelMode(
+        title=f"Cancel {sub.id} ({sub.label}) at the end of the period ({end})",
+        params=(("mode", "at_period_end"),),
+        state=DiffRow(sub.id, "cancel_at_period_end", bool_text(sub.cancel_at_period_end), "true"),
+        api_call=(
+            f"POST /v1/subscriptions/{sub.id} cancel_at_period_end=true "
+            "metadata[case_id] metadata[operator] metadata[action]"
+        ),
+        reversal=(
+            f"cancel_at_period_end can be undone until {end} "
+            f"(POST /v1/subscriptions/{sub.id} cancel_at_period_end=false)"
+        ),
+        rationale="stop the renewal; the customer keeps access until the period ends",
+    )
+
+
+def _immediate_cancel(sub: Subscription) -> _CancelMode:
+    return _CancelMode(
+        title=f"Cancel {sub.id} ({sub.label}) immediately, no proration, no final invoice",
+        params=(("mode", "immediately"), ("prorate", "false"), ("invoice_now", "false")),
+        state=DiffRow(sub.id, "status", sub.status.value, "canceled"),
+        api_call=(
+            f"DELETE /v1/subscriptions/{sub.id} prorate=false invoice_now=false "
+            "cancellation_details[comment]"
+        ),
+        reversal="an immediate cancel cannot be undone: the customer would need to subscribe again",
+        rationale="stop the subscription now",
+    )
 
 
 def plan_update_quantity(
@@ -369,9 +369,11 @@ def plan_retry_invoice(
             Money.zero(inv.amount_remaining.currency).format(),
         ),
     ]
-    sub = snapshot.subscription(inv.subscription_id) if inv.subscription_id else None
-    if sub is not None and sub.status in (SubscriptionStatus.PAST_DUE, SubscriptionStatus.UNPAID):
-        diff.append(DiffRow(sub.id, "status", sub.status.value, "active"))
+    if owner is not None and owner.status in (
+        SubscriptionStatus.PAST_DUE,
+        SubscriptionStatus.UNPAID,
+    ):
+        diff.append(DiffRow(owner.id, "status", owner.status.value, "active"))
     plan = Plan(
         kind=ActionKind.RETRY_INVOICE_PAYMENT,
         title=f"Retry payment of {inv.id} ({inv.amount_remaining.format()}) after the card update",

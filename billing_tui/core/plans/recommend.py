@@ -65,10 +65,6 @@ def _open_invoices(snapshot: CustomerSnapshot) -> list[Invoice]:
     )
 
 
-def _bucket_of(classification: Classification) -> Bucket | None:
-    return classification.bucket if classification.confirmed else classification.suggested
-
-
 def recommend(
     classification: Classification,
     snapshot: CustomerSnapshot,
@@ -84,7 +80,7 @@ def recommend(
     Before the operator confirms, the plans follow the *suggested* bucket so they can be
     previewed, and every money-moving plan is blocked with the classification's reason.
     """
-    bucket = _bucket_of(classification)
+    bucket = classification.working
     when = now or snapshot.loaded_at
     customer = snapshot.primary.id if snapshot.customers else None
     known = snapshot.portal_known if portal_known is None else portal_known
