@@ -31,7 +31,8 @@ from textual.widgets import (
     Static,
 )
 
-from billing_tui.core.classify import Answers, Bucket, Classification, ContractCheck, Question
+from billing_tui.core.classify import Answers, Bucket, Classification, Question
+from billing_tui.core.contract import ContractCheck
 from widgets.evidence import EvidencePanel, suggestion_line
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures

@@ -5,9 +5,8 @@ questions into a :class:`Classification`: the most likely bucket, a confidence, 
 evidence for and against every bucket, the questions that tell buckets apart, and — for annual
 plans, team plans and prorated states — the contract shape the operator must confirm.
 
-The contract check is :mod:`billing_tui.core.contract` (its ``ContractCheck`` and ``ContractLine``
-re-exported here for the callers that still import them from this module), the monthly → annual
-detection :mod:`billing_tui.core.switches`; what the rules ask of the snapshot is
+The contract check is :mod:`billing_tui.core.contract`, the monthly → annual detection
+:mod:`billing_tui.core.switches`; what the rules ask of the snapshot is
 :mod:`billing_tui.core.queries`.
 
 Rules (a weighted vote; every vote is an :class:`Evidence` sentence the operator sees):
@@ -62,9 +61,7 @@ from types import MappingProxyType
 
 from billing_tui.core import anomalies as an
 from billing_tui.core.anomalies import Anomaly
-from billing_tui.core.contract import ContractCheck as ContractCheck
-from billing_tui.core.contract import ContractLine as ContractLine
-from billing_tui.core.contract import contract_check
+from billing_tui.core.contract import ContractCheck, contract_check
 from billing_tui.core.model import CustomerSnapshot, Subscription, SubscriptionStatus
 from billing_tui.core.queries import (
     charge_subscriptions,

@@ -22,10 +22,9 @@ from billing_tui.core.classify import (
     Answers,
     Bucket,
     Classification,
-    ContractCheck,
-    ContractLine,
     Evidence,
 )
+from billing_tui.core.contract import ContractCheck, ContractLine
 from billing_tui.core.plans import (
     ActionKind,
     ActionOutcome,
@@ -130,7 +129,7 @@ class DecisionRecord:
         contract = classification.contract
         return cls(
             suggested=classification.suggested,
-            bucket=classification.bucket if classification.confirmed else None,
+            bucket=classification.final,
             confirmed=classification.confirmed,
             confidence=classification.confidence,
             override_reason=classification.override_reason,

@@ -14,11 +14,10 @@ from billing_tui.core.classify import (
     Answers,
     Bucket,
     Classification,
-    ContractCheck,
-    ContractLine,
     Evidence,
     Question,
 )
+from billing_tui.core.contract import ContractCheck, ContractLine
 from billing_tui.core.handoff import Handoff, ProductGap
 from billing_tui.core.model import Money
 from billing_tui.core.plans import ActionKind, DiffRow, Plan, RevenueImpact
