@@ -4,7 +4,7 @@ execution, the resulting Stripe state, the case log and the handoff."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -316,6 +316,15 @@ async def test_a_failed_retry_is_recorded_with_stripes_reason(load: Loader) -> N
         if p.kind == ActionKind.RETRY_INVOICE_PAYMENT
     )
     assert not retry.recommended  # the card on file expired: after the card update
+    # the retry depends on the card update: not ready, and running it sends nothing
+    assert retry.blocked_reason is not None
+    assert retry.blocked_reason.startswith("waits for the card update")
+    skipped = await loaded.session.execute(loaded.case_id, loaded.view, retry)
+    assert skipped.status == "skipped"
+    assert (await loaded.session.case(loaded.case_id)).actions == ()
+    # an operator's retry with the expired card anyway (e.g. from another tool's plan) is
+    # declined by Stripe and recorded with Stripe's reason
+    retry = replace(retry, blocked_reason=None)
     outcome = await loaded.session.execute(loaded.case_id, loaded.view, retry)
     assert outcome.status == "failed"
     assert "expired" in outcome.message
