@@ -288,11 +288,11 @@ async def test_the_same_plan_twice_refunds_once(load: Loader) -> None:
     refunds = [r for r in sandbox.state.all("refund") if r["charge"] == "ch_dupcheckoutB001"]
     assert len(refunds) == 1
     assert len((await loaded.session.case(loaded.case_id)).actions) == 1
-    # a stale plan (built before the refund) is refused by Stripe's own check, not re-sent
+    # re-planned on fresh state, the refund shows as done by the case's action, not runnable
     fresh = await loaded.session.refresh(loaded.view)
     again = next(p for p in loaded.session.plans(fresh, loaded.decided()) if p.kind == "refund")
-    assert again.blocked_reason is not None
-    assert "already fully refunded" in again.blocked_reason
+    assert again.superseded_by == first.action_id
+    assert again.blocked_reason == f"done: {refund.title} ({first.action_id})"
 
 
 async def test_blocked_and_unconfirmed_plans_never_reach_stripe(load: Loader) -> None:

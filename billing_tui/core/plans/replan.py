@@ -27,6 +27,7 @@ from billing_tui.core.plans.ledger import (
     RefundIntent,
     RetryIntent,
     SeatIntent,
+    intent_of_plan,
 )
 from billing_tui.core.plans.plan import ActionKind, Plan
 from billing_tui.core.text import normalise_email
@@ -170,14 +171,26 @@ def _moot_by(plan: Plan, entry: Entry, snapshot: CustomerSnapshot) -> bool:
             return False
 
 
+def _same_intent(plan: Plan, entry: Entry) -> bool:
+    """Whether ``plan`` asks for what ``entry`` did (not an alternative of it)."""
+    mine, done = intent_of_plan(plan), entry.intent
+    match mine, done:
+        case RefundIntent(), RefundIntent():
+            return mine.charge_id == done.charge_id
+        case SeatIntent(), SeatIntent():
+            return (mine.quantity, mine.prorate_now) == (done.quantity, done.prorate_now)
+        case _:
+            return mine == done
+
+
 def _superseded(plan: Plan, entry: Entry) -> Plan:
     what = entry.title or entry.kind.label
-    return replace(
-        plan,
-        superseded_by=entry.action_id,
-        recommended=False,
-        blocked_reason=f"superseded: {what} is done ({entry.action_id})",
+    reason = (
+        f"done: {what} ({entry.action_id})"
+        if _same_intent(plan, entry)
+        else f"superseded: {what} is done ({entry.action_id})"
     )
+    return replace(plan, superseded_by=entry.action_id, recommended=False, blocked_reason=reason)
 
 
 def _decided_not_to_refund(plan: Plan, ledger: CaseLedger) -> Plan:
