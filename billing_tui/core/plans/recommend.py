@@ -30,7 +30,7 @@ from billing_tui.core.plans.build import (
     plan_update_quantity,
 )
 from billing_tui.core.plans.guards import portal_flow_guard
-from billing_tui.core.plans.ledger import EMPTY_LEDGER, CaseLedger
+from billing_tui.core.plans.ledger import EMPTY_LEDGER, CancelIntent, CaseLedger, RefundIntent
 from billing_tui.core.plans.plan import ActionKind, Plan
 from billing_tui.core.plans.replan import (
     done_seat_target,
@@ -100,6 +100,7 @@ def recommend(
         classification, snapshot, live, now, portal_known, return_url, settings, ledger
     )
     plans += _owed_refunds(classification, snapshot, ledger, live, plans)
+    plans += _done_by_case(classification, snapshot, ledger, live, plans)
     marked = supersede(plans, ledger, snapshot)
     return tuple(sorted(marked, key=lambda p: (p.step, p.superseded, not p.recommended)))
 
@@ -129,6 +130,57 @@ def _owed_refunds(
                 why=owed.why(),
             )
         )
+    return found
+
+
+#: The refund reasons Stripe takes (what a recorded refund may have used).
+_REFUND_REASONS = ("duplicate", "requested_by_customer", "fraudulent")
+
+
+def _done_by_case(
+    classification: Classification,
+    snapshot: CustomerSnapshot,
+    ledger: CaseLedger,
+    live: bool,
+    planned: list[Plan],
+) -> list[Plan]:
+    """The plans of cancels and refunds the case did that the snapshot no longer suggests
+    (the subscription is canceled, the charge refunded), with their alternatives: kept on
+    the list so they show as done or superseded instead of vanishing."""
+    cancels = {p.target_id for p in planned if p.kind == ActionKind.CANCEL_SUBSCRIPTION}
+    refunds = {p.target_id for p in planned if p.kind == ActionKind.REFUND}
+    found: list[Plan] = []
+    for entry in ledger.done:
+        intent = entry.intent
+        if isinstance(intent, CancelIntent) and intent.subscription_id not in cancels:
+            if snapshot.subscription(intent.subscription_id) is None:
+                continue
+            cancels.add(intent.subscription_id)
+            for at_end in (False, True):
+                found.append(
+                    plan_cancel(
+                        snapshot,
+                        intent.subscription_id,
+                        at_period_end=at_end,
+                        classification=classification,
+                        live=live,
+                        recommended=False,
+                    )
+                )
+        elif isinstance(intent, RefundIntent) and intent.charge_id not in refunds:
+            if snapshot.charge(intent.charge_id) is None:
+                continue
+            refunds.add(intent.charge_id)
+            found.append(
+                plan_refund(
+                    snapshot,
+                    intent.charge_id,
+                    reason=intent.reason if intent.reason in _REFUND_REASONS else "duplicate",
+                    classification=classification,
+                    live=live,
+                    recommended=False,
+                )
+            )
     return found
 
 

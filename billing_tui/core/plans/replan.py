@@ -171,7 +171,7 @@ def _moot_by(plan: Plan, entry: Entry, snapshot: CustomerSnapshot) -> bool:
             return False
 
 
-def _same_intent(plan: Plan, entry: Entry) -> bool:
+def same_intent(plan: Plan, entry: Entry) -> bool:
     """Whether ``plan`` asks for what ``entry`` did (not an alternative of it)."""
     mine, done = intent_of_plan(plan), entry.intent
     match mine, done:
@@ -187,7 +187,7 @@ def _superseded(plan: Plan, entry: Entry) -> Plan:
     what = entry.title or entry.kind.label
     reason = (
         f"done: {what} ({entry.action_id})"
-        if _same_intent(plan, entry)
+        if same_intent(plan, entry)
         else f"superseded: {what} is done ({entry.action_id})"
     )
     return replace(plan, superseded_by=entry.action_id, recommended=False, blocked_reason=reason)
