@@ -30,7 +30,13 @@ from billing_tui.core.plans.build import (
     plan_update_quantity,
 )
 from billing_tui.core.plans.guards import portal_flow_guard
-from billing_tui.core.plans.ledger import EMPTY_LEDGER, CancelIntent, CaseLedger, RefundIntent
+from billing_tui.core.plans.ledger import (
+    EMPTY_LEDGER,
+    CancelIntent,
+    CaseLedger,
+    RefundIntent,
+    RetryIntent,
+)
 from billing_tui.core.plans.plan import ActionKind, Plan
 from billing_tui.core.plans.replan import (
     done_seat_target,
@@ -149,10 +155,19 @@ def _done_by_case(
     the list so they show as done or superseded instead of vanishing."""
     cancels = {p.target_id for p in planned if p.kind == ActionKind.CANCEL_SUBSCRIPTION}
     refunds = {p.target_id for p in planned if p.kind == ActionKind.REFUND}
+    retries = {p.target_id for p in planned if p.kind == ActionKind.RETRY_INVOICE_PAYMENT}
     found: list[Plan] = []
     for entry in ledger.done:
         intent = entry.intent
-        if isinstance(intent, CancelIntent) and intent.subscription_id not in cancels:
+        if isinstance(intent, RetryIntent) and intent.invoice_id not in retries:
+            if snapshot.invoice(intent.invoice_id) is not None:
+                retries.add(intent.invoice_id)
+                found.append(
+                    plan_retry_invoice(
+                        snapshot, intent.invoice_id, classification=classification, live=live
+                    )
+                )
+        elif isinstance(intent, CancelIntent) and intent.subscription_id not in cancels:
             if snapshot.subscription(intent.subscription_id) is None:
                 continue
             cancels.add(intent.subscription_id)
