@@ -1,0 +1,97 @@
+"""Direct requests for every operation and expansion the project uses, beside its flows: each
+collection listed, searched and retrieved, each expansion the gateway asks for, and the error
+bodies (unknown id, unknown parameter, bad key, missing permission, declined card)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+
+from billing_tui.sandbox import Sandbox
+from billing_tui.sandbox.state import JSON
+
+#: ``(collection, object type, expansions a retrieve asks for)``.
+RETRIEVES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("customers", "customer", ()),
+    ("products", "product", ()),
+    ("prices", "price", ("product",)),
+    ("subscriptions", "subscription", ("customer",)),
+    ("subscription_items", "subscription_item", ()),
+    ("invoices", "invoice", ("customer", "payments")),
+    ("invoice_payments", "invoice_payment", ()),
+    ("payment_intents", "payment_intent", ("customer",)),
+    ("charges", "charge", ("customer", "refunds")),
+    ("refunds", "refund", ("charge.customer",)),
+    ("disputes", "dispute", ("charge.customer",)),
+    ("payment_methods", "payment_method", ()),
+    ("billing_portal/configurations", "billing_portal.configuration", ()),
+)
+
+#: List expansions the gateway asks for, by collection.
+LIST_EXPANSIONS: dict[str, tuple[str, ...]] = {
+    "invoices": ("data.payments",),
+    "charges": ("data.refunds",),
+}
+
+SEARCHES: dict[str, str] = {
+    "customers": "email:'ann@example.com'",
+    "subscriptions": "status:'active'",
+    "invoices": "status:'paid'",
+    "charges": "status:'succeeded'",
+    "payment_intents": "status:'succeeded'",
+}
+
+
+def _first(sandbox: Sandbox, kind: str) -> JSON:
+    for obj in sandbox.state.all(kind):
+        return obj
+    raise AssertionError(f"the demo population has no {kind}")
+
+
+def _quietly(call: Callable[[], Any]) -> None:
+    try:
+        call()
+    except stripe.StripeError:
+        pass  # an error answer is recorded like any other
+
+
+def send_direct_requests(sandbox: Sandbox) -> None:
+    client = sandbox.stripe_client("sk_test_contract1234", max_network_retries=0)
+    for collection, kind, expand in RETRIEVES:
+        obj = _first(sandbox, kind)
+        obj_id = obj["id"]
+        client.raw_request("get", f"/v1/{collection}/{obj_id}")
+        if expand:
+            client.raw_request("get", f"/v1/{collection}/{obj_id}", expand=list(expand))
+        scope = {"subscription": obj["subscription"]} if kind == "subscription_item" else {}
+        client.raw_request("get", f"/v1/{collection}", limit=3, **scope)
+        if collection in LIST_EXPANSIONS:
+            client.raw_request(
+                "get", f"/v1/{collection}", limit=3, expand=list(LIST_EXPANSIONS[collection])
+            )
+    for collection, query in SEARCHES.items():
+        client.raw_request("get", f"/v1/{collection}/search", query=query, limit=2)
+    customer = _first(sandbox, "customer")["id"]
+    invoice = _first(sandbox, "invoice")["id"]
+    method = _first(sandbox, "payment_method")
+    client.raw_request("get", "/v1/account")
+    client.raw_request("get", f"/v1/invoices/{invoice}/lines", limit=5)
+    client.raw_request("get", f"/v1/customers/{method['customer']}/payment_methods")
+    client.raw_request(
+        "get", f"/v1/customers/{method['customer']}/payment_methods/{method['id']}"
+    )
+    _errors(sandbox, client, customer)
+
+
+def _errors(sandbox: Sandbox, client: stripe.StripeClient, customer: str) -> None:
+    _quietly(lambda: client.raw_request("get", "/v1/customers/cus_doesnotexist"))
+    _quietly(lambda: client.raw_request("get", "/v1/customers", colour="blue"))
+    _quietly(lambda: client.raw_request("get", "/v1/customers", limit="many"))
+    _quietly(
+        lambda: client.raw_request("post", "/v1/refunds", charge="ch_doesnotexist", amount=100)
+    )
+    revoked = sandbox.stripe_client("sk_test_", max_network_retries=0)
+    _quietly(lambda: revoked.raw_request("get", "/v1/customers", limit=1))
+    _quietly(lambda: client.raw_request("get", f"/v1/customers/{customer}/subscriptions/x"))
