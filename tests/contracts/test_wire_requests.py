@@ -9,6 +9,8 @@ import pytest
 from tests.contracts.wire_recording import WireRecord
 from tests.contracts.wire_schema import Request, request_problems
 
+UNDOCUMENTED = "is not one of the documented values"
+
 
 def test_the_flows_sent_reads_and_writes(wire: WireRecord) -> None:
     methods = {e.request.method for e in wire.flows}
@@ -26,8 +28,8 @@ def test_every_request_the_project_sends_matches_its_operation(wire: WireRecord)
     [
         ("GET", "/v1/customers?colour=blue", None, "unknown key(s): 'colour'"),
         ("GET", "/v1/customers?limit=many", None, "limit: 'many' is not of type 'number'"),
-        ("GET", "/v1/subscriptions?status=bogus", None, "status: 'bogus' is not one of the documented values"),
-        ("POST", "/v1/refunds", "amount=100&reason=because", "reason: 'because' is not one of the documented values"),
+        ("GET", "/v1/subscriptions?status=bogus", None, f"status: 'bogus' {UNDOCUMENTED}"),
+        ("POST", "/v1/refunds", "amount=100&reason=because", f"reason: 'because' {UNDOCUMENTED}"),
         (
             "POST",
             "/v1/subscriptions/sub_1",

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from billing_tui.core.classify import Answers
+from billing_tui.core.errors import GatewayError
 from billing_tui.core.settings import DEFAULT_SETTINGS
 from billing_tui.desk.connection import ConnectionOptions, connect
 from billing_tui.desk.session import Session
@@ -103,7 +104,7 @@ def _one_id_of_each_kind(sandbox: Sandbox) -> list[str]:
 async def _ticket(session: Session, text: str) -> None:
     try:
         resolution = await session.lookup(text)
-    except Exception:  # noqa: BLE001 - an error answer is recorded like any other
+    except GatewayError:  # an error answer is recorded like any other
         return
     if not resolution.customer_ids:
         return

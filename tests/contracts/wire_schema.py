@@ -302,7 +302,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", "invoices/{id}/pay", "Invoices:InvoicePayParams", "object:invoice"),
     Operation("POST", "refunds", "Refunds:RefundCreateParams", "object:refund"),
     Operation(
-        "POST", "subscriptions/{id}", "Subscriptions:SubscriptionUpdateParams", "object:subscription"
+        "POST",
+        "subscriptions/{id}",
+        "Subscriptions:SubscriptionUpdateParams",
+        "object:subscription",
     ),
     Operation(
         "DELETE",
