@@ -3,6 +3,7 @@ object by id (or answers Stripe's 404) for every endpoint."""
 
 from __future__ import annotations
 
+from billing_tui.sandbox import resources
 from billing_tui.sandbox.context import Context
 from billing_tui.sandbox.listing import SPECS, build_list
 from billing_tui.sandbox.state import JSON
@@ -125,10 +126,4 @@ def charge_refunds(ctx: Context, charge_id: str) -> JSON:
 
 def account(ctx: Context) -> JSON:
     check_known(ctx.params, {"expand"})
-    out = clone_obj(ctx.state.account)
-    out.setdefault("object", "account")
-    out.setdefault("charges_enabled", True)
-    out.setdefault("payouts_enabled", True)
-    out.setdefault("details_submitted", True)
-    out.setdefault("type", "standard")
-    return out
+    return resources.account(ctx.state)
