@@ -375,7 +375,8 @@ def _dotted(path: Any) -> str:
 
 def _message(error: ValidationError) -> str:
     if error.validator == "additionalProperties":
-        return f"unknown key(s): {error.message.split('(')[-1].rstrip(')')}"
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return "unknown key(s): " + ", ".join(repr(k) for k in extra)
     if error.validator == "required":
         return f"missing always-present key: {error.message.split(' is a required')[0]}"
     return error.message
