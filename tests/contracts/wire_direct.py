@@ -79,7 +79,34 @@ def send_direct_requests(sandbox: Sandbox) -> None:
     client.raw_request("get", f"/v1/invoices/{invoice}/lines", limit=5)
     client.raw_request("get", f"/v1/customers/{method['customer']}/payment_methods")
     client.raw_request("get", f"/v1/customers/{method['customer']}/payment_methods/{method['id']}")
+    _population_shapes(sandbox, client)
+    open_invoice = next(i for i in sandbox.state.all("invoice") if i["status"] == "open")
+    client.raw_request("post", f"/v1/invoices/{open_invoice['id']}/pay", paid_out_of_band=True)
     _errors(sandbox, client, customer)
+
+
+def _population_shapes(sandbox: Sandbox, client: stripe.StripeClient) -> None:
+    """The shapes only the generated population has: add-on items, trials, pending
+    cancellations, full and partial refunds, disputes in every state it plants."""
+    info = sandbox.state.scenarios["population"]
+    planted = {
+        "multi-item": info.multi_item_customer_ids,
+        "trialing": info.trialing_customer_ids,
+        "cancel-pending": info.cancel_pending_customer_ids,
+        "refunds": info.refund_ids,
+        "disputes": info.dispute_ids,
+    }
+    empty = [name for name, ids in planted.items() if not ids]
+    assert not empty, f"the demo population planted no {empty}: grow POPULATION"
+    for customer in (*info.multi_item_customer_ids[:2], *info.trialing_customer_ids[:2]):
+        client.raw_request("get", "/v1/subscriptions", customer=customer, status="all")
+    for customer in info.cancel_pending_customer_ids[:2]:
+        client.raw_request("get", "/v1/subscriptions", customer=customer)
+        client.raw_request("get", "/v1/invoices", customer=customer, expand=["data.payments"])
+    for refund in info.refund_ids[:4]:
+        client.raw_request("get", f"/v1/refunds/{refund}", expand=["charge.customer"])
+    for dispute in info.dispute_ids[:4]:
+        client.raw_request("get", f"/v1/disputes/{dispute}", expand=["charge.customer"])
 
 
 def _errors(sandbox: Sandbox, client: stripe.StripeClient, customer: str) -> None:

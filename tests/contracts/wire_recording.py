@@ -24,7 +24,7 @@ from tests.contracts.wire_direct import send_direct_requests
 from tests.contracts.wire_schema import Request
 
 #: Generated customers planted beside the catalog scenarios.
-POPULATION = 60
+POPULATION = 300
 
 
 @dataclass(frozen=True)
