@@ -136,9 +136,8 @@ class _Generator:
         self.churned: list[str] = []
 
     def customer(self, i: int, tag: str) -> None:
-        state, rng, extras, now, descriptions = (
-            self.state, self.rng, self.extras, self.now, self.descriptions
-        )  # fmt: skip
+        state, rng, extras, now = self.state, self.rng, self.extras, self.now
+        descriptions = self.descriptions
         roll = rng.random()
         kind = (
             "duplicate" if roll < 0.03
