@@ -16,6 +16,7 @@ from billing_tui.core.errors import GatewayError
 from billing_tui.core.settings import DEFAULT_SETTINGS
 from billing_tui.desk.connection import ConnectionOptions, connect
 from billing_tui.desk.session import Session
+from billing_tui.gateway.probe import probe_key
 from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
 from billing_tui.sandbox.catalog import list_scenarios
 from billing_tui.sandbox.transport import InProcessHTTPClient
@@ -80,12 +81,14 @@ def demo_session(data_dir: Path) -> tuple[Session, Sandbox]:
 async def run_flows(session: Session, sandbox: Sandbox) -> None:
     """The workstation's flows over every catalog ticket and some generated customers: look
     up, load, classify, plan and execute what is allowed, the handoff; then the account
-    sweep and the portal review."""
+    sweep, the key probe (``billing-tui auth``) and the portal review and fix."""
     tickets = [info.identifier for info in list_scenarios() if info.identifier]
     generated = [c["id"] for c in sandbox.state.all("customer")][-8:]
     for text in [*tickets, *generated, *_one_id_of_each_kind(sandbox)]:
         await _ticket(session, text)
     await session.plans_report()
+    probe = await probe_key(session.connection.client)
+    assert probe.account_id == sandbox.state.account["id"]
     for finding in await session.portal_findings():
         if finding.fix is not None:
             fix = finding.fix
