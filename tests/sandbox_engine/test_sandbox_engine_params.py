@@ -12,6 +12,7 @@ import stripe
 from billing_tui.sandbox import resources
 from billing_tui.sandbox.endpoints.reads import RETRIEVE_PARAMS
 from billing_tui.sandbox.listing import PAGING, SPECS
+from billing_tui.sandbox.search import SEARCH_PARAMS, SEARCHABLE
 from tests.contracts.wire_schema import OPERATIONS, document
 
 from .conftest import DAY, NOW, World
@@ -50,6 +51,21 @@ def test_every_documented_list_parameter_is_accepted(collection: str, params_key
 def test_every_documented_retrieve_parameter_is_accepted(collection: str, params_key: str) -> None:
     accepted = {"expand", *RETRIEVE_PARAMS.get(collection, ())}
     assert sorted(_documented(params_key) - accepted) == []
+
+
+@pytest.mark.parametrize(
+    "params_key",
+    [op.params for op in OPERATIONS if op.answer.startswith("search:")],
+)
+def test_every_documented_search_parameter_is_accepted(params_key: str) -> None:
+    assert sorted(_documented(params_key) - SEARCH_PARAMS) == []
+
+
+def test_every_searchable_collection_is_in_the_contract_table() -> None:
+    searched = {
+        op.pattern.removesuffix("/search") for op in OPERATIONS if op.answer.startswith("search:")
+    }
+    assert searched == set(SEARCHABLE)
 
 
 def test_prices_filter_by_lookup_keys_and_recurring_interval(
