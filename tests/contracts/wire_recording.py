@@ -130,6 +130,8 @@ class WireRecord:
     """What the gateway and the executor sent, and what they got back."""
     direct: tuple[Exchange, ...]
     """The tests' own requests (some deliberately wrong, for the error bodies)."""
+    sandbox: Sandbox
+    """The sandbox that answered (its state after the flows)."""
 
     @property
     def all(self) -> tuple[Exchange, ...]:
@@ -143,4 +145,4 @@ def record_wire(data_dir: Path) -> WireRecord:
         asyncio.run(run_flows(session, sandbox))
     with direct.recording():
         send_direct_requests(sandbox)
-    return WireRecord(tuple(flows.exchanges), tuple(direct.exchanges))
+    return WireRecord(tuple(flows.exchanges), tuple(direct.exchanges), sandbox)
