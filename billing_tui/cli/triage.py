@@ -34,8 +34,9 @@ EXIT_CODES_HELP = f"""exit codes:
   {EXIT_FAILED}  an action failed at Stripe; the remaining actions were not run
   {EXIT_USAGE}  nothing was done: usage, connection or case-log problem
   {EXIT_HELD}  a money action was held back and nothing was sent for it: the charge is
-     disputed, the amount is more than is left, the customer loaded only in part
-     (re-run once Stripe answers every request), or another guard said why"""
+     disputed, the amount is more than is left, or another guard said why; also
+     whenever part of the customer did not load (no money moves then: re-run once
+     Stripe answers every request)"""
 
 #: ``--action`` choices: every action kind, plus the variants an operator names directly.
 ACTION_CHOICES = (
@@ -315,12 +316,14 @@ class Triage:
         self.text: list[str] = []
         self.failed = False
         self.held: list[ActionOutcome] = []  # money moves skipped by a guard
+        self.partial = False  # the customer loaded only in part: no money may move
 
     @property
     def exit_code(self) -> int:
         if self.failed:
             return EXIT_FAILED
-        return EXIT_HELD if self.held else EXIT_OK
+        held = self.held or (self.partial and bool(self.args.yes))
+        return EXIT_HELD if held else EXIT_OK
 
     async def run(self, answers: Answers) -> None:
         session, args = self.session, self.args
@@ -431,6 +434,7 @@ class Triage:
             for g in gaps
         ]
         blocked = completeness_guard(view.snapshot)
+        self.partial = blocked is not None
         if blocked is not None:
             self.text.append(f"warning: no money moves on this load: {blocked.replace(' (r)', '')}")
 
