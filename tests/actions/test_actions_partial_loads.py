@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from billing_tui.cli.main import main
 from billing_tui.cli.triage import EXIT_HELD
-from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
+from billing_tui.core.model import PartFailure
+from billing_tui.core.plans import ActionKind
+from billing_tui.desk.session import CaseView
+from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox, catalog
 from billing_tui.sandbox.server import SandboxServer
+from tests.demo import demo_session
 
 DANA = "dana.whitfield@example.com"  # duplicate-checkout: cancel sub_dupcheckoutB, refund it
 VICTOR = "victor.almeida@example.com"  # disputed-charge: ch_disputed1003 is disputed
@@ -198,3 +204,42 @@ def test_a_usage_error_still_prints_a_json_document(capsys: pytest.CaptureFixtur
         assert "nobody@example.com" in result["error"]
         assert result["exit_code"] == 2
         assert "nobody@example.com" in err
+
+
+# ------------------------------------------------------------------ every money kind, one guard
+
+
+@pytest.mark.parametrize(
+    ("scenario", "kind"),
+    [
+        ("duplicate-checkout", ActionKind.CANCEL_SUBSCRIPTION),
+        ("duplicate-checkout", ActionKind.REFUND),
+        ("seat-reduction", ActionKind.UPDATE_QUANTITY),
+        ("failed-renewal", ActionKind.RETRY_INVOICE_PAYMENT),
+    ],
+)
+async def test_every_money_moving_plan_waits_for_a_complete_snapshot(
+    scenario: str, kind: ActionKind, tmp_path: Path
+) -> None:
+    session = demo_session(tmp_path / "cases", scenarios=(scenario,))
+    query = next(s.identifier for s in catalog.list_scenarios() if s.name == scenario)
+    view = await session.load((await session.lookup(query)).customer_ids)
+    confirmed = session.suggest(view).confirm().confirm_contract()
+    complete = session.plans(view, confirmed)
+    assert any(p.kind == kind and p.possible for p in complete)  # runnable when complete
+
+    gap = PartFailure("payment_methods", "Stripe is having trouble (HTTP 503…)", reason="HTTP 503")
+    partial = CaseView(replace(view.snapshot, failures=(gap,)), view.anomalies)
+    plans = session.plans(partial, confirmed)
+    money = [p for p in plans if p.moves_money]
+    assert any(p.kind == kind for p in money)
+    for plan in money:
+        assert plan.blocked_reason is not None
+        assert plan.blocked_reason.startswith("payment methods could not be loaded: HTTP 503 — ")
+    # what moves no money stays as it was
+    assert [p for p in plans if not p.moves_money] == [p for p in complete if not p.moves_money]
+
+    # product names cannot make a money move wrong: a products gap holds nothing back
+    names = PartFailure("products", "Stripe is having trouble (HTTP 500…)", reason="HTTP 500")
+    named = CaseView(replace(view.snapshot, failures=(names,)), view.anomalies)
+    assert any(p.kind == kind and p.possible for p in session.plans(named, confirmed))
