@@ -27,7 +27,7 @@ from textual.worker import WorkerFailed
 
 from billing_tui.core.classify import Classification
 from billing_tui.core.errors import GatewayError
-from billing_tui.core.plans import ActionOutcome, Plan
+from billing_tui.core.plans import ActionOutcome, Plan, completeness_guard
 from billing_tui.core.plans.ledger import CaseLedger, Entry, OutcomeState
 from billing_tui.core.plans.replan import same_intent
 from screens.confirm import ConfirmScreen
@@ -199,6 +199,10 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             return self.classification.blocked_reason() or UNCLASSIFIED
         return None
 
+    def _partial_load(self) -> str | None:
+        """Why no money moves on this load (a part of the customer did not load), or None."""
+        return None if self.view is None else completeness_guard(self.view.snapshot)
+
     def _block_reason(self, plan: Plan) -> str | None:
         if plan.blocked_reason:
             return plan.blocked_reason
@@ -223,14 +227,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        banner = self.query_one("#actions-banner", Static)
-        block = self.money_block
-        if block is not None:
-            banner.update(
-                "[b]Money-moving actions are disabled[/] until the case is classified: "
-                f"{escape(block)}."
-            )
-            banner.add_class("-shown")
+        self._show_banner()
         self._show_case_actions()
         self._build_table()
         if not self.plans:
@@ -238,6 +235,21 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         else:
             self._show(0)
         self.query_one("#plans", DataTable).focus()
+
+    def _show_banner(self) -> None:
+        """Why money-moving plans are disabled (unclassified, or a partial load), if they are."""
+        banner = self.query_one("#actions-banner", Static)
+        block = self.money_block
+        text = ""
+        if block is not None:
+            text = (
+                "[b]Money-moving actions are disabled[/] until the case is classified: "
+                f"{escape(block)}."
+            )
+        elif (partial := self._partial_load()) is not None:
+            text = f"[b]Money-moving actions are disabled[/]: {escape(partial)}."
+        banner.update(text)
+        banner.set_class(bool(text), "-shown")
 
     def _show_case_actions(self) -> None:
         """The case's completed, failed and unsettled actions, above the plans."""
@@ -422,6 +434,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         if not self.is_attached:
             return
         self._set_plans(plans)
+        self._show_banner()
         self._show_case_actions()
         self._build_table()
         key = _intent_key(ran)

@@ -20,7 +20,7 @@ from datetime import datetime
 
 from billing_tui.core import queries
 from billing_tui.core.classify import Bucket, Classification
-from billing_tui.core.model import Charge, CustomerSnapshot, Invoice, Subscription
+from billing_tui.core.model import Charge, CustomerSnapshot, Invoice, SnapshotPart, Subscription
 from billing_tui.core.plans.build import (
     plan_cancel,
     plan_note,
@@ -311,7 +311,17 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
                     )
                 )
     paid = {s.id: paid_charges_of(snap, s) for s in snap.subscriptions}
-    if not groups and not owed_duplicate_refunds(snap, ctx.ledger, paid):
+    subs_gap = snap.completeness.part(SnapshotPart.SUBSCRIPTIONS)
+    if not groups and not subs_gap.complete:
+        plans.append(
+            plan_note(
+                f"Reload: the subscriptions could not be loaded ({subs_gap.reason}), so "
+                "whether a duplicate is still live is unknown",
+                customer_id=ctx.customer,
+                why="no money moves until a reload loads every subscription",
+            )
+        )
+    elif not groups and not owed_duplicate_refunds(snap, ctx.ledger, paid):
         plans.append(
             plan_note(
                 "Document: no duplicate subscription is live any more",
