@@ -2,7 +2,7 @@
 
 - **Secrets.** :data:`KEY_PATTERN` is the only pattern in the project that recognises a Stripe
   key (``sk_``/``rk_``/``pk_`` test or live keys and ``whsec_`` signing secrets, whatever
-  characters the body holds — letters, digits, underscores, dashes, dots). :func:`mask_key`
+  characters the body holds, up to a space, a quote or a bracket). :func:`mask_key`
   shows a key as its prefix and last four characters at most; :func:`redact` masks every key,
   every email address and every card-like (13–19 digit, Luhn-valid) number in a text. Screens,
   the CLI, errors, the case log and exports all call these.
@@ -33,18 +33,23 @@ KEY_PREFIXES: tuple[str, ...] = (
     "whsec_",
 )
 
-#: Anything shaped like a Stripe key. The body runs over letters, digits and ``_ - . *`` and
-#: ends on a letter, digit or ``*`` (so a sentence's full stop is not part of the key).
+#: Anything shaped like a Stripe key: a known prefix, wherever it starts (glued to a word too),
+#: and a body of any characters up to a space, a quote, a bracket, ``,;|`` or ``…`` (the mark of
+#: an already masked key), ending on a letter, a digit or ``*`` (so a sentence's full stop is
+#: not part of the key). Over-masking a word is the price of never showing a key.
+_KEY_CHAR = r"[^\s\"'`<>()\[\]{},;|…]"
 KEY_PATTERN = re.compile(
-    r"(?<![A-Za-z0-9])(?P<prefix>" + "|".join(map(re.escape, KEY_PREFIXES)) + ")"
-    r"(?P<body>[A-Za-z0-9_.*\-]*[A-Za-z0-9*])"
+    r"(?P<prefix>" + "|".join(map(re.escape, KEY_PREFIXES)) + ")"
+    r"(?P<body>" + _KEY_CHAR + r"*[A-Za-z0-9*])"
 )
 
 #: A key body shorter than this shows no characters at all: four of a handful is too many.
 _MIN_BODY_FOR_TAIL = 8
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9])")
+#: An e-mail address: RFC 5322's atext in the local part, any labels (punycode too) after ``@``.
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+#: 13–19 digits (spaces or dashes between), not part of a longer digit run.
+_DIGIT_RUN = re.compile(r"(?<![0-9])\d(?:[ -]?\d){12,18}(?![0-9])")
 CARD_NUMBER_REMOVED = "[card number removed]"
 
 
@@ -90,15 +95,17 @@ def redact_card_numbers(text: str) -> str:
     return _DIGIT_RUN.sub(card, text)
 
 
-def redact(text: str, *, emails: bool = True) -> str:
-    """Keys masked to their last four, emails to ``j***@example.com``, card numbers removed.
+def redact_emails(text: str) -> str:
+    """Every e-mail address in ``text`` masked by :func:`mask_email`."""
+    if "@" not in text:
+        return text
+    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
 
-    ``emails=False`` keeps email addresses (the case log keeps the one the operator searched).
-    """
-    text = redact_keys(text)
-    if emails:
-        text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
-    return redact_card_numbers(text)
+
+def redact(text: str) -> str:
+    """Keys masked to their last four, emails to ``j***@example.com``, card numbers removed:
+    the one rule for every text shown, printed, written to the case log or exported."""
+    return redact_card_numbers(redact_emails(redact_keys(text)))
 
 
 # --------------------------------------------------------------------------- people

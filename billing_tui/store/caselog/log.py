@@ -33,6 +33,7 @@ from billing_tui.store.caselog.records import (
     checked_changes,
     new_action_id,
     new_case_id,
+    scrub_text,
     to_json_object,
     utcnow,
 )
@@ -321,7 +322,8 @@ class CaseLog:
         search: str | None = None,
     ) -> builtins.list[CaseRecord]:
         """Cases, open first, newest first; filtered by status, bucket and a search text."""
-        needle = search.strip().lower() if search else ""
+        # the log keeps masked texts: a full address searched for finds its masked form
+        needle = scrub_text(search.strip()).lower() if search else ""
         result = []
         for record in self.all():
             if status and record.status != status:
