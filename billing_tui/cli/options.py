@@ -20,6 +20,16 @@ from billing_tui.desk.connection import ConnectionFailed, ConnectionOptions
 if TYPE_CHECKING:
     from billing_tui.desk.connection import ConnectionInfo
 
+#: A usage, key, connection, case-log or Stripe error (the sentence goes to stderr).
+EXIT_ERROR = 2
+
+
+def json_error(kind: str, message: str, **context: str) -> dict[str, object]:
+    """The JSON document every ``--json`` command prints when it fails: ``{"error": {"kind":
+    "not_found", "message": "…"}, …context}`` (``message`` already redacted by the caller)."""
+    return {"error": {"kind": kind, "message": message}, **context}
+
+
 #: What ``add_subparsers()`` returns: each command module's ``register`` takes it.
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 #: A parser or one of its argument groups: where options are added.

@@ -48,6 +48,15 @@ class CaseNotFound(CaseLogError):
     """No such case (or action), or not a case id at all."""
 
 
+def io_failure(error: OSError, doing: str, where: object) -> CaseLogError:
+    """An operating-system failure as the one sentence an operator reads: ``cannot write the
+    case log at /path/cases-2026-11-01.json: permission denied`` (the file the system names,
+    else ``where``)."""
+    path = error.filename if error.filename else where
+    reason = (error.strerror or type(error).__name__).lower()
+    return CaseLogError(f"cannot {doing} the case log at {path}: {reason}")
+
+
 # --- time and operator ------------------------------------------------------------------------
 
 
