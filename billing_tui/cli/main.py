@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from collections.abc import Sequence
 
 from billing_tui import __version__
-from billing_tui.cli.options import EXIT_ERROR, add_connection_options, json_error
+from billing_tui.cli.options import EXIT_ERROR, add_connection_options, report_failure
 
 #: An unexpected error (sysexits' EX_SOFTWARE): a bug, said in one sentence.
 EXIT_INTERNAL = 70
@@ -133,39 +132,10 @@ def _output_closed() -> int:
 
 def _report(error: Exception, args: argparse.Namespace | None) -> int:
     """One redacted sentence on stderr (a JSON document on stdout with ``--json``)."""
-    from billing_tui.core.text import redact
-
-    kind, known = _kind(error)
     command = getattr(args, "command", None)
-    where = f"billing-tui {command}" if command else "billing-tui"
-    message = redact(str(error).strip()) or type(error).__name__
-    if not known:
-        message = f"unexpected error ({type(error).__name__}): {message} — please report it"
-    print(f"{where}: {message}", file=sys.stderr)
-    if getattr(args, "json", False):
-        print(json.dumps(json_error(kind, message), indent=2, ensure_ascii=False))
+    as_json = bool(getattr(args, "json", False)) or getattr(args, "format", None) == "json"
+    known = report_failure(command, error, as_json=as_json)
     return EXIT_ERROR if known else EXIT_INTERNAL
-
-
-def _kind(error: Exception) -> tuple[str, bool]:
-    """What failed, as the JSON document's ``kind``, and whether it is a known failure."""
-    from billing_tui.core.errors import GatewayError
-    from billing_tui.core.keys import CredentialsError
-    from billing_tui.desk.connection import ConnectionFailed
-    from billing_tui.store.caselog import CaseLogError
-    from billing_tui.store.config import ConfigError
-
-    known: tuple[tuple[type[Exception], str], ...] = (
-        (CaseLogError, "case_log"),
-        (ConnectionFailed, "connection"),
-        (CredentialsError, "credentials"),
-        (ConfigError, "config"),
-        (GatewayError, "stripe"),
-    )
-    for cls, kind in known:
-        if isinstance(error, cls):
-            return kind, True
-    return "internal", False
 
 
 if __name__ == "__main__":  # pragma: no cover
