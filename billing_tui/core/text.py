@@ -48,8 +48,11 @@ _MIN_BODY_FOR_TAIL = 8
 
 #: An e-mail address: RFC 5322's atext in the local part, any labels (punycode too) after ``@``.
 _EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-#: 13–19 digits (spaces or dashes between), not part of a longer digit run.
-_DIGIT_RUN = re.compile(r"(?<![0-9])\d(?:[ -]?\d){12,18}(?![0-9])")
+_QUOTES = "'`"
+#: A run of digit groups with single spaces or dashes between (``4242 4242 4242 4242``).
+_DIGIT_RUN = re.compile(r"(?<![0-9])\d+(?:[ -]\d+)*(?![0-9])")
+_GROUP_SEPARATOR = re.compile(r"([ -])")
+_CARD_DIGITS = range(13, 20)
 CARD_NUMBER_REMOVED = "[card number removed]"
 
 
@@ -86,20 +89,57 @@ def _luhn(digits: str) -> bool:
 
 
 def redact_card_numbers(text: str) -> str:
-    """Card-like numbers (13–19 digits, spaces or dashes allowed, Luhn-valid) removed."""
+    """Card-like numbers (13–19 digits, spaces or dashes allowed, Luhn-valid) removed — also
+    when other numbers stand next to them (``order 1234 4242 4242 4242 4242``)."""
+    return _DIGIT_RUN.sub(lambda m: _without_cards(m.group(0)), text)
 
-    def card(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        return CARD_NUMBER_REMOVED if _luhn(digits) else match.group(0)
 
-    return _DIGIT_RUN.sub(card, text)
+def _without_cards(run: str) -> str:
+    """One run of digit groups with every Luhn-valid 13–19 digit stretch of whole groups
+    (the longest from each group on) replaced by :data:`CARD_NUMBER_REMOVED`."""
+    pieces = _GROUP_SEPARATOR.split(run)  # digits, separator, digits, …
+    groups = pieces[0::2]
+    out: list[str] = []
+    start = 0
+    while start < len(groups):
+        end = _card_end(groups, start)
+        if end is None:
+            out.append(groups[start])
+            if start + 1 < len(groups):
+                out.append(pieces[2 * start + 1])
+            start += 1
+            continue
+        out.append(CARD_NUMBER_REMOVED)
+        if end < len(groups):
+            out.append(pieces[2 * end - 1])
+        start = end
+    return "".join(out)
+
+
+def _card_end(groups: list[str], start: int) -> int | None:
+    """Where the longest card number starting at ``groups[start]`` ends (exclusive), if any."""
+    found = None
+    digits = ""
+    for end in range(start + 1, len(groups) + 1):
+        digits += groups[end - 1]
+        if len(digits) > _CARD_DIGITS[-1]:
+            break
+        if len(digits) in _CARD_DIGITS and _luhn(digits):
+            found = end
+    return found
 
 
 def redact_emails(text: str) -> str:
     """Every e-mail address in ``text`` masked by :func:`mask_email`."""
     if "@" not in text:
         return text
-    return _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+    return _EMAIL.sub(lambda m: _masked_address(m.group(0)), text)
+
+
+def _masked_address(found: str) -> str:
+    """A matched address masked; quotes it starts with (``'dana@…'``) are kept as quotes."""
+    address = found.lstrip(_QUOTES)
+    return found[: len(found) - len(address)] + mask_email(address)
 
 
 def redact(text: str) -> str:
