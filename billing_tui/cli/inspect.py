@@ -1,7 +1,7 @@
 """``billing-tui inspect IDENTIFIER [--json]``: resolve, snapshot, detect, print.
 
 Exit status: 0 found, 1 not found, 2 usage, authentication or connection error (the message
-goes to stderr; with ``--json`` a JSON document ``{"error": {"kind", "message"}, "identifier"}``
+goes to stderr; with ``--json`` a JSON document ``{"error", "kind", "exit_code", "identifier"}``
 goes to stdout as well, so ``--json`` always prints JSON).
 """
 
@@ -61,7 +61,7 @@ def _failed(kind: str, message: str, identifier: str, as_json: bool, code: int) 
     message, identifier = redact(message), redact(identifier)
     print(f"billing-tui inspect: {message}", file=sys.stderr)
     if as_json:
-        document = json_error(kind, message, identifier=identifier)
+        document = json_error(kind, message, code, identifier=identifier)
         print(json.dumps(document, indent=2, ensure_ascii=False))
     return code
 

@@ -23,7 +23,12 @@ import sys
 from collections.abc import Sequence
 
 from billing_tui import __version__
-from billing_tui.cli.options import EXIT_ERROR, add_connection_options, report_failure
+from billing_tui.cli.options import (
+    EXIT_ERROR,
+    add_connection_options,
+    failure_kind,
+    report_failure,
+)
 
 #: An unexpected error (sysexits' EX_SOFTWARE): a bug, said in one sentence.
 EXIT_INTERNAL = 70
@@ -34,7 +39,7 @@ EXIT_INTERRUPTED = 130
 
 EPILOG = (
     "Exit status: 0 done; 2 a usage, key, connection, case-log or Stripe error (one sentence on "
-    'stderr; with --json also a JSON document {"error": {"kind", "message"}} on stdout); '
+    'stderr; with --json also a JSON document {"error", "kind", "exit_code"} on stdout); '
     "70 an unexpected error; 130 interrupted; 141 the output pipe was closed (| head). "
     "Subcommands add their own codes (see their --help)."
 )
@@ -134,8 +139,9 @@ def _report(error: Exception, args: argparse.Namespace | None) -> int:
     """One redacted sentence on stderr (a JSON document on stdout with ``--json``)."""
     command = getattr(args, "command", None)
     as_json = bool(getattr(args, "json", False)) or getattr(args, "format", None) == "json"
-    known = report_failure(command, error, as_json=as_json)
-    return EXIT_ERROR if known else EXIT_INTERNAL
+    code = EXIT_ERROR if failure_kind(error)[1] else EXIT_INTERNAL
+    report_failure(command, error, as_json=as_json, code=code)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -30,16 +30,16 @@ class UsageError(Exception):
     message says what to do instead."""
 
 
-def json_error(kind: str, message: str, **context: str) -> dict[str, object]:
-    """The JSON document every ``--json`` command prints when it fails: ``{"error": {"kind":
-    "not_found", "message": "…"}, …context}`` (``message`` already redacted by the caller)."""
-    return {"error": {"kind": kind, "message": message}, **context}
+def json_error(kind: str, message: str, code: int, **context: str) -> dict[str, object]:
+    """The JSON document every ``--json`` command prints when it fails: ``{"error": "…the
+    sentence…", "kind": "not_found", "exit_code": 1, …context}`` (``message`` already redacted
+    by the caller)."""
+    return {"error": message, "kind": kind, "exit_code": code, **context}
 
 
-def report_failure(command: str | None, error: Exception, *, as_json: bool) -> bool:
+def report_failure(command: str | None, error: Exception, *, as_json: bool, code: int) -> None:
     """Say why ``command`` failed: one redacted sentence on stderr, and with ``as_json`` the
-    :func:`json_error` document on stdout. Returns whether the failure is a known kind (a key,
-    the connection, the case log, Stripe, the config, a usage problem) rather than a bug."""
+    :func:`json_error` document on stdout (an unexpected error says it is one)."""
     from billing_tui.core.text import redact
 
     kind, known = failure_kind(error)
@@ -49,8 +49,7 @@ def report_failure(command: str | None, error: Exception, *, as_json: bool) -> b
         message = f"unexpected error ({type(error).__name__}): {message} — please report it"
     print(f"{where}: {message}", file=sys.stderr)
     if as_json:
-        print(json.dumps(json_error(kind, message), indent=2, ensure_ascii=False))
-    return known
+        print(json.dumps(json_error(kind, message, code), indent=2, ensure_ascii=False))
 
 
 def failure_kind(error: Exception) -> tuple[str, bool]:

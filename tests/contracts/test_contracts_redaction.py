@@ -233,8 +233,8 @@ def _outputs(tmp: Path, query: str, text: str) -> dict[str, str]:
         contextlib.redirect_stderr(io.StringIO()) as err,
         contextlib.redirect_stdout(io.StringIO()) as out,
     ):
-        report_failure("triage", RuntimeError(text), as_json=True)
-    outputs["cli error"] = err.getvalue() + json.loads(out.getvalue())["error"]["message"]
+        report_failure("triage", RuntimeError(text), as_json=True, code=70)
+    outputs["cli error"] = err.getvalue() + json.loads(out.getvalue())["error"]
     return outputs
 
 
