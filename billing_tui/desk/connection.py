@@ -163,8 +163,10 @@ class ConnectionTarget:
 
 
 def resolve_target(options: ConnectionOptions) -> ConnectionTarget:
-    """The quick half of :func:`connect`: the key (raises ConnectionFailed when real Stripe
-    has none). Imports neither ``stripe`` nor the sandbox."""
+    """The quick half of :func:`connect`: the key. Raises ConnectionFailed when there is none
+    (unless the server is this machine: then the placeholder) and whenever the configured key
+    does not parse — a bad key is never swapped for the placeholder. Imports neither
+    ``stripe`` nor the sandbox."""
     if options.demo:
         return ConnectionTarget(options)
     if options.api_base and is_loopback(options.api_base):
