@@ -288,6 +288,7 @@ class Subscription:
     canceled_at: datetime | None = None
     ended_at: datetime | None = None
     cancellation_reason: str | None = None
+    cancellation_comment: str | None = None  # cancellation_details.comment (who canceled, why)
     trial_start: datetime | None = None
     trial_end: datetime | None = None
     default_payment_method_id: str | None = None

@@ -32,6 +32,8 @@ from billing_tui.core.classify import (
     Question,
 )
 from billing_tui.core.model import CustomerSnapshot, PortalConfiguration
+from billing_tui.core.plans.ledger import EMPTY_LEDGER, CaseLedger, Observation
+from billing_tui.core.plans.replan import plan_no_refund
 from billing_tui.core.portal_policy import PortalFinding, check_portal
 from billing_tui.core.progress import SweepProgress
 from billing_tui.core.results import Resolution
@@ -44,6 +46,8 @@ from billing_tui.desk.records import (
     classification_from_record,
     contract_json,
     decision_json,
+    ledger_of,
+    observation_json,
     taken_from_record,
 )
 from billing_tui.gateway import Gateway, Lookup, MutationResult
@@ -113,6 +117,9 @@ class Session:
         self._lacking: set[str] = set()
         #: The follow-up this session generated last, per case (replaced when regenerated).
         self._generated_follow_up: dict[str, str] = {}
+        #: The case ledger per case, read after every change; the open case per customer set.
+        self._ledgers: dict[str, CaseLedger] = {}
+        self._case_of: dict[tuple[str, ...], str] = {}
 
     def __repr__(self) -> str:
         return f"Session(operator={self.operator!r}, info={self.info!r})"
@@ -158,6 +165,14 @@ class Session:
         return await asyncio.to_thread(self._open_case, query, view)
 
     def _open_case(self, query: str, view: CaseView) -> CaseRecord:
+        record = self._find_or_open_case(query, view)
+        observed = observation_json(Observation.of(view.snapshot, view.anomaly_codes))
+        record = self.caselog.update(record.id, observed=observed)
+        self._case_of[view.customer_ids] = record.id
+        self._ledgers[record.id] = self._ledger_of(record)
+        return record
+
+    def _find_or_open_case(self, query: str, view: CaseView) -> CaseRecord:
         existing: CaseRecord | None = self.caselog.find_open(view.customer_ids)
         if existing is not None:
             queries = list(existing.queries)
@@ -183,6 +198,30 @@ class Session:
     async def case(self, case_id: str) -> CaseRecord:
         record: CaseRecord = await asyncio.to_thread(self.caselog.get, case_id)
         return record
+
+    async def ledger(self, case_id: str) -> CaseLedger:
+        """The case as one typed object (observed, decided, asked for, what came of it), read
+        from the case log now; :meth:`plans` uses the last one read."""
+        record = await self.case(case_id)
+        self._ledgers[case_id] = self._ledger_of(record)
+        return self._ledgers[case_id]
+
+    def _ledger_of(self, record: CaseRecord) -> CaseLedger:
+        found = ledger_of(record)
+        decided = self._classifications.get(record.id)
+        return found if decided is None else replace(found, decided=decided)
+
+    def ledger_for(self, view: CaseView) -> CaseLedger:
+        """The last ledger read of the open case for these customers (empty: no case yet)."""
+        case_id = self._case_of.get(view.customer_ids)
+        return self._ledgers.get(case_id, EMPTY_LEDGER) if case_id else EMPTY_LEDGER
+
+    async def observe(self, case_id: str, view: CaseView) -> None:
+        """Record what ``view`` observed (when, whom, anomalies, parts that failed to load)."""
+        observed = observation_json(Observation.of(view.snapshot, view.anomaly_codes))
+        record = await asyncio.to_thread(self.caselog.update, case_id, observed=observed)
+        self._case_of[view.customer_ids] = case_id
+        self._ledgers[case_id] = self._ledger_of(record)
 
     async def cases(self, status: str | None = None, bucket: str | None = None) -> list[CaseRecord]:
         found: list[CaseRecord] = await asyncio.to_thread(
@@ -238,11 +277,20 @@ class Session:
 
     # --- act
 
-    def plans(self, view: CaseView, classification: Classification) -> tuple[act.Plan, ...]:
+    def plans(
+        self,
+        view: CaseView,
+        classification: Classification,
+        *,
+        ledger: CaseLedger | None = None,
+    ) -> tuple[act.Plan, ...]:
         """The recommended plans in the safe order; blocked ones carry the reason.
 
-        Plans needing a permission this key is known to lack (Stripe answered 403 naming it
-        earlier in the session) are greyed out with that reason instead of failing again.
+        The plans follow the case: ``ledger`` (default: the last one read of the open case for
+        these customers, kept fresh by :meth:`open_case` and :meth:`execute`) marks what the
+        case already did and keeps what it still owes. Plans needing a permission this key is
+        known to lack (Stripe answered 403 naming it earlier in the session) are greyed out
+        with that reason instead of failing again.
         """
         plans = act.recommend(
             classification,
@@ -251,6 +299,7 @@ class Session:
             now=self.now(),
             return_url=self.settings.portal_return_url,
             settings=self.settings,
+            ledger=self.ledger_for(view) if ledger is None else ledger,
         )
         return tuple(self._permission_guard(p) for p in plans)
 
@@ -303,7 +352,28 @@ class Session:
         failure = outcome.failure
         if failure is not None and failure.permission:
             self._lacking.add(failure.permission)
+        self._case_of.setdefault(view.customer_ids, case_id)
+        await self.ledger(case_id)
         return outcome
+
+    async def record_no_refund(
+        self, case_id: str, view: CaseView, charge_id: str, reason: str
+    ) -> act.ActionOutcome:
+        """Record "not refunding ``charge_id`` because ``reason``" (no Stripe call): from then
+        on the refund the case owed shows as decided, and the handoff says why. Raises
+        ``ValueError`` for an empty reason."""
+        customer = view.snapshot.primary.id if view.snapshot.customers else None
+        plan = plan_no_refund(charge_id, reason, customer_id=customer)
+        return await self.execute(case_id, view, plan)
+
+    async def replan(
+        self, case_id: str, view: CaseView, classification: Classification
+    ) -> tuple[CaseView, tuple[act.Plan, ...]]:
+        """After an outcome: Stripe read again, the observation recorded, the ledger read, and
+        the plans made from both (raises the gateway's errors when the reload fails)."""
+        fresh = await self.refresh(view)
+        await self.observe(case_id, fresh)
+        return fresh, self.plans(fresh, classification, ledger=self._ledgers[case_id])
 
     def outcomes(self, case_id: str) -> tuple[act.ActionOutcome, ...]:
         return tuple(self._outcomes.get(case_id, ()))

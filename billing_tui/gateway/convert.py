@@ -198,6 +198,7 @@ def subscription(obj: Any, product_names: Mapping[str, str] | None = None) -> Su
         canceled_at=_dt(data.get("canceled_at")),
         ended_at=_dt(data.get("ended_at")),
         cancellation_reason=details.get("reason"),
+        cancellation_comment=details.get("comment"),
         trial_start=_dt(data.get("trial_start")),
         trial_end=_dt(data.get("trial_end")),
         default_payment_method_id=ref_id(data.get("default_payment_method")),

@@ -21,6 +21,7 @@ from billing_tui.core.contract import ContractCheck, ContractLine
 from billing_tui.core.handoff import Handoff, ProductGap
 from billing_tui.core.model import Money
 from billing_tui.core.plans import ActionKind, DiffRow, Plan, RevenueImpact
+from billing_tui.core.plans.ledger import EMPTY_LEDGER, CaseLedger
 
 TEAM_QUESTION = Question(
     id="who_uses",
@@ -179,8 +180,20 @@ class FixedSession:
     def suggest(self, view: Any, answers: Answers = NO_ANSWERS) -> Classification:
         return fixed_classification(answers, contract=self.contract)
 
-    def plans(self, view: Any, classification: Any) -> tuple[Plan, ...]:
+    def plans(self, view: Any, classification: Any, ledger: Any = None) -> tuple[Plan, ...]:
         return self.plan_list
+
+    def ledger_for(self, view: Any) -> CaseLedger:
+        return EMPTY_LEDGER
+
+    async def ledger(self, case_id: str) -> CaseLedger:
+        return EMPTY_LEDGER
+
+    async def replan(
+        self, case_id: str, view: Any, classification: Any
+    ) -> tuple[Any, tuple[Plan, ...]]:
+        """The fixed plans again (a fixed session's Stripe never changes)."""
+        return view, self.plan_list
 
     async def execute(
         self, case_id: str, view: Any, plan: Plan, confirmation: str | None = None

@@ -204,6 +204,8 @@ class Plan:
     amount: Money | None = None  # the refund (or retried invoice) amount
     recommended: bool = True  # False: an alternative offered alongside ("on request")
     warnings: tuple[str, ...] = ()  # shown with the plan; never block it
+    # --- additive field (ledger helper): the case action that made this plan moot
+    superseded_by: str | None = None  # "act-…": shown, never runnable (blocked_reason says why)
 
     @property
     def possible(self) -> bool:
@@ -212,6 +214,10 @@ class Plan:
     @property
     def step(self) -> Step:
         return self.kind.step
+
+    @property
+    def superseded(self) -> bool:
+        return self.superseded_by is not None
 
     @property
     def param_map(self) -> dict[str, str]:

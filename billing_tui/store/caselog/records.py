@@ -243,6 +243,8 @@ class CaseRecord:
     follow_up: str = ""
     product_gaps: tuple[str, ...] = ()
     livemode: bool = False
+    #: What the case last observed in Stripe (``billing_tui.desk.records.ObservationRecord``).
+    observed: JSONObject | None = field(default=None, hash=False)
 
     @property
     def bucket(self) -> str | None:
@@ -280,6 +282,7 @@ class CaseRecord:
             "follow_up": scrub_text(self.follow_up),
             "product_gaps": [scrub_text(g) for g in self.product_gaps],
             "livemode": self.livemode,
+            "observed": scrub(to_json_value(self.observed)),
         }
 
     @classmethod
@@ -301,6 +304,7 @@ class CaseRecord:
             follow_up=scrub_text(str(data.get("follow_up") or "")),
             product_gaps=_scrubbed(data.get("product_gaps")),
             livemode=bool(data.get("livemode", False)),
+            observed=_object_or_none(data.get("observed")),
         )
 
 
@@ -328,13 +332,14 @@ class CaseChanges(TypedDict, total=False):
     follow_up: str
     product_gaps: str | Sequence[str]
     livemode: bool
+    observed: Mapping[str, JSONValue] | None
 
 
 #: Fields ``CaseLog.update`` may change (the keys of :class:`CaseChanges`).
 UPDATABLE = frozenset(CaseChanges.__annotations__)
 
 _SEQUENCES = ("queries", "customer_ids", "anomaly_codes", "product_gaps")
-_OBJECTS = ("classification", "contract")
+_OBJECTS = ("classification", "contract", "observed")
 
 
 def checked_changes(changes: Mapping[str, object]) -> dict[str, object]:
