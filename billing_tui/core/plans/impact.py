@@ -28,14 +28,18 @@ def arr_of(mrr: Money) -> Money:
 
 
 def with_quantity(sub: Subscription, quantity: int) -> Subscription:
-    """``sub`` as it would be with its first item at ``quantity`` seats."""
-    first, *rest = sub.items
-    return replace(sub, items=(replace(first, quantity=quantity), *rest))
+    """``sub`` as it would be with its seat item (:func:`primary_item`) at ``quantity`` seats."""
+    item = primary_item(sub)
+    return replace(
+        sub, items=tuple(replace(i, quantity=quantity) if i is item else i for i in sub.items)
+    )
 
 
 def primary_item(sub: Subscription) -> SubscriptionItem | None:
-    """The item a seat change acts on (the first), if any."""
-    return sub.items[0] if sub.items else None
+    """The item a seat change acts on: the one with the most seats (the first of equals)."""
+    if not sub.items:
+        return None
+    return max(sub.items, key=lambda i: ((i.quantity or 1), -sub.items.index(i)))
 
 
 def proration_estimate(item: SubscriptionItem, old: int, new: int, now: datetime) -> Money:
