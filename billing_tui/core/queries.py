@@ -364,9 +364,17 @@ def _is_duplicate_pair(a: Subscription, b: Subscription, settings: Settings) -> 
     )
 
 
-def _in_customer_groups(snapshot: CustomerSnapshot, settings: Settings) -> list[DuplicateGroup]:
+def _in_customer_groups(
+    snapshot: CustomerSnapshot, settings: Settings, *, include_ended: bool = False
+) -> list[DuplicateGroup]:
     groups: list[DuplicateGroup] = []
-    for subs in live_by_customer(snapshot).values():
+    if include_ended:
+        by_customer: dict[str, list[Subscription]] = defaultdict(list)
+        for sub in oldest_first(snapshot.subscriptions):
+            by_customer[sub.customer_id].append(sub)
+    else:
+        by_customer = live_by_customer(snapshot)
+    for subs in by_customer.values():
         edges = [
             (a.id, b.id)
             for i, a in enumerate(subs)
@@ -402,6 +410,7 @@ def duplicate_groups(
     settings: Settings = DEFAULT_SETTINGS,
     *,
     across_customers: bool = False,
+    include_ended: bool = False,
 ) -> list[DuplicateGroup]:
     """The ONE definition of duplicate subscriptions (docs/anomalies.md).
 
@@ -410,9 +419,10 @@ def duplicate_groups(
     name no different people or teams, whatever their quantities (``duplicate_subscription``).
     With ``across_customers``, also, after those: each product live on two or more customer
     records that share an email (``cross_customer_duplicate``), with every live subscription to
-    it on those records.
+    it on those records. ``include_ended``: the same rule over every subscription, live or
+    not (what a case's duplicates were before it cancelled them; never for planning).
     """
-    groups = _in_customer_groups(snapshot, settings)
+    groups = _in_customer_groups(snapshot, settings, include_ended=include_ended)
     if across_customers:
         groups.extend(_cross_customer_groups(snapshot))
     return groups

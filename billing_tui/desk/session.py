@@ -349,6 +349,17 @@ class Session:
 
     # --- hand off
 
+    async def check_handoff(self, case_id: str, view: CaseView, doc: ho.Handoff) -> tuple[str, ...]:
+        """Why ``doc`` (as the operator edited it) may not be copied or resolved: each claim
+        the case's facts contradict, one sentence each (empty: it states only what is true).
+        The facts are the view's snapshot (read after the actions) and the case's actions."""
+        record = await self.case(case_id)
+        classification = self._classification_of(case_id, record)
+        taken = [taken_from_record(action) for action in record.actions]
+        truth = ho.case_truth(view.snapshot, taken, classification, settings=self.settings)
+        templates = await asyncio.to_thread(ho.load_templates)
+        return ho.check_handoff(doc, truth, templates)
+
     async def handoff(
         self,
         case_id: str,

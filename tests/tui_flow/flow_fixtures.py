@@ -231,9 +231,16 @@ class FixedHandoffSession:
     info: FixedInfo = field(default_factory=FixedInfo)
     saved: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    #: What the checker answers (the real one is tested in tests/truth on the real Session).
+    problems: tuple[str, ...] = ()
+    checked: list[str] = field(default_factory=list)
 
     async def refresh(self, view: Any) -> Any:
         return view
+
+    async def check_handoff(self, case_id: str, view: Any, doc: Handoff) -> tuple[str, ...]:
+        self.checked.append(doc.follow_up)
+        return self.problems
 
     async def handoff(self, case_id: str, view: Any) -> Handoff:
         return FIXED_HANDOFF

@@ -5,6 +5,7 @@ Estimates only: what Stripe bills is what it reports back; the diff marks comput
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -54,3 +55,22 @@ def proration_estimate(item: SubscriptionItem, old: int, new: int, now: datetime
     )
     amount = (Decimal((new - old) * unit) * fraction).quantize(Decimal(1))
     return Money(int(amount), item.price.currency)
+
+
+def by_currency(values: Iterable[Money]) -> tuple[Money, ...]:
+    """One total per currency, by currency code: amounts in different currencies are listed,
+    never summed (a customer paying $19.00 and €7.00 has MRR "$19.00 · €7.00")."""
+    totals: dict[str, Money] = {}
+    for value in values:
+        totals[value.currency] = totals.get(value.currency, Money.zero(value.currency)) + value
+    return tuple(totals[c] for c in sorted(totals))
+
+
+def money_text(values: Iterable[Money], joiner: str = " · ") -> str:
+    """Per-currency amounts as text (``$19.00 · €7.00``); empty for none."""
+    return joiner.join(m.format() for m in by_currency(values))
+
+
+def mrr_by_currency(subs: Iterable[Subscription]) -> tuple[Money, ...]:
+    """The MRR of ``subs``, one figure per currency."""
+    return by_currency(s.mrr for s in subs)
