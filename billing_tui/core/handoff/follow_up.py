@@ -125,8 +125,11 @@ def _invoice_values(snapshot: CustomerSnapshot, done: Sequence[TakenAction]) -> 
     open_inv = latest(i for i in snapshot.invoices if i.status == "open")
     prorated = latest(i for i in snapshot.invoices if i.has_proration)
     retried = next((a for a in done if a.kind == ActionKind.RETRY_INVOICE_PAYMENT), None)
+    paid = snapshot.invoice(retried.params.get("invoice") or "") if retried is not None else None
     if retried is not None and retried.amount is not None:
         values["invoice_amount"] = retried.amount.format()
+    elif paid is not None:
+        values["invoice_amount"] = paid.amount_paid.format()
     elif open_inv is not None:
         values["invoice_amount"] = open_inv.amount_remaining.format()
     elif prorated is not None:
@@ -268,10 +271,16 @@ def follow_up(
 def _truth_values(truth: CaseTruth, plan: str | None) -> dict[str, str]:
     """Counts the facts give: live subscriptions (to the plan), members of a duplicate group."""
     groups = truth.duplicate_shapes
-    return {
+    values = {
         "live_count": str(truth.live_count(plan)),
         "members": str(max((n for n, _ in groups), default=1)),
     }
+    if truth.open_duplicates:  # the wording about duplicates is about the duplicated plan
+        group = truth.open_duplicates[0]
+        items = sorted(group.original.items, key=lambda i: i.price.id)
+        values["duplicated_plan"] = items[0].price.product_name if items else group.product_name
+        values["live_count"] = str(len(group.subscriptions))
+    return values
 
 
 def _count_values(
