@@ -118,12 +118,6 @@ def team_name(sub: Subscription, settings: Settings) -> str | None:
     return None
 
 
-def team_evidence(sub: Subscription, settings: Settings) -> bool:
-    """The metadata says the subscription's seats are meant for a team or named people: the
-    evidence of team intent (a quantity above 1 alone is not)."""
-    return team_name(sub, settings) is not None or person(sub, settings) is not None
-
-
 def different_teams(a: Subscription, b: Subscription, settings: Settings) -> bool:
     """Both subscriptions name a team in their metadata, and not the same one."""
     ta, tb = team_name(a, settings), team_name(b, settings)

@@ -36,7 +36,6 @@ from billing_tui.core.queries import (
     seats_text,
     shared_plans,
     subscription_name,
-    team_evidence,
 )
 from billing_tui.core.settings import Settings
 from billing_tui.core.text import card_label, human_gap, human_span, mask_email, normalise_email
@@ -131,13 +130,14 @@ def detect_cross_customer_duplicate(
 
 
 def _seat_anomaly(sub: Subscription, duplicated: set[str], settings: Settings) -> Anomaly | None:
-    """A subscription's seats as a team purchase; None when a quantity alone is all there is
-    on a member of a duplicate group (the repeated purchase is the finding, not team intent)."""
+    """A subscription's seats as a team purchase; None for a member of a duplicate group: its
+    members name no different people or teams, so their quantity is the same purchase made
+    again (the repeated purchase is the finding, not team intent)."""
     item = seat_item(sub)
     seats = (item.quantity or 1) if item is not None else 0
     if item is None or seats <= 1:
         return None
-    if sub.id in duplicated and not team_evidence(sub, settings):
+    if sub.id in duplicated:
         return None
     where = f"on {sub.id}"
     if len(sub.items) > 1:
