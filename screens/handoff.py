@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
 from billing_tui.core.handoff import Handoff, Section
+from screens.handoff_reason import ResolveReasonScreen
 from widgets.clipboard import copy_to_clipboards
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
@@ -288,7 +289,16 @@ class HandoffScreen(ReportsWorkerFailures, Screen[None]):
             if resolve:
                 if await self._refused("resolved"):
                     return
-                await self.session.resolve_case(self.case_id)
+                blockers = await self.session.resolve_blockers(self.case_id, self.view)
+                reason: str | None = None
+                if blockers:
+                    reason = await self.app.push_screen_wait(ResolveReasonScreen(blockers))
+                    if reason is None:
+                        self.notify("Not resolved: the case stays open.")
+                        return
+                await self.session.resolve_case(self.case_id, reason)
+                if reason:
+                    self.doc = await self.session.handoff(self.case_id, self.view)
                 self.resolved = True
                 self.query_one(ModeHeader).set_where(f"Handoff · case {self.case_id} · resolved")
                 self.notify("Case marked resolved.", title="Resolved")

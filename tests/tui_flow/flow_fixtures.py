@@ -234,6 +234,9 @@ class FixedHandoffSession:
     #: What the checker answers (the real one is tested in tests/truth on the real Session).
     problems: tuple[str, ...] = ()
     checked: list[str] = field(default_factory=list)
+    #: What is still open (resolving then asks for a reason).
+    blockers: tuple[str, ...] = ()
+    reasons: list[str | None] = field(default_factory=list)
 
     async def refresh(self, view: Any) -> Any:
         return view
@@ -248,8 +251,12 @@ class FixedHandoffSession:
     async def save_follow_up(self, case_id: str, text: str) -> None:
         self.saved.append(text)
 
-    async def resolve_case(self, case_id: str) -> None:
+    async def resolve_case(self, case_id: str, reason: str | None = None) -> None:
         self.resolved.append(case_id)
+        self.reasons.append(reason)
+
+    async def resolve_blockers(self, case_id: str, view: Any) -> tuple[str, ...]:
+        return self.blockers
 
 
 def widget_text(widget: Any) -> str:

@@ -386,3 +386,24 @@ async def test_a_follow_up_the_facts_contradict_is_neither_copied_nor_resolved()
         assert session.resolved == []
         toasts = [str(n.message) for n in app._notifications]
         assert any(t.startswith(problem) for t in toasts)
+
+
+async def test_resolving_with_something_open_asks_a_reason_and_keeps_it() -> None:
+    session = FixedHandoffSession(blockers=("CRITICAL payment_failed: in_1 is open",))
+    app = Host(HandoffScreen(session, "case_1", None))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("escape")  # no reason: the case stays open
+        await app.workers.wait_for_complete()
+        assert session.resolved == []
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("enter")  # an empty reason is not accepted
+        await pilot.pause()
+        await pilot.press(*"customer pays by wire", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.resolved == ["case_1"]
+        assert session.reasons == ["customer pays by wire"]

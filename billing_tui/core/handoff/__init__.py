@@ -222,6 +222,8 @@ class CaseFacts:
     product_gaps: tuple[ProductGap, ...]
     case_id: str | None = None
     locale: str = ""
+    #: Why the case was resolved with something still open (empty: it was not).
+    resolve_reason: str = ""
 
 
 def assemble(facts: CaseFacts) -> Handoff:
@@ -230,7 +232,12 @@ def assemble(facts: CaseFacts) -> Handoff:
     bodies = {
         Section.CUSTOMER: customer,
         Section.BILLING_STATE: facts.billing,
-        Section.DECISION: decision_text(facts.classification, facts.actions),
+        Section.DECISION: decision_text(facts.classification, facts.actions)
+        + (
+            f"\nresolved with findings still open; the operator's reason: {facts.resolve_reason}"
+            if facts.resolve_reason
+            else ""
+        ),
         Section.ACTION_TAKEN: action_text(facts.actions),
         Section.FOLLOW_UP: facts.follow_up or "(no follow-up saved)",
         Section.PRODUCT_GAP: "\n".join(f"- {gap.title}" for gap in facts.product_gaps) or "none",
@@ -255,6 +262,7 @@ def render(
     locale: str | None = None,
     follow_up_text: str | None = None,
     templates: Mapping[str, TemplateSet] | None = None,
+    resolve_reason: str = "",
 ) -> Handoff:
     """The handoff for a case from a live view of its customers: six sections, the follow-up,
     product gaps; redacted.
@@ -284,6 +292,7 @@ def render(
         product_gaps=tuple(gaps.values()),
         case_id=case_id,
         locale=chosen,
+        resolve_reason=resolve_reason,
     )
     return assemble(facts)
 

@@ -98,19 +98,8 @@ def case_truth(
 ) -> CaseTruth:
     """The facts of the case from its final snapshot and its actions."""
     done = [a for a in actions if a.status == "succeeded"]
-    groups = cancellable(duplicate_groups(snapshot, settings, across_customers=True), settings)
-    open_groups = tuple(
-        g for g in groups if any(not (s.cancel_at_period_end or s.cancel_at) for s in g.extras)
-    )
+    open_groups = _open_duplicates(snapshot, settings)
     ever = duplicate_groups(snapshot, settings, include_ended=True)
-    found = an.detect(snapshot, settings, snapshot.loaded_at)
-    critical = tuple(
-        a
-        for a in found
-        if a.severity == Severity.CRITICAL
-        and a.code not in _ACCOUNT_CODES
-        and (a.code not in _DUPLICATE_CODES or open_groups)
-    )
     refunds = tuple(a.amount for a in done if a.kind == ActionKind.REFUND and a.amount is not None)
     return CaseTruth(
         live=tuple(snapshot.live_subscriptions),
@@ -124,16 +113,43 @@ def case_truth(
             1 for a in done if a.kind == ActionKind.REFUND and a.params.get("reason") == "duplicate"
         ),
         failed=tuple(a for a in actions if a.status == "failed"),
-        critical=critical,
-        open_invoices=tuple(
-            sorted(
-                (i for i in snapshot.invoices if i.status == "open" and i.amount_remaining.amount),
-                key=lambda i: (i.created, i.id),
-            )
-        ),
+        critical=_critical(snapshot, settings, bool(open_groups)),
+        open_invoices=_open_invoices(snapshot),
         mrr=by_currency(s.mrr for s in snapshot.live_subscriptions),
         primary=classification.working if classification is not None else None,
         secondary=classification.secondary if classification is not None else (),
+    )
+
+
+def _open_duplicates(snapshot: CustomerSnapshot, settings: Settings) -> tuple[DuplicateGroup, ...]:
+    """Duplicate groups with an extra member that still renews (not set to cancel)."""
+    groups = cancellable(duplicate_groups(snapshot, settings, across_customers=True), settings)
+    return tuple(
+        g for g in groups if any(not (s.cancel_at_period_end or s.cancel_at) for s in g.extras)
+    )
+
+
+def _critical(
+    snapshot: CustomerSnapshot, settings: Settings, duplicates_open: bool
+) -> tuple[Anomaly, ...]:
+    """CRITICAL customer-level anomalies of the snapshot; a duplicate only while it renews."""
+    found = an.detect(snapshot, settings, snapshot.loaded_at)
+    return tuple(
+        a
+        for a in found
+        if a.severity == Severity.CRITICAL
+        and a.code not in _ACCOUNT_CODES
+        and (a.code not in _DUPLICATE_CODES or duplicates_open)
+    )
+
+
+def _open_invoices(snapshot: CustomerSnapshot) -> tuple[Invoice, ...]:
+    """Open invoices with something still due, oldest first."""
+    return tuple(
+        sorted(
+            (i for i in snapshot.invoices if i.status == "open" and i.amount_remaining.amount),
+            key=lambda i: (i.created, i.id),
+        )
     )
 
 

@@ -227,6 +227,8 @@ class CaseRecord:
     follow_up: str = ""
     product_gaps: tuple[str, ...] = ()
     livemode: bool = False
+    #: Why the case was resolved with a CRITICAL finding or a failed action still open.
+    resolve_reason: str = ""
 
     @property
     def bucket(self) -> str | None:
@@ -264,6 +266,7 @@ class CaseRecord:
             "follow_up": scrub_text(self.follow_up),
             "product_gaps": [scrub_text(g) for g in self.product_gaps],
             "livemode": self.livemode,
+            "resolve_reason": scrub_text(self.resolve_reason),
         }
 
     @classmethod
@@ -285,6 +288,7 @@ class CaseRecord:
             follow_up=str(data.get("follow_up") or ""),
             product_gaps=_texts(data.get("product_gaps")),
             livemode=bool(data.get("livemode", False)),
+            resolve_reason=str(data.get("resolve_reason") or ""),
         )
 
 
@@ -312,6 +316,7 @@ class CaseChanges(TypedDict, total=False):
     follow_up: str
     product_gaps: str | Sequence[str]
     livemode: bool
+    resolve_reason: str
 
 
 #: Fields ``CaseLog.update`` may change (the keys of :class:`CaseChanges`).
