@@ -131,6 +131,22 @@ class Classification:
     bucket: Bucket | None = None  # set by confirm(): the operator's decision
     override_reason: str | None = None
     confirmed: bool = False
+    #: Every bucket the billing evidence itself points at (anomalies, plan switches; not the
+    #: ticket's answers or account-wide portal context), strongest first: a case can have
+    #: more than one problem. See :attr:`secondary`.
+    findings: tuple[Bucket, ...] = ()
+
+    @property
+    def secondary(self) -> tuple[Bucket, ...]:
+        """The case's other problems next to the one it is worked under: each keeps its own
+        plans and its own lines in the handoff. Never the alternative reading of the same
+        evidence (a duplicate vs a team purchase)."""
+        primary = self.working
+        return tuple(
+            b
+            for b in self.findings
+            if b != primary and (primary is None or frozenset({b, primary}) not in _EXCLUSIVE)
+        )
 
     @property
     def final(self) -> Bucket | None:
@@ -248,6 +264,9 @@ _PORTAL_CODES = frozenset(
     }
 )
 
+#: Pairs of buckets that read the same evidence two ways: never both problems of one case.
+_EXCLUSIVE = frozenset({frozenset({Bucket.DUPLICATE_PERSONAL, Bucket.TEAM_INTENT})})
+
 W_STRONG = 3.0
 W_DOUBLE_CHARGE = 2.5
 W_TEAM = 2.5
@@ -335,7 +354,7 @@ def _votes(
                 _Vote(
                     Bucket.TEAM_INTENT,
                     0.0,
-                    "The repeated subscriptions have one seat each and name no different people",
+                    "The repeated subscriptions name no different people or teams",
                     refs,
                     supports=False,
                 )
@@ -665,6 +684,11 @@ def suggest(
         suggested = best
         confidence = round((scores[best] / total) * (scores[best] / (scores[best] + 1)), 2)
 
+    independent: dict[Bucket, float] = {}
+    for vote in votes:
+        if vote.family not in ("answer", "portal") and vote.refs and vote.weight >= W_MEDIUM:
+            independent[vote.bucket] = independent.get(vote.bucket, 0.0) + vote.weight
+    findings = tuple(sorted(independent, key=lambda b: (-scores[b], order.index(b))))
     evidence = tuple(
         Evidence(v.bucket, _sentence(v.sentence), v.supports, v.refs)
         for v in sorted(votes, key=lambda v: (order.index(v.bucket), not v.supports, -v.weight))
@@ -676,6 +700,7 @@ def suggest(
         questions=questions(snapshot, ordered),
         answers=answers,
         contract=contract_check(snapshot, ordered, settings, when),
+        findings=findings,
     )
 
 

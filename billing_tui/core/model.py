@@ -312,7 +312,10 @@ class Subscription:
 
     @property
     def quantity(self) -> int:
-        return sum(i.quantity or 0 for i in self.items)
+        """The seat count: the quantity of the item with the most seats. A base plan plus a
+        4-seat add-on is ONE subscription with two items and 4 seats, never "qty 5"; an unset
+        quantity counts as 1; 0 without items."""
+        return max((i.quantity or 1 for i in self.items), default=0)
 
     @property
     def product_ids(self) -> frozenset[str]:

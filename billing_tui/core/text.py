@@ -229,6 +229,19 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def human_span(seconds: float) -> str:
+    """A bound that holds for a spread of ``seconds``: rounded UP (290 s is "within 5 min",
+    never "within 4 min"); below two minutes, the seconds themselves."""
+    s = abs(int(seconds))
+    if s < 120:
+        return f"{s} s"
+    if s < 2 * 3600:
+        return f"{-(-s // 60)} min"
+    if s < 2 * 86400:
+        return f"{-(-s // 3600)} h"
+    return f"{-(-s // 86400)} days"
+
+
 def human_gap(seconds: float) -> str:
     """``92 s``, ``14 min``, ``3 h``, ``2 days``: how far apart two events were."""
     s = abs(int(seconds))

@@ -234,11 +234,28 @@ class Session:
         found = await asyncio.to_thread(self.caselog.in_flight)
         return tuple(found)
 
-    async def resolve_case(self, case_id: str) -> CaseRecord:
-        record: CaseRecord = await asyncio.to_thread(
-            self.caselog.update, case_id, status="resolved"
-        )
+    async def resolve_case(self, case_id: str, reason: str | None = None) -> CaseRecord:
+        """Mark the case resolved; ``reason`` (why it is resolved with something still open,
+        see :meth:`resolve_blockers`) is kept with it and shown in the handoff."""
+        why = reason.strip() if reason else ""
+        if why:
+            record: CaseRecord = await asyncio.to_thread(
+                self.caselog.update, case_id, status="resolved", resolve_reason=why
+            )
+        else:
+            record = await asyncio.to_thread(self.caselog.update, case_id, status="resolved")
         return record
+
+    async def resolve_blockers(self, case_id: str, view: CaseView) -> tuple[str, ...]:
+        """What is still open on the case — CRITICAL anomalies of the view, failed actions —
+        one sentence each: resolving with any of them asks the operator for a reason."""
+        record = await self.case(case_id)
+        taken = [taken_from_record(action) for action in record.actions]
+        classification = self._classification_of(case_id, record)
+        truth = ho.case_truth(view.snapshot, taken, classification, settings=self.settings)
+        return tuple(f"CRITICAL {a.code}: {a.detail}" for a in truth.critical) + tuple(
+            f"{a.kind.label} failed: {a.title}" for a in truth.failed
+        )
 
     # --- classify
 
@@ -419,6 +436,17 @@ class Session:
 
     # --- hand off
 
+    async def check_handoff(self, case_id: str, view: CaseView, doc: ho.Handoff) -> tuple[str, ...]:
+        """Why ``doc`` (as the operator edited it) may not be copied or resolved: each claim
+        the case's facts contradict, one sentence each (empty: it states only what is true).
+        The facts are the view's snapshot (read after the actions) and the case's actions."""
+        record = await self.case(case_id)
+        classification = self._classification_of(case_id, record)
+        taken = [taken_from_record(action) for action in record.actions]
+        truth = ho.case_truth(view.snapshot, taken, classification, settings=self.settings)
+        templates = await asyncio.to_thread(ho.load_templates)
+        return ho.check_handoff(doc, truth, templates)
+
     async def handoff(
         self,
         case_id: str,
@@ -455,6 +483,7 @@ class Session:
             case_id=case_id,
             locale=locale,
             follow_up_text=saved if keep else None,
+            resolve_reason=record.resolve_reason,
         )
         if not keep:
             self._generated_follow_up[case_id] = result.follow_up

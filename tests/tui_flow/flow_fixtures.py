@@ -244,9 +244,19 @@ class FixedHandoffSession:
     info: FixedInfo = field(default_factory=FixedInfo)
     saved: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    #: What the checker answers (the real one is tested in tests/truth on the real Session).
+    problems: tuple[str, ...] = ()
+    checked: list[str] = field(default_factory=list)
+    #: What is still open (resolving then asks for a reason).
+    blockers: tuple[str, ...] = ()
+    reasons: list[str | None] = field(default_factory=list)
 
     async def refresh(self, view: Any) -> Any:
         return view
+
+    async def check_handoff(self, case_id: str, view: Any, doc: Handoff) -> tuple[str, ...]:
+        self.checked.append(doc.follow_up)
+        return self.problems
 
     async def handoff(self, case_id: str, view: Any) -> Handoff:
         return FIXED_HANDOFF
@@ -254,8 +264,12 @@ class FixedHandoffSession:
     async def save_follow_up(self, case_id: str, text: str) -> None:
         self.saved.append(text)
 
-    async def resolve_case(self, case_id: str) -> None:
+    async def resolve_case(self, case_id: str, reason: str | None = None) -> None:
         self.resolved.append(case_id)
+        self.reasons.append(reason)
+
+    async def resolve_blockers(self, case_id: str, view: Any) -> tuple[str, ...]:
+        return self.blockers
 
 
 def widget_text(widget: Any) -> str:

@@ -15,6 +15,7 @@ an invoice waits for a card that can pay (:mod:`billing_tui.core.plans.replan`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -47,19 +48,23 @@ from billing_tui.core.plans.replan import (
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import date_label, human_gap
 
+#: The answer naming the duplicate the operator keeps (default: the oldest of its group).
+KEEP_ANSWER = "keep"
+
 
 def cancellable_duplicates(
-    snapshot: CustomerSnapshot, settings: Settings = DEFAULT_SETTINGS
+    snapshot: CustomerSnapshot, settings: Settings = DEFAULT_SETTINGS, *, keep: str | None = None
 ) -> list[tuple[Subscription, ...]]:
     """Subscriptions that duplicate each other, oldest (the one to keep) first.
 
     The groups are the ONE definition, :func:`billing_tui.core.queries.duplicate_groups` across
     customers — exactly what the ``duplicate_subscription`` and ``cross_customer_duplicate``
     detectors raise — narrowed by :func:`~billing_tui.core.queries.cancellable` to what may be
-    canceled (a cross-customer group keeps its team seats and other people's plans).
+    canceled (a cross-customer group keeps its team seats and other people's plans). ``keep``
+    (the operator's pick, answer ``keep``) is kept instead of the oldest.
     """
     groups = queries.duplicate_groups(snapshot, settings, across_customers=True)
-    return [g.subscriptions for g in queries.cancellable(groups, settings)]
+    return [g.subscriptions for g in queries.cancellable(groups, settings, keep=keep)]
 
 
 def paid_charges_of(snapshot: CustomerSnapshot, sub: Subscription) -> tuple[Charge, ...]:
@@ -236,18 +241,12 @@ def _recommend(
         )
         return plans
     ctx = _Ctx(snapshot, classification, live, when, known, return_url, settings, ledger)
-    match bucket:
-        case Bucket.DUPLICATE_PERSONAL:
-            plans += _duplicate(ctx)
-        case Bucket.TEAM_INTENT:
-            plans += _team(ctx)
-        case Bucket.FAILED_PAYMENT:
-            plans += _failed_payment(ctx)
-        case Bucket.MISSING_SELF_SERVE:
-            plans += _missing_self_serve(ctx)
-        case Bucket.PRODUCT_FAILURE:
-            plans += _product_failure(ctx)
-    return plans
+    plans += _BRANCHES[bucket](ctx)
+    # the case's other problems keep their own plans (not their documentation notes)
+    for other in classification.secondary:
+        plans += [p for p in _BRANCHES[other](ctx) if p.kind != ActionKind.NO_OP]
+    unique = {(p.kind, p.target_id, p.params): p for p in reversed(plans)}
+    return [p for p in plans if unique.get((p.kind, p.target_id, p.params)) is p]
 
 
 @dataclass(frozen=True)
@@ -269,7 +268,7 @@ class _Ctx:
 def _duplicate(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
-    groups = cancellable_duplicates(snap, ctx.settings)
+    groups = cancellable_duplicates(snap, ctx.settings, keep=cls.answers.get(KEEP_ANSWER))
     for group in groups:
         original, extras = group[0], group[1:]
         for extra in extras:
@@ -284,7 +283,8 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
                     why=(
                         f"{extra.id}{where} duplicates {original.id} (created "
                         f"{human_gap((extra.created - original.created).total_seconds())} "
-                        "later): cancel the newer one now, keep the original"
+                        f"{'later' if extra.created >= original.created else 'earlier'}): "
+                        f"cancel it now, keep {original.id}"
                     ),
                 )
             )
@@ -360,7 +360,7 @@ def _team(ctx: _Ctx) -> list[Plan]:
     snap = ctx.snapshot
     plans: list[Plan] = []
     live = snap.live_subscriptions
-    teams = [s for s in live if s.quantity > 1 and len(s.items) == 1]
+    teams = [s for s in live if (i := queries.seat_item(s)) is not None and (i.quantity or 1) > 1]
     personal = [s for s in live if s.quantity == 1 and queries.person(s, ctx.settings) is not None]
     for sub in teams:
         plans += _team_seat_plans(ctx, sub, personal)
@@ -624,3 +624,12 @@ def _product_failure(ctx: _Ctx) -> list[Plan]:
         )
     )
     return plans
+
+
+_BRANCHES: dict[Bucket, Callable[[_Ctx], list[Plan]]] = {
+    Bucket.DUPLICATE_PERSONAL: _duplicate,
+    Bucket.TEAM_INTENT: _team,
+    Bucket.FAILED_PAYMENT: _failed_payment,
+    Bucket.MISSING_SELF_SERVE: _missing_self_serve,
+    Bucket.PRODUCT_FAILURE: _product_failure,
+}

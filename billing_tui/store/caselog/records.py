@@ -245,6 +245,8 @@ class CaseRecord:
     livemode: bool = False
     #: What the case last observed in Stripe (``billing_tui.desk.records.ObservationRecord``).
     observed: JSONObject | None = field(default=None, hash=False)
+    #: Why the case was resolved with a CRITICAL finding or a failed action still open.
+    resolve_reason: str = ""
 
     @property
     def bucket(self) -> str | None:
@@ -283,6 +285,7 @@ class CaseRecord:
             "product_gaps": [scrub_text(g) for g in self.product_gaps],
             "livemode": self.livemode,
             "observed": scrub(to_json_value(self.observed)),
+            "resolve_reason": scrub_text(self.resolve_reason),
         }
 
     @classmethod
@@ -305,6 +308,7 @@ class CaseRecord:
             product_gaps=_scrubbed(data.get("product_gaps")),
             livemode=bool(data.get("livemode", False)),
             observed=_object_or_none(data.get("observed")),
+            resolve_reason=scrub_text(str(data.get("resolve_reason") or "")),
         )
 
 
@@ -333,6 +337,7 @@ class CaseChanges(TypedDict, total=False):
     product_gaps: str | Sequence[str]
     livemode: bool
     observed: Mapping[str, JSONValue] | None
+    resolve_reason: str
 
 
 #: Fields ``CaseLog.update`` may change (the keys of :class:`CaseChanges`).
