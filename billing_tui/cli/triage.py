@@ -74,6 +74,18 @@ def register(subparsers: SubParsers) -> None:
         metavar="AMOUNT",
         help="refund this much instead of the whole charge (partial), e.g. 9.50",
     )
+    parser.add_argument(
+        "--new-intent",
+        action="store_true",
+        help="run the --action named as a further request on the same target (e.g. a second "
+        "partial refund of the same charge); without it an action this customer already had "
+        "done is not sent again",
+    )
+    parser.add_argument(
+        "--take-over",
+        action="store_true",
+        help="act even though another operator (terminal) holds this customer: take it over",
+    )
     parser.add_argument("--locale", metavar="LANG", help="follow-up language (default: customer's)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_connection_options(parser)
@@ -299,6 +311,11 @@ class Triage:
         selected = select_plans(plans, args.action)
         self._summary(case, view, suggestion, decided)
         if args.yes:
+            claim = await session.claim(view.customer_ids, take_over=bool(args.take_over))
+            for note in claim.notes:
+                print(f"billing-tui triage: {note}", file=sys.stderr)
+            if args.new_intent:
+                selected = await self._new_intents(case, selected)
             await self._execute(case, view, selected)
         else:
             self._dry_run(plans, selected)
@@ -348,6 +365,25 @@ class Triage:
         except ValueError as exc:
             raise TriageError(f"--refund-amount: {exc}") from None
         return tuple(adjusted.get(id(p), p) for p in plans)
+
+    async def _new_intents(self, case: CaseRecord, selected: Sequence[Plan]) -> list[Plan]:
+        """``--new-intent``: the named actions as further requests, each shown with what was
+        already done on its target (in this case and, for refunds, tagged in Stripe)."""
+        from billing_tui.gateway import GatewayError
+
+        if not self.args.action:
+            raise TriageError("--new-intent: say which action is the new request (--action KIND)")
+        plans = []
+        for plan in selected:
+            try:
+                done = [p for p in await self.session.prior_intents(case.id, plan) if p.done]
+            except GatewayError as exc:
+                raise TriageError(f"--new-intent: cannot read what was done: {exc}") from None
+            already = "; ".join(p.describe() for p in done) or "nothing"
+            self.text.append(f"already done on {plan.target_id}: {already}")
+            self.out.setdefault("already_done", []).extend(p.describe() for p in done)
+            plans.append(self.session.as_new_intent(plan))
+        return plans
 
     def _summary(
         self,
