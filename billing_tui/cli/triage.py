@@ -305,15 +305,16 @@ class Triage:
         for message in await session.reconcile():
             print(f"reconciled: {message}", file=sys.stderr)
         view = await self._find()
+        if args.yes:  # one operator at a time per customer
+            claim = await session.claim(view.customer_ids, take_over=bool(args.take_over))
+            for note in claim.notes:
+                print(f"billing-tui triage: {note}", file=sys.stderr)
         case = await session.open_case(args.identifier, view)
         suggestion, decided = await self._classify(case, view, answers)
         plans = self._plans(view, decided)
         selected = select_plans(plans, args.action)
         self._summary(case, view, suggestion, decided)
         if args.yes:
-            claim = await session.claim(view.customer_ids, take_over=bool(args.take_over))
-            for note in claim.notes:
-                print(f"billing-tui triage: {note}", file=sys.stderr)
             if args.new_intent:
                 selected = await self._new_intents(case, selected)
             await self._execute(case, view, selected)

@@ -296,9 +296,10 @@ class Session:
         equal ``plan.confirm_phrase``; otherwise nothing is sent and the outcome is skipped.
         A money move needs the case's customers to be this session's (:meth:`claim`): held
         by another operator, or taken over since, it is skipped naming who holds them."""
+        notes: tuple[str, ...] = ()
         if plan.moves_money and plan.possible:
             try:
-                await asyncio.to_thread(self._hold, view.customer_ids)
+                notes = await asyncio.to_thread(self._hold, view.customer_ids)
             except CustomerBusy as exc:
                 outcome = skipped(plan, str(exc))
                 self._outcomes.setdefault(case_id, []).append(outcome)
@@ -312,6 +313,8 @@ class Session:
             confirmation=confirmation,
             live=self.live,
         )
+        if notes:  # a stale lock reclaimed: the operator is told with the outcome
+            outcome = replace(outcome, message=" ".join((*notes, outcome.message)))
         self._outcomes.setdefault(case_id, []).append(outcome)
         failure = outcome.failure
         if failure is not None and failure.permission:
@@ -325,22 +328,32 @@ class Session:
         """Settle actions a crash left in flight; one message per action. A case whose
         customers another operator holds is left to them."""
 
+        claimed: set[str] = set()
+        notes: list[str] = []
+
         async def may_settle(case: CaseRecord) -> str | None:
+            fresh = [c for c in case.customer_ids if not self.locks.holds([c])]
             try:
-                await asyncio.to_thread(self._hold, case.customer_ids)
+                notes.extend(await asyncio.to_thread(self._hold, case.customer_ids))
             except CustomerBusy as exc:
                 return str(exc)
+            claimed.update(fresh)
             return None
 
-        return await reconcile(self.gateway, self.caselog, may_settle=may_settle)
+        try:
+            messages = await reconcile(self.gateway, self.caselog, may_settle=may_settle)
+        finally:  # held only to settle: the operator may be about to work on someone else
+            await asyncio.to_thread(self.locks.release, claimed)
+        return [*notes, *messages]
 
     # --- one operator at a time per customer
 
-    def _hold(self, customer_ids: Sequence[str]) -> None:
-        """Hold the customers (claiming them if needed); raises ``CustomerBusy``."""
-        if not self.locks.holds(customer_ids):
-            self.locks.claim(customer_ids)
+    def _hold(self, customer_ids: Sequence[str]) -> tuple[str, ...]:
+        """Hold the customers (claiming them if needed; returns the claim's notes); raises
+        ``CustomerBusy``."""
+        notes = () if self.locks.holds(customer_ids) else self.locks.claim(customer_ids).notes
         self.locks.check(customer_ids)
+        return notes
 
     async def claim(self, customer_ids: Sequence[str], *, take_over: bool = False) -> Claim:
         """Hold these customers for this session (raises ``CustomerBusy`` naming who holds

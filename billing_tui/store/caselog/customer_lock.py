@@ -34,6 +34,7 @@ from pathlib import Path
 
 import filelock
 
+from billing_tui.core.text import time_label
 from billing_tui.store.caselog.records import CaseLogError, utcnow
 from billing_tui.store.caselog.storage import LOCK_TIMEOUT
 from billing_tui.store.config import atomic_write_bytes, ensure_private_dir
@@ -57,8 +58,7 @@ class Holder:
     token: str
 
     def describe(self) -> str:
-        when = self.since.strftime("%Y-%m-%d %H:%M UTC")
-        return f"{self.operator} (pid {self.pid} on {self.host}) since {when}"
+        return f"{self.operator} (pid {self.pid} on {self.host}) since {time_label(self.since)} UTC"
 
     def to_json(self) -> dict[str, object]:
         return {
