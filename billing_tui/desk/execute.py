@@ -365,11 +365,12 @@ def _unchecked(plan: Plan, exc: GatewayError) -> ActionOutcome:
 
 def _done_otherwise(plan: Plan, intent: Intent, prior: PriorIntent) -> ActionOutcome:
     """The intent's ordinal already took effect with other parameters: not sent again."""
+    label = plan.kind.label
     return skipped(
         plan,
-        f"{plan.target_id} already had a {plan.kind.label} in this {intent.describe()}: "
-        f"{prior.describe()}; nothing was sent. To {plan.kind.label} again, make it a new "
-        "intent (triage --new-intent, or as a new intent in the actions screen).",
+        f"the {label} of {plan.target_id} was already done: {prior.describe()}; nothing was "
+        f"sent. To {label} it again, make it a new intent (triage --new-intent, or as a new "
+        f"intent in the actions screen), which is sent as intent #{intent.ordinal + 1}.",
     )
 
 
