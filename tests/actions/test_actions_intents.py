@@ -203,8 +203,9 @@ def test_a_second_terminal_is_told_who_holds_the_customer(
 ) -> None:
     first = start_and_freeze(slow)
     try:
-        code, _, err = triage(capsys, slow, *PARTIAL)
+        code, result, err = triage(capsys, slow, *PARTIAL)
         assert code == 2
+        assert "is being worked on by" in str(result["error"])  # --json: still a document
         assert f"{CUSTOMER} is being worked on by" in err
         assert f"(pid {first.pid} on " in err
         assert " since " in err
