@@ -396,3 +396,21 @@ def test_a_dropped_session_of_this_process_holds_nothing(tmp_path: Path) -> None
     assert len(claim.notes) == 1
     assert "reclaimed the lock of alice" in claim.notes[0]
     assert "an earlier session of this process" in claim.notes[0]
+
+
+def test_no_refund_is_sent_when_stripe_cannot_say_what_was_refunded(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`GET /v1/refunds?charge=` answers 500 (the snapshot itself loads): the refund is not
+    sent blind, and the operator is told why."""
+    monkeypatch.setenv("STRIPE_API_KEY", KEY)
+    sandbox = Sandbox.demo(scenarios=("duplicate-checkout",), now=DEFAULT_TEST_NOW)
+    with SandboxServer(sandbox, fail_paths={"/v1/refunds": 500}) as failing:
+        code, result, _ = triage(capsys, failing, *PARTIAL)
+        assert refunds(failing) == []
+    assert code == 1
+    action = only_action(result)
+    assert action["status"] == "failed"
+    assert "could not check Stripe for what this refund already did" in str(action["message"])
+    assert "nothing was sent" in str(action["message"])
+    assert CaseLog().in_flight(include_planned=True) == []  # nothing left to settle
