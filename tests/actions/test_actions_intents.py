@@ -172,14 +172,20 @@ def start_and_freeze(server: SandboxServer) -> subprocess.Popen[str]:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the first triage never took the customer"
         time.sleep(0.002)
-    os.kill(proc.pid, signal.SIGSTOP)
+    _stop(proc)
     # frozen between two writes: a process stopped inside one would make every other one
     # wait for that file lock, which is not what is tested here
     while not all(_free(lock) for lock in short):
         os.kill(proc.pid, signal.SIGCONT)
         time.sleep(0.005)
-        os.kill(proc.pid, signal.SIGSTOP)
+        _stop(proc)
     return proc
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    """SIGSTOP, and wait until the process has really stopped (delivery is asynchronous)."""
+    os.kill(proc.pid, signal.SIGSTOP)
+    os.waitpid(proc.pid, os.WUNTRACED)
 
 
 def _free(lock: filelock.FileLock) -> bool:
