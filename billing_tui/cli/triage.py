@@ -92,6 +92,18 @@ def register(subparsers: SubParsers) -> None:
         metavar="AMOUNT",
         help="refund this much instead of the whole charge (partial), e.g. 9.50",
     )
+    parser.add_argument(
+        "--new-intent",
+        action="store_true",
+        help="run the --action named as a further request on the same target (e.g. a second "
+        "partial refund of the same charge); without it an action this customer already had "
+        "done is not sent again",
+    )
+    parser.add_argument(
+        "--take-over",
+        action="store_true",
+        help="act even though another operator (terminal) holds this customer: take it over",
+    )
     parser.add_argument("--locale", metavar="LANG", help="follow-up language (default: customer's)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_connection_options(parser)
@@ -327,6 +339,10 @@ class Triage:
         for message in await session.reconcile():
             print(f"reconciled: {message}", file=sys.stderr)
         view = await self._find()
+        if args.yes:  # one operator at a time per customer
+            claim = await session.claim(view.customer_ids, take_over=bool(args.take_over))
+            for note in claim.notes:
+                print(f"billing-tui triage: {note}", file=sys.stderr)
         case = await session.open_case(args.identifier, view)
         suggestion, decided = await self._classify(case, view, answers)
         plans = self._plans(view, decided)
@@ -337,6 +353,8 @@ class Triage:
             held = held_back(plans, selected) if not args.action else []
             order = {id(p): i for i, p in enumerate(plans)}
             runs = sorted([*selected, *held], key=lambda p: order[id(p)])
+            if args.new_intent:
+                runs = await self._new_intents(case, runs)
             await self._execute(case, view, runs)
         else:
             self._dry_run(plans, selected)
@@ -386,6 +404,25 @@ class Triage:
         except ValueError as exc:
             raise TriageError(f"--refund-amount: {exc}") from None
         return tuple(adjusted.get(id(p), p) for p in plans)
+
+    async def _new_intents(self, case: CaseRecord, selected: Sequence[Plan]) -> list[Plan]:
+        """``--new-intent``: the named actions as further requests, each shown with what was
+        already done on its target (in this case and, for refunds, tagged in Stripe)."""
+        from billing_tui.gateway import GatewayError
+
+        if not self.args.action:
+            raise TriageError("--new-intent: say which action is the new request (--action KIND)")
+        plans = []
+        for plan in selected:
+            try:
+                done = [p for p in await self.session.prior_intents(case.id, plan) if p.done]
+            except GatewayError as exc:
+                raise TriageError(f"--new-intent: cannot read what was done: {exc}") from None
+            already = "; ".join(p.describe() for p in done) or "nothing"
+            self.text.append(f"already done on {plan.target_id}: {already}")
+            self.out.setdefault("already_done", []).extend(p.describe() for p in done)
+            plans.append(self.session.as_new_intent(plan))
+        return plans
 
     def _summary(
         self,

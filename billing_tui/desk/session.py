@@ -41,7 +41,8 @@ from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import mask_email
 from billing_tui.desk.account import PlansReport, account_report
 from billing_tui.desk.connection import Connection, ConnectionInfo
-from billing_tui.desk.execute import execute, reconcile
+from billing_tui.desk.execute import execute, reconcile, skipped
+from billing_tui.desk.intents import case_priors, look_in_stripe
 from billing_tui.desk.records import (
     classification_from_record,
     contract_json,
@@ -52,7 +53,7 @@ from billing_tui.desk.records import (
 )
 from billing_tui.gateway import Gateway, Lookup, MutationResult
 from billing_tui.store.caselog import ActionRecord as ActionRecord
-from billing_tui.store.caselog import CaseLog
+from billing_tui.store.caselog import CaseLog, Claim, CustomerBusy, CustomerLocks
 from billing_tui.store.caselog import CaseRecord as CaseRecord
 
 #: Where demo portal sessions return to (the sandbox's configurations may have no default).
@@ -120,6 +121,8 @@ class Session:
         #: The case ledger per case, read after every change; the open case per customer set.
         self._ledgers: dict[str, CaseLedger] = {}
         self._case_of: dict[tuple[str, ...], str] = {}
+        #: One operator at a time per customer (leases next to the case log).
+        self.locks = CustomerLocks(caselog.directory, operator=operator)
 
     def __repr__(self) -> str:
         return f"Session(operator={self.operator!r}, info={self.info!r})"
@@ -139,6 +142,7 @@ class Session:
         return self.connection.now()
 
     async def aclose(self) -> None:
+        await asyncio.to_thread(self.locks.close)
         await self.connection.aclose()
 
     # --- identify, inspect
@@ -355,7 +359,17 @@ class Session:
         confirmation: str | None = None,
     ) -> act.ActionOutcome:
         """Run one plan (write-ahead, idempotent). LIVE money moves need ``confirmation`` to
-        equal ``plan.confirm_phrase``; otherwise nothing is sent and the outcome is skipped."""
+        equal ``plan.confirm_phrase``; otherwise nothing is sent and the outcome is skipped.
+        A money move needs the case's customers to be this session's (:meth:`claim`): held
+        by another operator, or taken over since, it is skipped naming who holds them."""
+        notes: tuple[str, ...] = ()
+        if plan.moves_money and plan.possible:
+            try:
+                notes = await asyncio.to_thread(self._hold, view.customer_ids)
+            except CustomerBusy as exc:
+                outcome = skipped(plan, str(exc))
+                self._outcomes.setdefault(case_id, []).append(outcome)
+                return outcome
         outcome = await execute(
             plan,
             self.gateway,
@@ -365,6 +379,8 @@ class Session:
             confirmation=confirmation,
             live=self.live,
         )
+        if notes:  # a stale lock reclaimed: the operator is told with the outcome
+            outcome = replace(outcome, message=" ".join((*notes, outcome.message)))
         self._outcomes.setdefault(case_id, []).append(outcome)
         failure = outcome.failure
         if failure is not None and failure.permission:
@@ -396,8 +412,63 @@ class Session:
         return tuple(self._outcomes.get(case_id, ()))
 
     async def reconcile(self) -> list[str]:
-        """Settle actions a crash left in flight; one message per action."""
-        return await reconcile(self.gateway, self.caselog)
+        """Settle actions a crash left in flight; one message per action. A case whose
+        customers another operator holds is left to them."""
+
+        claimed: set[str] = set()
+        notes: list[str] = []
+
+        async def may_settle(case: CaseRecord) -> str | None:
+            fresh = [c for c in case.customer_ids if not self.locks.holds([c])]
+            try:
+                notes.extend(await asyncio.to_thread(self._hold, case.customer_ids))
+            except CustomerBusy as exc:
+                return str(exc)
+            claimed.update(fresh)
+            return None
+
+        try:
+            messages = await reconcile(self.gateway, self.caselog, may_settle=may_settle)
+        finally:  # held only to settle: the operator may be about to work on someone else
+            await asyncio.to_thread(self.locks.release, claimed)
+        return [*notes, *messages]
+
+    # --- one operator at a time per customer
+
+    def _hold(self, customer_ids: Sequence[str]) -> tuple[str, ...]:
+        """Hold the customers (claiming them if needed; returns the claim's notes); raises
+        ``CustomerBusy``."""
+        notes = () if self.locks.holds(customer_ids) else self.locks.claim(customer_ids).notes
+        self.locks.check(customer_ids)
+        return notes
+
+    async def claim(self, customer_ids: Sequence[str], *, take_over: bool = False) -> Claim:
+        """Hold these customers for this session (raises ``CustomerBusy`` naming who holds
+        them and since when; ``take_over`` takes them deliberately). ``Claim.notes`` says
+        what was reclaimed or taken over."""
+        return await asyncio.to_thread(self.locks.claim, customer_ids, take_over=take_over)
+
+    async def take_over(self, customer_ids: Sequence[str]) -> Claim:
+        """Take the customers from whoever holds them (the operator decided to)."""
+        return await self.claim(customer_ids, take_over=True)
+
+    # --- intents
+
+    def as_new_intent(self, plan: act.Plan) -> act.Plan:
+        """``plan`` as a further request on its target (a second partial refund the operator
+        really wants): sent as the next intent instead of replaying the last one."""
+        return replace(plan, new_intent=True)
+
+    async def prior_intents(self, case_id: str, plan: act.Plan) -> tuple[act.PriorIntent, ...]:
+        """What this case and Stripe (refunds tagged with an intent) already did on the
+        plan's target, oldest intent first (raises the gateway's errors)."""
+        record = await self.case(case_id)
+        target = plan.target_id or ""
+        seen = await look_in_stripe(self.gateway, plan.kind, target, plan.param_map)
+        ours = case_priors(record, plan.kind, target)
+        known = {i for p in ours for i in p.stripe_ids}
+        extra = tuple(p for p in seen.priors if not known & set(p.stripe_ids))
+        return tuple(sorted((*ours, *extra), key=lambda p: p.ordinal))
 
     # --- demo
 

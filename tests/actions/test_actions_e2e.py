@@ -223,10 +223,14 @@ async def test_executing_the_recommended_plans(load: Loader, name: str) -> None:
     for outcome in outcomes:
         if outcome.plan.kind == ActionKind.REFUND:
             refund = sandbox.state.get("refund", outcome.stripe_ids[0])
+            charge = outcome.plan.target_id
             assert refund["metadata"] == {
                 "case_id": case_id,
                 "operator": "demo-operator",
                 "action": "refund",
+                "action_id": outcome.action_id,
+                "btui_intent": f"refund/{charge}/1",
+                "btui_key": outcome.idempotency_key,
             }
             assert refund["amount"] == outcome.plan.amount.amount  # type: ignore[union-attr]
         if outcome.plan.kind == ActionKind.PORTAL_SESSION:
