@@ -601,4 +601,3 @@ class CustomerSnapshot:
 
     def failed(self, part: str) -> bool:
         return any(f.part == part for f in self.failures)
-
