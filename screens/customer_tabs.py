@@ -75,7 +75,7 @@ def subscription_rows(snapshot: CustomerSnapshot) -> list[Row]:
                 sub.id,
                 (
                     sub.id,
-                    _status(sub.status.value),
+                    _status(sub.status_label),
                     plan,
                     str(sub.quantity),
                     sub.mrr.format(),

@@ -184,10 +184,12 @@ def subscription(obj: Any, product_names: Mapping[str, str] | None = None) -> Su
             )
         )
     details = data.get("cancellation_details") or {}
+    status, status_value = SubscriptionStatus.read(data.get("status"))
     return Subscription(
         id=str(data["id"]),
         customer_id=ref_id(data.get("customer")) or "",
-        status=SubscriptionStatus(str(data.get("status"))),
+        status=status,
+        status_value=status_value,
         items=tuple(items),
         created=_created(data),
         currency=str(data.get("currency") or (items[0].price.currency if items else "usd")),
@@ -329,8 +331,18 @@ def refund(obj: Any) -> Refund:
     )
 
 
-def charge(obj: Any) -> Charge:
+def charge_has_refunds(obj: Any) -> bool:
+    """Whether the ``refunds`` expansion was honoured (the list object is present)."""
+    return isinstance(as_dict(obj).get("refunds"), Mapping)
+
+
+def charge(obj: Any, refunds: list[Any] | None = None) -> Charge:
+    """A charge; ``refunds`` (Refund objects, listed when a server ignored the expansion)
+    overrides an embedded ``refunds`` list."""
     data = as_dict(obj)
+    raw_refunds = (
+        [as_dict(r) for r in refunds] if refunds is not None else _list_data(data.get("refunds"))
+    )
     currency = str(data.get("currency") or "usd")
     details = data.get("payment_method_details") or {}
     amount = int(data.get("amount") or 0)
@@ -356,7 +368,7 @@ def charge(obj: Any) -> Charge:
         failure_code=data.get("failure_code"),
         failure_message=data.get("failure_message"),
         receipt_url=data.get("receipt_url"),
-        refunds=tuple(refund(r) for r in _list_data(data.get("refunds"))),
+        refunds=tuple(refund(r) for r in raw_refunds),
     )
 
 

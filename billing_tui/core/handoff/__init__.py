@@ -92,7 +92,7 @@ def _customer_section(snapshot: CustomerSnapshot, actions: Sequence[TakenAction]
 
 
 def _sub_line(sub: Subscription) -> str:
-    parts = [sub.id, sub.label, sub.status.value]
+    parts = [sub.id, sub.label, sub.status_label]
     if sub.quantity > 1:
         parts.append(f"{sub.quantity} seats")
     end = sub.current_period_end
