@@ -52,6 +52,24 @@ def unknown_label(value: object) -> str:
     return f"unknown ({value})"
 
 
+#: The statuses Stripe documents for the open-enum ``status`` of invoices, charges and disputes;
+#: any other value is kept as :func:`unknown_label` text (``unknown (frozen)``), which no rule
+#: matches (an unknown invoice is not "open", an unknown charge did not "succeed").
+INVOICE_STATUSES = frozenset({"draft", "open", "paid", "uncollectible", "void"})
+CHARGE_STATUSES = frozenset({"failed", "pending", "succeeded"})
+DISPUTE_STATUSES = frozenset(
+    {
+        "appeal_needs_response", "appeal_under_review", "lost", "needs_response", "prevented",
+        "under_review", "warning_closed", "warning_needs_response", "warning_under_review", "won",
+    }
+)  # fmt: skip
+
+
+def known_or_unknown(value: str, known: frozenset[str]) -> str:
+    """``value`` when it is one of ``known``, else its ``unknown (<value>)`` label."""
+    return value if value in known else unknown_label(value)
+
+
 class UnknownInterval(ValueError):
     """A recurring amount in an interval the workstation cannot normalise to a month."""
 

@@ -15,6 +15,9 @@ from typing import Any
 import stripe
 
 from billing_tui.core.model import (
+    CHARGE_STATUSES,
+    DISPUTE_STATUSES,
+    INVOICE_STATUSES,
     CardDetails,
     Charge,
     Customer,
@@ -30,6 +33,7 @@ from billing_tui.core.model import (
     Subscription,
     SubscriptionItem,
     SubscriptionStatus,
+    known_or_unknown,
     ts,
 )
 
@@ -288,7 +292,7 @@ def invoice(obj: Any, payments: list[Any] | None = None) -> Invoice:
     return Invoice(
         id=str(data["id"]),
         customer_id=ref_id(data.get("customer")) or "",
-        status=str(data.get("status") or "draft"),
+        status=known_or_unknown(str(data.get("status") or "draft"), INVOICE_STATUSES),
         total=_money(data.get("total"), currency),
         amount_due=_money(data.get("amount_due"), currency),
         amount_paid=_money(data.get("amount_paid"), currency),
@@ -355,7 +359,7 @@ def charge(obj: Any, refunds: list[Any] | None = None) -> Charge:
         amount=Money(amount, currency),
         amount_captured=_money(captured, currency),
         amount_refunded=_money(data.get("amount_refunded"), currency),
-        status=str(data.get("status") or "pending"),
+        status=known_or_unknown(str(data.get("status") or "pending"), CHARGE_STATUSES),
         created=_created(data),
         livemode=bool(data.get("livemode", False)),
         paid=bool(data.get("paid", False)),
@@ -379,7 +383,7 @@ def dispute(obj: Any) -> Dispute:
         id=str(data["id"]),
         charge_id=ref_id(data.get("charge")) or "",
         amount=_money(data.get("amount"), str(data.get("currency") or "usd")),
-        status=str(data.get("status") or "needs_response"),
+        status=known_or_unknown(str(data.get("status") or "needs_response"), DISPUTE_STATUSES),
         reason=str(data.get("reason") or "general"),
         created=_created(data),
         is_charge_refundable=bool(data.get("is_charge_refundable", False)),
