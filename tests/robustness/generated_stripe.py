@@ -2,7 +2,8 @@
 in-process ``stripe.HTTPClient`` (no gateway mock: the gateway sends its usual requests and gets
 JSON bodies back, as from Stripe).
 
-The server answers the requests a snapshot sends — the customer, its subscriptions, invoices,
+The server answers the requests ``inspect`` sends — the customer (by id, email or search), its
+subscriptions, invoices,
 charges and payment methods, the account's disputes, invoice payments by invoice and refunds by
 charge — and honours no ``expand`` or include: what it embeds is what was generated (a generated
 invoice may lack its ``payments`` list, a charge its ``refunds``). Anything else is a 404 that is
@@ -88,6 +89,10 @@ class Account:
         }
         if path == f"/v1/customers/{cid}":
             return self.customer
+        if path == "/v1/customers":  # the same-email lookup
+            return wire_list(path, [self.customer])
+        if path == "/v1/customers/search":
+            return {**wire_list(path, [self.customer]), "object": "search_result"}
         if path in lists:
             return wire_list(path, lists[path])
         return None

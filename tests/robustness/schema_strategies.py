@@ -66,6 +66,12 @@ EXPANDED = frozenset(
 )  # fmt: skip
 
 
+#: Optional fields the workstation reads, present more often than a random few of an object's
+#: dozens of optional fields would be: a payment method's or a charge's ``card``, an invoice's
+#: included ``payments``, a charge's expanded ``refunds``.
+FOCUS = frozenset({"card", "payments", "refunds"})
+
+
 def schema_path() -> Path:
     """``$STRIPE_REFERENCE``, else ``../shared/stripe-reference`` beside the checkout, else the
     workplace's shared folder (a worktree's layout)."""
@@ -100,6 +106,13 @@ CURRENCIES = ("usd", "eur", "jpy", "kwd")
 #: Odd numbers Stripe's ``number`` allows: negative, fractional, far in the future (2100).
 ODD_NUMBERS = (-1, -1500, 0.5, 2.25, 4_102_444_800)
 _ID_CHARS = string.ascii_letters + string.digits
+DECIMALS = ("0", "1999", "12.5", "0.000001", "-3.25")
+
+
+def _types(node: JSON) -> set[str]:
+    """The JSON types a node allows (through one ``anyOf`` level)."""
+    alternatives = node.get("anyOf") or [node]
+    return {str(alt.get("type")) for alt in alternatives if alt.get("type")}
 
 
 def _object_name(definition: JSON) -> str | None:
@@ -243,8 +256,11 @@ class SchemaGenerator:
                 out[name] = self._property(owner, name, prop, level, rnd)
         optional = [p for p in properties if p not in required]
         if optional and level < self.detail_levels:
-            for name in rnd.sample(optional, k=min(len(optional), rnd.randint(0, 3))):
-                out[name] = self._property(owner, name, properties[name], level, rnd)
+            chosen = set(rnd.sample(optional, k=min(len(optional), rnd.randint(0, 3))))
+            chosen |= {p for p in optional if p in FOCUS and rnd.random() < 0.6}
+            for name in optional:
+                if name in chosen:
+                    out[name] = self._property(owner, name, properties[name], level, rnd)
         additional = node.get("additionalProperties")
         if isinstance(additional, Mapping):  # a map (metadata): string keys, typed values
             for _ in range(rnd.randint(0, 2)):
@@ -260,6 +276,10 @@ class SchemaGenerator:
             return self._id_for(owner if self._is_resource(owner) else None, rnd)
         if name == "currency" and node.get("type") == "string":
             return rnd.choice(CURRENCIES)  # Stripe sends a lower-case ISO code, never free text
+        if name.endswith("_decimal") and _types(node) & {"string"}:
+            if "null" in _types(node) and rnd.random() < 0.4:
+                return None
+            return rnd.choice(DECIMALS)  # a decimal string (the SDK parses it as a Decimal)
         if "anyOf" in node:
             may = name in self.expand or f"{owner}.{name}" in self.expand
             return self._any_of(node["anyOf"], level, rnd, may_expand=may)

@@ -12,11 +12,15 @@ the plans that need it refusing to act.
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from billing_tui.cli.inspect_report import InspectReport
+from billing_tui.core.anomalies import detect
 from billing_tui.core.model import (
     CHARGE_STATUSES,
     DISPUTE_STATUSES,
@@ -40,6 +44,7 @@ from tests.robustness.schema_strategies import strategies
 
 JSON = dict[str, Any]
 S = strategies()
+NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
 
 #: The one customer the other resources belong to (its own shapes are generated below).
 CUSTOMER: JSON = {
@@ -91,12 +96,18 @@ def _carrier_invoice(i: int, **fields: Any) -> JSON:
 
 
 def snapshot_of(account: Account) -> CustomerSnapshot:
-    """The gateway's snapshot of the generated account; it must never raise, and it sends
-    only requests the account answers."""
+    """``inspect <customer id>`` on the generated account, as the command runs it: the lookup
+    (resolution and snapshot), the detectors and both renderings. Nothing may raise, and only
+    requests the account answers are sent."""
     transport = GeneratedStripe(account)
     gateway = Gateway(build_client(KEY, settings=FAST, http_client=transport), settings=FAST)
-    snap = asyncio.run(gateway.snapshot([str(account.customer["id"])]))
+    found = asyncio.run(gateway.lookup(str(account.customer["id"])))
     assert transport.unexpected == []
+    snap = found.snapshot
+    assert snap is not None
+    report = InspectReport.of(found, snap, detect(snap, now=NOW), mode="test", now=NOW)
+    report.text()
+    json.dumps(report.to_json())
     return snap
 
 
