@@ -15,9 +15,6 @@ from typing import Any
 import stripe
 
 from billing_tui.core.model import (
-    CHARGE_STATUSES,
-    DISPUTE_STATUSES,
-    INVOICE_STATUSES,
     CardDetails,
     Charge,
     Customer,
@@ -33,8 +30,13 @@ from billing_tui.core.model import (
     Subscription,
     SubscriptionItem,
     SubscriptionStatus,
-    known_or_unknown,
     ts,
+)
+from billing_tui.core.open_enums import (
+    CHARGE_STATUSES,
+    DISPUTE_STATUSES,
+    INVOICE_STATUSES,
+    known_or_unknown,
 )
 
 JSON = Mapping[str, Any]

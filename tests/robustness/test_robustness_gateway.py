@@ -21,14 +21,8 @@ from hypothesis import strategies as st
 
 from billing_tui.cli.inspect_report import InspectReport
 from billing_tui.core.anomalies import detect
-from billing_tui.core.model import (
-    CHARGE_STATUSES,
-    DISPUTE_STATUSES,
-    INVOICE_STATUSES,
-    KNOWN_INTERVALS,
-    CustomerSnapshot,
-    SubscriptionStatus,
-)
+from billing_tui.core.model import KNOWN_INTERVALS, CustomerSnapshot, SubscriptionStatus
+from billing_tui.core.open_enums import CHARGE_STATUSES, DISPUTE_STATUSES, INVOICE_STATUSES
 from billing_tui.core.plans import plan_cancel, plan_update_quantity
 from billing_tui.gateway import Gateway, build_client
 from billing_tui.gateway.convert import ref_id
