@@ -23,21 +23,18 @@ last release is from 2024).
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import string
 from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.contracts.wire_schema import document  # the one place that finds the schema
+
 JSON = Mapping[str, Any]
 
-ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_NAME = "stripe-sdk-schema.json"
 
 #: Stripe's id prefix per ``object`` value, for ids of expandable fields.
 PREFIXES = {
@@ -70,29 +67,6 @@ EXPANDED = frozenset(
 #: dozens of optional fields would be: a payment method's or a charge's ``card``, an invoice's
 #: included ``payments``, a charge's expanded ``refunds``.
 FOCUS = frozenset({"card", "payments", "refunds"})
-
-
-def schema_path() -> Path:
-    """``$STRIPE_REFERENCE``, else ``../shared/stripe-reference`` beside the checkout, else the
-    workplace's shared folder (a worktree's layout)."""
-    env = os.environ.get("STRIPE_REFERENCE")
-    candidates = [
-        Path(env) if env else None,
-        ROOT.parent / "shared" / "stripe-reference",
-        Path("/work/shared/stripe-reference"),
-    ]
-    for folder in candidates:
-        if folder is not None and (folder / SCHEMA_NAME).is_file():
-            return folder / SCHEMA_NAME
-    raise FileNotFoundError(
-        f"{SCHEMA_NAME} not found: set STRIPE_REFERENCE to the stripe-reference folder"
-    )
-
-
-@cache
-def load_schema() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(schema_path().read_text(encoding="utf-8"))
-    return data
 
 
 #: Free text: a pool that covers what breaks naive code (empty, unicode, quotes, markup,
@@ -288,4 +262,4 @@ class SchemaGenerator:
 
 @cache
 def strategies() -> SchemaGenerator:
-    return SchemaGenerator(load_schema())
+    return SchemaGenerator(document())
