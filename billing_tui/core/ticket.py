@@ -16,10 +16,10 @@ Matching rules (all here, nowhere else):
 * **negation**: a match is *negated* (shown, never used) when a negating word stands in the three
   words before it in the same clause — ``not``, ``no``, ``never``, ``without``, ``nor``, any
   ``…n't`` — or, in Chinese, one of 没 不 未 无 in the three characters before it; Japanese
-  negation follows the verb (…ません, …ない) and is looked for in the four characters after it.
-  So "I was not charged twice" and "我没有被扣了两次" do not pre-answer anything. Double
-  negation and negation further away than that are not understood (the operator changes the
-  answer);
+  negation follows the verb (…ません, …ない) and is looked for in the eight characters after
+  it, in the same sentence. So "I was not charged twice" and "我没有被扣了两次" pre-answer
+  nothing. Double negation and negation further away than that are not understood (the
+  operator changes the answer);
 * **questions**: a match inside a yes/no question ("Did you double charge me?", "Am I going to
   be charged twice?", "…吗？") is *asked*, not stated: shown, never used. "Why am I paying
   twice?" states it;
@@ -265,7 +265,7 @@ _GAP = "…"
 _GAP_WORDS = 6
 _LOOKBACK_WORDS = 3
 _LOOKBACK_CHARS = 3
-_LOOKAHEAD_CHARS = 4
+_LOOKAHEAD_CHARS = 8
 _EN_NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither"})
 _ZH_NEGATORS = frozenset("没不未无")
 _JA_NEGATION = re.compile(r"ない|ません|なかった")
@@ -321,7 +321,8 @@ def _clause_before(text: str, start: int) -> str:
 def _negation(text: str, start: int, end: int, language: Language) -> str:
     """The negating word in front of (Japanese: after) the match, or ``""``."""
     if language == Language.JA:
-        found = _JA_NEGATION.search(text[end : end + _LOOKAHEAD_CHARS])
+        after = _SENTENCE_BREAK.split(text[end : end + _LOOKAHEAD_CHARS], maxsplit=1)[0]
+        found = _JA_NEGATION.search(after)
         return found.group(0) if found else ""
     clause = _clause_before(text, start)
     if language == Language.ZH:
