@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from billing_tui.cli.options import SubParsers, add_connection_options
+from billing_tui.cli.options import SubParsers, UsageError, add_connection_options, report_failure
 from billing_tui.core.classify import Answers, Bucket, Classification
 from billing_tui.core.plans import ActionKind, ActionOutcome, Plan, completeness_guard, settled
 from billing_tui.core.ticket import read_ticket
@@ -110,7 +110,7 @@ def register(subparsers: SubParsers) -> None:
     parser.set_defaults(handler=run)
 
 
-class TriageError(Exception):
+class TriageError(UsageError):
     """A usage problem; the message says what to do."""
 
 
@@ -274,9 +274,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_run(args))
     except (TriageError, GatewayError, CaseLogError) as exc:
-        print(f"billing-tui triage: {exc}", file=sys.stderr)
-        if getattr(args, "json", False):
-            print(json.dumps({"error": str(exc), "exit_code": EXIT_USAGE}, indent=2))
+        report_failure("triage", exc, as_json=bool(args.json), code=EXIT_USAGE)
         return EXIT_USAGE
 
 
@@ -313,11 +311,10 @@ def _open(args: argparse.Namespace) -> Session:
     """The session (on the real case log, also for the demo, as triage always did)."""
     from billing_tui.cli.opening import command_session
     from billing_tui.desk.connection import ConnectionFailed
-    from billing_tui.store.caselog import CaseLogError
 
     try:
         session = command_session(args, "triage", demo_cases_apart=False)
-    except (ConnectionFailed, CaseLogError) as exc:
+    except ConnectionFailed as exc:
         raise TriageError(str(exc)) from None
     return session
 

@@ -201,9 +201,9 @@ def test_a_usage_error_still_prints_a_json_document(capsys: pytest.CaptureFixtur
     for _, server in served("duplicate-checkout"):
         code, result, err = triage(capsys, server, "nobody@example.com")
         assert code == 2
-        assert "nobody@example.com" in result["error"]
+        assert "n***@example.com" in result["error"]  # masked, like every email
         assert result["exit_code"] == 2
-        assert "nobody@example.com" in err
+        assert "n***@example.com" in err
 
 
 # ------------------------------------------------------------------ every money kind, one guard

@@ -77,7 +77,7 @@ def test_not_found_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _inspect(capsys, "nobody@example.com", "--scenarios", "healthy")
     assert code == 1
     assert out == ""
-    assert "No customer has the email 'nobody@example.com'" in err
+    assert "No customer has the email 'n***@example.com'" in err  # masked, like every email
 
 
 def test_malformed_id_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -51,7 +51,6 @@ def test_emails_and_card_numbers() -> None:
     assert "B***@Example.org" in shown
     assert "4242 4242" not in shown
     assert "1234567890123" in shown  # not Luhn-valid: not a card number
-    assert "Bob.Smith@Example.org" in redact(text, emails=False)
 
 
 def test_emails_compare_case_folded() -> None:
