@@ -153,7 +153,7 @@ def _fast_tmp() -> str | None:
 
 
 @contextlib.contextmanager
-def _environment(env: Mapping[str, str]) -> Iterator[None]:
+def environment(env: Mapping[str, str]) -> Iterator[None]:
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(env)
@@ -171,7 +171,7 @@ def run_cli(t: Trial, step: Sequence[str]) -> Run:
 
     out, err = io.StringIO(), io.StringIO()
     started = time.perf_counter()
-    with _environment(t.env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with environment(t.env), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             code = main(t.argv(step))
         except SystemExit as exc:

@@ -186,7 +186,19 @@ def _modes() -> Iterable[Mode]:
         )
 
 
-MODES: dict[str, Mode] = {m.name: m for m in _modes()}
+def _tui_modes() -> Iterable[Mode]:
+    from tests.faults.tui import killed_tui
+
+    yield Mode(
+        "kill-tui/whole",
+        TICKETS["whole"],
+        SLOW,
+        killed_tui,
+        "the workstation shut down mid-action, then started again",
+    )
+
+
+MODES: dict[str, Mode] = {m.name: m for m in (*_modes(), *_tui_modes())}
 
 
 @dataclass

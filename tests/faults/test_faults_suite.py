@@ -20,11 +20,32 @@ from tests.faults.modes import MODES, Mode, Tally, run_mode, table
 from tests.faults.truth import TICKETS, Baseline, Facts, Intent, judge
 
 TRIALS = 10
+#: The workstation's trials start a Textual App per session (seconds each): fewer of them, so
+#: the suite stays well inside its time (the benchmark runs 100).
+TRIALS_OF = {"kill-tui/whole": 3}
 
 #: Modes that fail on main today (issue 11), each with what goes wrong; remove an entry once
 #: the fix is merged and the mode passes. Non-strict only where main fails in some runs of 10
 #: trials and not in others (the fault draws follow the order concurrent reads arrive in).
-KNOWN: dict[str, tuple[str, bool]] = {}
+KNOWN: dict[str, tuple[str, bool]] = {
+    "drop/whole": (
+        "a lost refund answer: the re-run finds nothing to do and exits 2 although it is done, "
+        "or a lost cancel answer leaves the refund unmade (20/100 on main)",
+        False,
+    ),
+    "drop/cancel": ("after the cancel, the next run plans only Document: refund never made", True),
+    "drop/partial": ("the idempotency key follows the observed refunded total (9/100)", False),
+    "storm/whole": ("refund never made / exit 2 on the re-run (14/100 on main)", False),
+    "storm/cancel": ("after the cancel, the next run plans only Document: refund never made", True),
+    "storm/partial": ("the idempotency key follows the observed refunded total (11/100)", False),
+    "storm/disputed": ("disputes not loaded, money still moves (1/100 on main)", False),
+    "kill-cli/whole": ("a restart after a kill finds nothing to do and exits 2 (40/100)", True),
+    "kill-cli/partial": ("a restart after a kill refunds again: new key (34/100)", False),
+    "concurrent/partial": ("no per-customer lock: both processes refund (81/100)", True),
+    "quarantine/whole": ("a new case forgets the owed refund (100/100)", True),
+    "quarantine/partial": ("a new case mints new keys: a second refund (100/100)", True),
+    "kill-tui/whole": ("the restarted workstation cannot finish a ticket done in Stripe", False),
+}
 
 
 def _param(name: str) -> object:
@@ -44,8 +65,9 @@ def _quick() -> Iterator[None]:
 @pytest.mark.parametrize("name", [_param(n) for n in MODES])
 def test_no_money_defect_under_faults(name: str) -> None:
     mode: Mode = MODES[name]
-    tally: Tally = run_mode(mode, range(TRIALS))
-    assert tally.trials == TRIALS
+    trials = TRIALS_OF.get(name, TRIALS)
+    tally: Tally = run_mode(mode, range(trials))
+    assert tally.trials == trials
     assert tally.bad == 0, (
         f"{mode.what}:\n{table([tally])}\nbad seeds {tally.bad_seeds} "
         f"(replay: benchmarks/faults.py --explain {name}:SEED)"
