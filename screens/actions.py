@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import WorkerFailed
 
 from billing_tui.core.classify import Classification
-from billing_tui.core.plans import ActionOutcome, Plan
+from billing_tui.core.plans import ActionOutcome, Plan, completeness_guard
 from screens.confirm import ConfirmScreen
 from widgets.diff import PlanDiff
 from widgets.header import ModeHeader
@@ -157,6 +157,10 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             return self.classification.blocked_reason() or UNCLASSIFIED
         return None
 
+    def _partial_load(self) -> str | None:
+        """Why no money moves on this load (a part of the customer did not load), or None."""
+        return None if self.view is None else completeness_guard(self.view.snapshot)
+
     def _block_reason(self, plan: Plan) -> str | None:
         if plan.blocked_reason:
             return plan.blocked_reason
@@ -187,6 +191,9 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
                 "[b]Money-moving actions are disabled[/] until the case is classified: "
                 f"{escape(block)}."
             )
+            banner.add_class("-shown")
+        elif (partial := self._partial_load()) is not None:
+            banner.update(f"[b]Money-moving actions are disabled[/]: {escape(partial)}.")
             banner.add_class("-shown")
         self._build_table()
         if not self.plans:

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from billing_tui.core.errors import GatewayError
+from billing_tui.core.plans import completeness_guard
 from screens.customer_tabs import ROWS, TABS, failure_text, identity_text
 from screens.palette import PaletteCommand
 from widgets.anomalies import AnomalyList
@@ -220,14 +221,21 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
             if not any(f.part in tab.parts for tab in TABS)
         ]
         classification = self.classification
+        partial = completeness_guard(self.view.snapshot)
         if classification is None:
             line = NOT_CLASSIFIED
         elif classification.ready_for_money and classification.final is not None:
-            line = f"Classified: {classification.final.label}. Actions are open — press a."
+            opened = (
+                "Actions are open" if partial is None else "Actions that move no money are open"
+            )
+            line = f"Classified: {classification.final.label}. {opened} — press a."
         else:
             line = f"Not ready for money: {classification.blocked_reason()}."
+        if partial is not None:
+            problems.insert(0, f"No money moves on this load: {partial}.")
         status.update("\n".join([line, *problems]))
-        status.set_class(classification is None or not classification.ready_for_money, "-blocked")
+        ready = classification is not None and classification.ready_for_money
+        status.set_class(not ready or partial is not None, "-blocked")
 
     def table(self, tab_id: str) -> IdTable:
         return self.query_one(f"#{tab_id}-table", IdTable)

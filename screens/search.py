@@ -36,6 +36,7 @@ MAX_COUNTED = 10
 #: Row key of the "all customers of this email together" row.
 ALL_TOGETHER = "*all*"
 
+
 def sort_cases(cases: Sequence[CaseRecord]) -> list[CaseRecord]:
     """Open cases first, then the most recently updated."""
     return sorted(cases, key=lambda c: (c.status != "open", -c.updated_at.timestamp()))

@@ -55,18 +55,23 @@ def handler(args: argparse.Namespace) -> int:
     try:
         session = command_session(args, "plans", default_population=DEMO_POPULATION)
     except (ConnectionFailed, CaseLogError) as exc:
-        print(f"billing-tui plans: {exc}", file=sys.stderr)
-        return 2
+        return _failed(args, str(exc), 2)
     try:
         report = asyncio.run(_run(session, args))
     except GatewayError as exc:
-        print(f"billing-tui plans: {exc}", file=sys.stderr)
-        return 2
+        return _failed(args, f"the account sweep stopped, nothing was cached: {exc}", 2)
     except KeyboardInterrupt:
-        print("billing-tui plans: cancelled; nothing was cached", file=sys.stderr)
-        return 130
+        return _failed(args, "cancelled; nothing was cached", 130)
     print(json.dumps(report_json(report), indent=2) if args.json else render(report))
     return 0
+
+
+def _failed(args: argparse.Namespace, message: str, code: int) -> int:
+    """One sentence on stderr; with ``--json`` a document on stdout as well."""
+    print(f"billing-tui plans: {message}", file=sys.stderr)
+    if getattr(args, "json", False):
+        print(json.dumps({"error": message, "exit_code": code}, indent=2))
+    return code
 
 
 async def _run(session: Session, args: argparse.Namespace) -> PlansReport:

@@ -57,6 +57,13 @@ def register(subparsers: SubParsers) -> None:
         help="inject errors with probabilities, e.g. 429:0.1,500:0.05 (429, 500, 502, 503)",
     )
     serve.add_argument(
+        "--fail-path",
+        action="append",
+        default=[],
+        metavar="PATH:STATUS",
+        help="always answer this API path with STATUS, e.g. /v1/disputes:500 (repeatable)",
+    )
+    serve.add_argument(
         "--drop-after-commit",
         type=float,
         default=0.0,
@@ -112,10 +119,28 @@ def parse_fail(text: str) -> dict[int, float]:
     return result
 
 
+def parse_fail_paths(items: Sequence[str]) -> dict[str, int]:
+    """``["/v1/disputes:500"]`` -> ``{"/v1/disputes": 500}``; ValueError with the reason."""
+    result: dict[str, int] = {}
+    for item in items:
+        path, sep, status = item.rpartition(":")
+        if not sep or not status.isdigit():
+            raise ValueError(
+                f"--fail-path expects PATH:STATUS, e.g. /v1/disputes:500 (got {item!r})"
+            )
+        result[path] = int(status)
+    return result
+
+
 def _serve(args: argparse.Namespace) -> int:
     from billing_tui.cli.options import parse_time
     from billing_tui.sandbox import Sandbox
-    from billing_tui.sandbox.server import SandboxServer, is_loopback, validate_faults
+    from billing_tui.sandbox.server import (
+        SandboxServer,
+        is_loopback,
+        validate_fail_paths,
+        validate_faults,
+    )
 
     scenarios: Sequence[str] = getattr(args, "scenarios", None) or ("all",)
     population = int(getattr(args, "population", 0) or 0)
@@ -127,6 +152,8 @@ def _serve(args: argparse.Namespace) -> int:
         if not 0 <= args.port <= 65535:
             raise ValueError(f"--port must be between 0 and 65535 (got {args.port})")
         validate_faults(fail, args.drop_after_commit, args.latency_ms)
+        fail_paths = parse_fail_paths(args.fail_path)
+        validate_fail_paths(fail_paths)
     except ValueError as error:
         return _usage_error(args, str(error))
     if not args.allow_non_loopback and not is_loopback(args.host):
@@ -156,6 +183,7 @@ def _serve(args: argparse.Namespace) -> int:
             drop_after_commit=args.drop_after_commit,
             seed=args.seed,
             allow_non_loopback=args.allow_non_loopback,
+            fail_paths=fail_paths,
         )
     except OSError as error:
         print(
@@ -167,6 +195,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.latency_ms:
         faults.append(f"latency {args.latency_ms:g} ms")
     faults += [f"{code} at {p:g}" for code, p in fail.items()]
+    faults += [f"{path} always {code}" for path, code in fail_paths.items()]
     if args.drop_after_commit:
         faults.append(f"drop after commit at {args.drop_after_commit:g}")
     customers = len(sandbox.state.objects.get("customer", {}))

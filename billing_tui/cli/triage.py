@@ -16,11 +16,27 @@ from typing import TYPE_CHECKING, Any
 
 from billing_tui.cli.options import SubParsers, add_connection_options
 from billing_tui.core.classify import Answers, Bucket, Classification
-from billing_tui.core.plans import ActionKind, ActionOutcome, Plan
+from billing_tui.core.plans import ActionKind, ActionOutcome, Plan, completeness_guard, settled
 
 if TYPE_CHECKING:
     from billing_tui.desk.session import CaseView, Session
     from billing_tui.store.caselog import CaseRecord
+
+#: Exit codes (``triage --help`` lists them): one home, read by run() and the epilog.
+EXIT_OK = 0  # every selected action succeeded (or a dry run)
+EXIT_FAILED = 1  # an action failed at Stripe; the remaining ones were not run
+EXIT_USAGE = 2  # nothing was done: a usage, connection or case-log problem
+EXIT_HELD = 3  # a money action was skipped (disputed, over-refund, partly loaded customer, …)
+
+EXIT_CODES_HELP = f"""exit codes:
+  {EXIT_OK}  every selected action succeeded, or a dry run (a failed reload after the
+     actions is a warning line and a "refresh_error" in --json, not a failure)
+  {EXIT_FAILED}  an action failed at Stripe; the remaining actions were not run
+  {EXIT_USAGE}  nothing was done: usage, connection or case-log problem
+  {EXIT_HELD}  a money action was held back and nothing was sent for it: the charge is
+     disputed, the amount is more than is left, or another guard said why; also
+     whenever part of the customer did not load (no money moves then: re-run once
+     Stripe answers every request)"""
 
 #: ``--action`` choices: every action kind, plus the variants an operator names directly.
 ACTION_CHOICES = (
@@ -40,6 +56,8 @@ def register(subparsers: SubParsers) -> None:
             "are confirmed and the plans are executed (idempotently, logged to the case log), "
             "then the handoff is printed."
         ),
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("identifier", metavar="IDENTIFIER", help="email, cus_/sub_/in_/ch_/pi_ id")
     parser.add_argument(
@@ -156,6 +174,14 @@ def select_plans(plans: Sequence[Plan], wanted: Sequence[str]) -> list[Plan]:
     return sorted(chosen, key=lambda p: order[id(p)])
 
 
+def held_back(plans: Sequence[Plan], selected: Sequence[Plan]) -> list[Plan]:
+    """Recommended money moves a guard blocks: not selected (they cannot run), but run through
+    the executor anyway so the case log and the exit code say they were held back."""
+    return [
+        p for p in plans if p.moves_money and p.recommended and not p.possible and p not in selected
+    ]
+
+
 def decide(
     classification: Classification, bucket: str | None, reason: str | None
 ) -> Classification:
@@ -240,7 +266,9 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_run(args))
     except (TriageError, GatewayError, CaseLogError) as exc:
         print(f"billing-tui triage: {exc}", file=sys.stderr)
-        return 2
+        if getattr(args, "json", False):
+            print(json.dumps({"error": str(exc), "exit_code": EXIT_USAGE}, indent=2))
+        return EXIT_USAGE
 
 
 async def _run(args: argparse.Namespace) -> int:
@@ -253,7 +281,7 @@ async def _run(args: argparse.Namespace) -> int:
     finally:
         await session.aclose()
     triage.print(as_json=bool(args.json))
-    return 1 if triage.failed else 0
+    return triage.exit_code
 
 
 def _open(args: argparse.Namespace) -> Session:
@@ -287,6 +315,15 @@ class Triage:
         self.out: dict[str, Any] = {}
         self.text: list[str] = []
         self.failed = False
+        self.held: list[ActionOutcome] = []  # money moves skipped by a guard
+        self.partial = False  # the customer loaded only in part: no money may move
+
+    @property
+    def exit_code(self) -> int:
+        if self.failed:
+            return EXIT_FAILED
+        held = self.held or (self.partial and bool(self.args.yes))
+        return EXIT_HELD if held else EXIT_OK
 
     async def run(self, answers: Answers) -> None:
         session, args = self.session, self.args
@@ -298,8 +335,12 @@ class Triage:
         plans = self._plans(view, decided)
         selected = select_plans(plans, args.action)
         self._summary(case, view, suggestion, decided)
+        self._completeness(view)
         if args.yes:
-            await self._execute(case, view, selected)
+            held = held_back(plans, selected) if not args.action else []
+            order = {id(p): i for i, p in enumerate(plans)}
+            runs = sorted([*selected, *held], key=lambda p: order[id(p)])
+            await self._execute(case, view, runs)
         else:
             self._dry_run(plans, selected)
 
@@ -385,6 +426,18 @@ class Triage:
             ]
         self.text += contract_lines(decided, confirmed=bool(self.args.yes))
 
+    def _completeness(self, view: CaseView) -> None:
+        """Say which parts of the customer did not load: no money moves until they do."""
+        gaps = view.snapshot.completeness.incomplete
+        self.out["incomplete"] = [
+            {"part": g.part.value, "reason": g.reason, "message": [f.message for f in g.failures]}
+            for g in gaps
+        ]
+        blocked = completeness_guard(view.snapshot)
+        self.partial = blocked is not None
+        if blocked is not None:
+            self.text.append(f"warning: no money moves on this load: {blocked.replace(' (r)', '')}")
+
     def _dry_run(self, plans: Sequence[Plan], selected: Sequence[Plan]) -> None:
         self.text.append(
             "plans (dry run: nothing is sent; add --yes to execute the selected ones):"
@@ -401,6 +454,8 @@ class Triage:
 
     async def _execute(self, case: CaseRecord, view: CaseView, selected: Sequence[Plan]) -> None:
         """Run the selected plans in order (stop at the first failure), then hand off."""
+        from billing_tui.gateway import GatewayError
+
         outcomes: list[ActionOutcome] = []
         for plan in selected:
             outcome = await self.session.execute(
@@ -412,8 +467,18 @@ class Triage:
                 self.failed = True
                 self.text.append("stopped: the remaining actions were not run")
                 break
+            if plan.moves_money and not outcome.succeeded and not settled(view.snapshot, plan):
+                self.held.append(outcome)
         self.out["actions"] = [_outcome_json(o) for o in outcomes]
-        view = await self.session.refresh(view)
+        self.out["refresh_error"] = None
+        try:
+            view = await self.session.refresh(view)
+        except GatewayError as exc:
+            self.out["refresh_error"] = str(exc)
+            self.text.append(
+                f"warning: the actions above are done as shown, but reloading the customer "
+                f"afterwards failed ({exc}); the handoff below shows the state before them"
+            )
         handoff = await self.session.handoff(
             case.id, view, locale=self.args.locale, regenerate=bool(outcomes)
         )

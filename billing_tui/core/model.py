@@ -520,9 +520,121 @@ class PortalConfiguration:
 class PartFailure:
     """One part of a snapshot that could not be loaded, and why (shown, never hidden)."""
 
-    part: str  # e.g. "invoices", "disputes", "portal"
+    part: str  # a SnapshotPart value: "invoices", "disputes", "portal", …
     message: str
     customer_id: str | None = None
+    reason: str = ""  # the short cause, e.g. "HTTP 500" (``message`` is the whole sentence)
+
+    @property
+    def short(self) -> str:
+        """The short cause when known, else the whole message."""
+        return self.reason or self.message
+
+
+class SnapshotPart(StrEnum):
+    """The resources a snapshot is made of; each loads completely (every page) or not."""
+
+    CUSTOMERS = "customers"
+    SUBSCRIPTIONS = "subscriptions"
+    INVOICES = "invoices"
+    INVOICE_PAYMENTS = "invoice_payments"
+    CHARGES = "charges"
+    REFUNDS = "refunds"
+    DISPUTES = "disputes"
+    PAYMENT_METHODS = "payment_methods"
+    PORTAL = "portal"
+    PRODUCTS = "products"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ")
+
+    @property
+    def decides_money(self) -> bool:
+        """Whether a gap here can make a money move wrong (product names and the portal
+        configuration cannot: the portal plans have their own guard)."""
+        return self not in (SnapshotPart.PORTAL, SnapshotPart.PRODUCTS)
+
+
+#: Parts that come embedded in another: when the carrier failed, they are unknown too.
+_CARRIED_BY: Mapping[SnapshotPart, SnapshotPart] = MappingProxyType(
+    {
+        SnapshotPart.REFUNDS: SnapshotPart.CHARGES,
+        SnapshotPart.INVOICE_PAYMENTS: SnapshotPart.INVOICES,
+    }
+)
+
+
+@dataclass(frozen=True)
+class PartLoad:
+    """How one resource of a snapshot loaded: completely, or not (with the failures)."""
+
+    part: SnapshotPart
+    failures: tuple[PartFailure, ...] = ()
+    carried_by: SnapshotPart | None = None  # set when it is unknown because its carrier failed
+
+    @property
+    def complete(self) -> bool:
+        return not self.failures
+
+    @property
+    def reason(self) -> str | None:
+        """The short cause ("HTTP 500"), None when complete."""
+        if not self.failures:
+            return None
+        causes = list(dict.fromkeys(f.short for f in self.failures))
+        cause = "; ".join(causes)
+        return f"{cause} (with the {self.carried_by.label})" if self.carried_by else cause
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Per resource, whether the snapshot holds all of it. Derived from the snapshot's
+    failures (one record), so a snapshot with no failure is complete."""
+
+    parts: tuple[PartLoad, ...]
+
+    @classmethod
+    def of(cls, failures: Iterable[PartFailure]) -> Completeness:
+        by_part: dict[SnapshotPart, list[PartFailure]] = {p: [] for p in SnapshotPart}
+        for failure in failures:
+            by_part[_part_of(failure.part)].append(failure)
+        loads: list[PartLoad] = []
+        for part in SnapshotPart:
+            own = by_part[part]
+            carrier = _CARRIED_BY.get(part)
+            if not own and carrier is not None and by_part[carrier]:
+                loads.append(PartLoad(part, tuple(by_part[carrier]), carried_by=carrier))
+            else:
+                loads.append(PartLoad(part, tuple(own)))
+        return cls(tuple(loads))
+
+    @property
+    def complete(self) -> bool:
+        return all(p.complete for p in self.parts)
+
+    @property
+    def incomplete(self) -> tuple[PartLoad, ...]:
+        return tuple(p for p in self.parts if not p.complete)
+
+    @property
+    def money_gaps(self) -> tuple[PartLoad, ...]:
+        """The incomplete parts a money move depends on."""
+        return tuple(p for p in self.incomplete if p.part.decides_money)
+
+    def part(self, part: SnapshotPart) -> PartLoad:
+        return next(p for p in self.parts if p.part == part)
+
+
+def _part_of(name: str) -> SnapshotPart:
+    """The resource a failure's ``part`` names (``customer`` is the customers part); an
+    unknown name counts against the customers, so it is never silently complete."""
+    if name == "customer":
+        return SnapshotPart.CUSTOMERS
+    try:
+        return SnapshotPart(name)
+    except ValueError:
+        return SnapshotPart.CUSTOMERS
 
 
 @dataclass(frozen=True)
@@ -602,3 +714,7 @@ class CustomerSnapshot:
     def failed(self, part: str) -> bool:
         return any(f.part == part for f in self.failures)
 
+    @property
+    def completeness(self) -> Completeness:
+        """Per resource, whether it loaded completely (derived from ``failures``)."""
+        return Completeness.of(self.failures)

@@ -14,6 +14,7 @@ include. Lists page only while ``has_more``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,7 +34,14 @@ from billing_tui.core.model import (
 from billing_tui.gateway import convert, wire
 from billing_tui.gateway.base import GatewayPart
 from billing_tui.gateway.client import Operation
-from billing_tui.gateway.errors import AuthFailed, GatewayError
+from billing_tui.gateway.errors import (
+    AuthFailed,
+    GatewayError,
+    NetworkDown,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
 
 
 @dataclass
@@ -165,7 +173,7 @@ class SnapshotLoader(GatewayPart):
             if isinstance(result, GatewayError):
                 if part == "customer":
                     raise result
-                raw.failures.append(PartFailure(part, str(result), cid or None))
+                raw.failures.append(failure_of(part, result, cid or None))
             elif part in _CACHED_PARTS:
                 self._cache_part(part, result[0])
             else:
@@ -197,7 +205,7 @@ class SnapshotLoader(GatewayPart):
                 if isinstance(result, AuthFailed):
                     raise result
                 if not raw.failed(part):
-                    raw.failures.append(PartFailure(part, str(result)))
+                    raw.failures.append(failure_of(part, result))
             elif part == "products":
                 self._cache.remember_products(result[0])
             else:
@@ -277,6 +285,7 @@ class SnapshotLoader(GatewayPart):
             "payment_methods", list(raw.payment_methods.values()), convert.payment_method,
             failures, newest_first=False,
         )  # fmt: skip
+        failures += _embedded_gaps(raw)
         configurations = self._cache.portal_configurations
         portal_known = configurations is not None and not raw.failed("portal")
         portal: PortalConfiguration | None = None
@@ -309,6 +318,52 @@ def snapshot_ids(customer_ids: Sequence[str]) -> tuple[str, ...]:
     if not ids:
         raise ValueError("snapshot() needs at least one customer id")
     return ids
+
+
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
+
+
+def failure_of(part: str, error: GatewayError, customer_id: str | None = None) -> PartFailure:
+    """A part that could not be loaded, with the short cause ("HTTP 500") beside the
+    sentence: the cause is what the money guards quote."""
+    return PartFailure(part, str(error), customer_id, reason=short_reason(error))
+
+
+def short_reason(error: GatewayError) -> str:
+    """``HTTP 500``, ``HTTP 429``, ``no answer from Stripe``, … for one failed request."""
+    if isinstance(error, RateLimited):
+        return "HTTP 429"
+    if isinstance(error, NetworkDown):
+        return "no answer from Stripe"
+    if isinstance(error, PermissionDenied):
+        return f"the key lacks {error.permission}" if error.permission else "HTTP 403"
+    if isinstance(error, NotFound):
+        return "HTTP 404"
+    found = _HTTP_STATUS.search(str(error))
+    return f"HTTP {found.group(1)}" if found else str(error)
+
+
+def _embedded_gaps(raw: RawParts) -> list[PartFailure]:
+    """Embedded lists that stopped early (``has_more`` on a charge's refunds or an invoice's
+    payments): those parts are incomplete, never read as the whole list."""
+    gaps: list[PartFailure] = []
+    for part, owners, key in (
+        ("refunds", raw.charges, "refunds"),
+        ("invoice_payments", raw.invoices, "payments"),
+    ):
+        for owner in owners:
+            data = convert.as_dict(owner)
+            embedded = data.get(key)
+            if isinstance(embedded, Mapping) and embedded.get("has_more"):
+                gaps.append(
+                    PartFailure(
+                        part,
+                        f"{data.get('id', '?')} has more {part.replace('_', ' ')} than one "
+                        "page: the rest were not loaded",
+                        reason="only the first page was loaded",
+                    )
+                )
+    return gaps
 
 
 def _raise_if_nothing_to_show(results: Mapping[str, Any]) -> None:

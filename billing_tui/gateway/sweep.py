@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from billing_tui.core.errors import GatewayError
 from billing_tui.core.progress import SweepProgress
 
 T = TypeVar("T")
@@ -143,9 +144,13 @@ async def sweep(
         state["done"] += 1
         report()
 
-    async with asyncio.TaskGroup() as group:
-        for i, (lo, hi) in enumerate(ranges):
-            group.create_task(run_shard(i, lo, hi))
+    try:
+        async with asyncio.TaskGroup() as group:
+            for i, (lo, hi) in enumerate(ranges):
+                group.create_task(run_shard(i, lo, hi))
+    except* GatewayError as failed:
+        # shards fail together when Stripe is down: one sentence, not an ExceptionGroup
+        raise first_leaf(failed) from None
     items = [*head, *(item for shard in results for item in shard)]
     if key_of is not None:
         seen: set[str] = set()
@@ -157,3 +162,12 @@ async def sweep(
                 unique.append(item)
         items = unique
     return SweepResult(tuple(items), state["requests"], len(ranges), time.monotonic() - started)
+
+
+def first_leaf(group: BaseExceptionGroup[GatewayError]) -> GatewayError:
+    """The first Stripe failure in a group of failed shards (groups nest)."""
+    leaf: BaseException = group
+    while isinstance(leaf, BaseExceptionGroup):
+        leaf = leaf.exceptions[0]
+    assert isinstance(leaf, GatewayError)
+    return leaf

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,9 +11,9 @@ from dataclasses import dataclass
 from billing_tui.sandbox.state import SandboxState
 from billing_tui.sandbox.wire import ApiError, mask_key
 
-_PREFIX = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]{4,}$")
+_PREFIX = re.compile(r"^(sk|rk)_(test|live)_[A-Za-z0-9_]+$")
 #: What an undeclared test key must look like.
-_WELL_FORMED = re.compile(r"^sk_test_[A-Za-z0-9]{4,}$")
+_WELL_FORMED = re.compile(r"^sk_test_[A-Za-z0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -47,14 +49,7 @@ def authenticate(state: SandboxState, headers: Mapping[str, str]) -> Principal:
             "YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, "
             "or we can help at https://support.stripe.com/.",
         )
-    scheme, _, key = auth.strip().partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
-        raise ApiError(
-            401,
-            "Invalid Authorization header: use Bearer auth, e.g. 'Authorization: Bearer "
-            "YOUR_SECRET_KEY'.",
-        )
+    key = _credential(auth)
     invalid = ApiError(401, f"Invalid API Key provided: {mask_key(key)}")
     policy = state.keys
     if key in policy.revoked:
@@ -73,6 +68,30 @@ def authenticate(state: SandboxState, headers: Mapping[str, str]) -> Principal:
     if kind == "rk" and permissions is None:
         permissions = frozenset()
     return Principal(key=key, livemode=mode == "live", permissions=permissions)
+
+
+def _credential(auth: str) -> str:
+    """The key of ``Bearer <key>`` or of HTTP Basic ``<key>:`` (the key as the user name, no
+    password: ``curl -u sk_test_…:``), both of which Stripe accepts."""
+    scheme, _, value = auth.strip().partition(" ")
+    value = value.strip()
+    key = ""
+    if scheme.lower() == "bearer":
+        key = value
+    elif scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(value, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            decoded = ""
+        key = decoded.partition(":")[0].strip()
+    if not key:
+        raise ApiError(
+            401,
+            "Invalid Authorization header: use Bearer auth ('Authorization: Bearer "
+            "YOUR_SECRET_KEY') or Basic auth with the key as the user name ('curl -u "
+            "YOUR_SECRET_KEY:').",
+        )
+    return key
 
 
 def authorize(state: SandboxState, principal: Principal, resource: str, write: bool) -> None:

@@ -123,6 +123,53 @@ def subscription_status(value: Any, param: str) -> Predicate:
     return lambda obj: obj.get("status") == wanted
 
 
+def lookup_keys(value: Any, param: str) -> Predicate:
+    """``lookup_keys[]=…``: prices whose ``lookup_key`` is one of them."""
+    wanted = {as_str(v, f"{param}[]") for v in as_list(value, param)}
+    return lambda obj: obj.get("lookup_key") in wanted
+
+
+def price_recurring(value: Any, param: str) -> Predicate:
+    """``recurring[interval]`` / ``recurring[usage_type]`` / ``recurring[meter]``: recurring
+    prices whose ``recurring`` hash matches every given field."""
+    if not isinstance(value, dict):
+        raise bad_param(param, f"Invalid {param}: must be a hash")
+    wanted: dict[str, str] = {}
+    for key, raw in value.items():
+        if key not in ("interval", "usage_type", "meter"):
+            raise unknown_param(f"{param}[{key}]")
+        wanted[key] = as_str(raw, f"{param}[{key}]")
+
+    def pred(obj: JSON) -> bool:
+        recurring = obj.get("recurring")
+        return isinstance(recurring, dict) and all(recurring.get(k) == v for k, v in wanted.items())
+
+    return pred
+
+
+def automatic_tax(value: Any, param: str) -> Predicate:
+    """``automatic_tax[enabled]=true|false``."""
+    if not isinstance(value, dict) or "enabled" not in value:
+        raise missing_param(f"{param}[enabled]")
+    for key in value:
+        if key != "enabled":
+            raise unknown_param(f"{param}[{key}]")
+    wanted = as_bool(value["enabled"], f"{param}[enabled]")
+    return lambda obj: bool(dig(obj, "automatic_tax.enabled")) == wanted
+
+
+def item_period(edge: str) -> Filter:
+    """``current_period_start`` / ``current_period_end`` (exact or a range): subscriptions
+    with an item whose period edge matches (periods live on the items)."""
+    timestamp_filter = timestamp(edge)
+
+    def make(value: Any, param: str) -> Predicate:
+        on_item = timestamp_filter(value, param)
+        return lambda obj: any(on_item(item) for item in dig(obj, "items.data") or [])
+
+    return make
+
+
 def subscription_price(value: Any, param: str) -> Predicate:
     wanted = as_str(value, param)
     return lambda obj: any(
@@ -164,6 +211,9 @@ class ListSpec:
 
 
 CREATED = {"created": timestamp("created")}
+#: ``customer_account`` (an Accounts v2 customer): the sandbox has none, so it matches nothing
+#: but the objects that carry the same id.
+CUSTOMER_ACCOUNT = {"customer_account": eq("customer_account")}
 
 SPECS: dict[str, ListSpec] = {
     "customers": ListSpec(
@@ -179,6 +229,7 @@ SPECS: dict[str, ListSpec] = {
             "shippable": boolean("shippable"),
             "ids": id_in,
             "url": eq("url"),
+            "type": enum("type", ("good", "service")),
             **CREATED,
         },
     ),
@@ -190,6 +241,8 @@ SPECS: dict[str, ListSpec] = {
             "active": boolean("active"),
             "currency": eq("currency"),
             "type": enum("type", ("one_time", "recurring")),
+            "lookup_keys": lookup_keys,
+            "recurring": price_recurring,
             **CREATED,
         },
         indexed={"product": "product"},
@@ -201,10 +254,15 @@ SPECS: dict[str, ListSpec] = {
             "customer": eq("customer"),
             "status": subscription_status,
             "price": subscription_price,
+            "plan": subscription_price,  # a plan's id is its price's id
+            "automatic_tax": automatic_tax,
+            "current_period_start": item_period("current_period_start"),
+            "current_period_end": item_period("current_period_end"),
             "collection_method": enum(
                 "collection_method", ("charge_automatically", "send_invoice")
             ),
             "test_clock": eq("test_clock"),
+            **CUSTOMER_ACCOUNT,
             **CREATED,
         },
         indexed={"customer": "customer"},
@@ -225,6 +283,7 @@ SPECS: dict[str, ListSpec] = {
                 "collection_method", ("charge_automatically", "send_invoice")
             ),
             "due_date": timestamp("due_date"),
+            **CUSTOMER_ACCOUNT,
             **CREATED,
         },
         indexed={"customer": "customer", "subscription": "subscription"},
@@ -243,13 +302,18 @@ SPECS: dict[str, ListSpec] = {
     "payment_intents": ListSpec(
         "payment_intent",
         "payment_intent",
-        {"customer": eq("customer"), **CREATED},
+        {"customer": eq("customer"), **CUSTOMER_ACCOUNT, **CREATED},
         indexed={"customer": "customer"},
     ),
     "charges": ListSpec(
         "charge",
         "charge",
-        {"customer": eq("customer"), "payment_intent": eq("payment_intent"), **CREATED},
+        {
+            "customer": eq("customer"),
+            "payment_intent": eq("payment_intent"),
+            "transfer_group": eq("transfer_group"),
+            **CREATED,
+        },
         indexed={"customer": "customer", "payment_intent": "payment_intent"},
     ),
     "refunds": ListSpec(
@@ -271,6 +335,7 @@ SPECS: dict[str, ListSpec] = {
             "customer": eq("customer"),
             "type": eq("type"),
             "allow_redisplay": eq("allow_redisplay"),
+            **CUSTOMER_ACCOUNT,
         },
         indexed={"customer": "customer"},
     ),

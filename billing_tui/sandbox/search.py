@@ -90,6 +90,7 @@ FIELDS: dict[str, tuple[str, dict[str, tuple[Getter, str]]]] = {
 }
 
 SEARCHABLE: tuple[str, ...] = tuple(FIELDS)
+SEARCH_PARAMS = frozenset({"query", "limit", "page", "expand"})
 MAX_CLAUSES = 10
 
 _CLAUSE = re.compile(
@@ -278,7 +279,7 @@ def _encode_page(offset: int) -> str:
 
 
 def search(ctx: Context, *, resource: str) -> JSON:
-    check_known(ctx.params, {"query", "limit", "page", "expand"})
+    check_known(ctx.params, SEARCH_PARAMS)
     if "query" not in ctx.params:
         raise missing_param("query")
     query = as_str(ctx.params["query"], "query")

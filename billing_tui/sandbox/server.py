@@ -8,6 +8,9 @@ repeatable:
   the idempotency key is reserved, so concurrent requests overlap like on the real network);
 - ``fail={429: p, 500: p, 502: p, 503: p}``: answer with that status and Stripe's error JSON
   without touching the state, with probability ``p`` each;
+- ``fail_paths={"/v1/disputes": 500}``: every request to exactly that path (query string aside)
+  answers with that status, always — one endpoint down while the others work (a partial
+  snapshot, for tests and reproductions);
 - ``drop_after_commit=p``: a POST or DELETE is applied to the state, then the connection is
   closed without an answer (the client cannot know it succeeded).
 
@@ -78,11 +81,27 @@ def validate_faults(fail: Mapping[int, float], drop_after_commit: float, latency
         raise ValueError(f"latency must not be negative (got {latency_ms} ms)")
 
 
+def validate_fail_paths(fail_paths: Mapping[str, int]) -> None:
+    """Raise ValueError for a path that is not an API path or a status that cannot be injected."""
+    for path, status in fail_paths.items():
+        if not path.startswith("/v1/"):
+            raise ValueError(f"can't fail {path!r}: give an API path such as /v1/disputes")
+        if status not in FAULT_STATUSES:
+            allowed = ", ".join(str(s) for s in FAULT_STATUSES)
+            raise ValueError(f"can't inject status {status} on {path}: choose from {allowed}")
+
+
 class _Faults:
     def __init__(
-        self, fail: Mapping[int, float], drop_after_commit: float, latency_ms: float, seed: int
+        self,
+        fail: Mapping[int, float],
+        drop_after_commit: float,
+        latency_ms: float,
+        seed: int,
+        fail_paths: Mapping[str, int] | None = None,
     ) -> None:
         self.fail = dict(sorted(fail.items()))
+        self.fail_paths = dict(fail_paths or {})
         self.drop_after_commit = drop_after_commit
         self.latency = latency_ms / 1000.0
         self._rng = random.Random(seed)
@@ -94,8 +113,11 @@ class _Faults:
         with self._lock:
             self.counts[what] = self.counts.get(what, 0) + 1
 
-    def draw(self, method: str) -> tuple[int | None, bool]:
+    def draw(self, method: str, path: str = "") -> tuple[int | None, bool]:
         """(injected status or None, whether to drop the answer after committing)."""
+        failing = self.fail_paths.get(path.partition("?")[0].rstrip("/"))
+        if failing is not None:
+            return failing, False
         with self._lock:
             roll = self._rng.random()
             drop_roll = self._rng.random()
@@ -144,7 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8") if length else None
         faults = self.server.faults
-        injected, drop = faults.draw(method)
+        injected, drop = faults.draw(method, self.path)
         if injected is not None:
             faults.count(injected)
             if faults.latency:
@@ -194,6 +216,7 @@ class SandboxServer:
         drop_after_commit: float = 0.0,
         seed: int = 0,
         allow_non_loopback: bool = False,
+        fail_paths: Mapping[str, int] | None = None,
     ) -> None:
         if not allow_non_loopback and not is_loopback(host):
             raise ValueError(
@@ -203,9 +226,10 @@ class SandboxServer:
             )
         fail = dict(fail or {})
         validate_faults(fail, drop_after_commit, latency_ms)
+        validate_fail_paths(fail_paths or {})
         self.sandbox = sandbox
         self.host = host
-        self._faults = _Faults(fail, drop_after_commit, latency_ms, seed)
+        self._faults = _Faults(fail, drop_after_commit, latency_ms, seed, fail_paths)
         self._server = _Server((host, port), sandbox, self._faults)
         self.port: int = self._server.server_address[1]
         self._thread: threading.Thread | None = None
@@ -222,14 +246,18 @@ class SandboxServer:
         fail: Mapping[int, float] | None = None,
         drop_after_commit: float | None = None,
         latency_ms: float | None = None,
+        fail_paths: Mapping[str, int] | None = None,
     ) -> None:
-        """Change the fault settings of a running server."""
+        """Change the fault settings of a running server (``fail_paths={}`` heals every path)."""
         new_fail = dict(fail) if fail is not None else self._faults.fail
         new_drop = (
             self._faults.drop_after_commit if drop_after_commit is None else drop_after_commit
         )
         new_latency = self._faults.latency * 1000 if latency_ms is None else latency_ms
         validate_faults(new_fail, new_drop, new_latency)
+        if fail_paths is not None:
+            validate_fail_paths(fail_paths)
+            self._faults.fail_paths = dict(fail_paths)
         self._faults.fail = dict(sorted(new_fail.items()))
         self._faults.drop_after_commit = new_drop
         self._faults.latency = new_latency / 1000.0

@@ -74,7 +74,7 @@ def log_dir(tmp_path: Path) -> Iterator[Path]:
 async def test_lost_responses_retried_give_exactly_one_refund_and_one_cancel(
     log_dir: Path,
 ) -> None:
-    sandbox = Sandbox.demo(scenarios=("healthy",), population=70, now=DEFAULT_TEST_NOW)
+    sandbox = Sandbox.demo(scenarios=("healthy",), population=80, now=DEFAULT_TEST_NOW)
     pairs = pick_pairs(sandbox)
     settings = replace(DEFAULT_SETTINGS, max_network_retries=1)
     with SandboxServer(sandbox, drop_after_commit=1.0, seed=4) as server:

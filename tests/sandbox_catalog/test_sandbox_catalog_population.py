@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -83,9 +84,17 @@ def test_every_subscription_has_its_latest_invoice_settled_or_failing(
             assert sub["status"] == "past_due"
             assert inv["status"] == "open"
             assert inv["attempt_count"] >= 1
+        elif sub["status"] == "trialing":
+            assert inv["status"] == "paid"
+            assert inv["amount_paid"] == 0
+            assert inv["lines"]["data"][0]["description"].startswith("Trial period for ")
         else:
             assert inv["status"] == "paid"
-            assert inv["amount_paid"] == item["price"]["unit_amount"] * item["quantity"]
+            items = sub["items"]["data"]
+            assert inv["amount_paid"] == sum(
+                i["price"]["unit_amount"] * i["quantity"] for i in items
+            )
+            assert len(inv["lines"]["data"]) == len(items)
 
 
 def test_planted_duplicates_are_exactly_the_duplicate_subscriptions(
@@ -145,3 +154,65 @@ def test_a_second_population_with_the_same_seed_is_refused() -> None:
         population.populate(st, 10)
     other = population.populate(st, 10, seed=8)
     assert st.scenarios["population-8"] == other
+
+
+def test_the_population_plants_add_ons_trials_pending_cancellations_refunds_and_disputes(
+    big: tuple[SandboxState, population.PopulationInfo, float],
+) -> None:
+    st, info, _ = big
+    subs = {s["id"]: s for s in st.all("subscription")}
+    by_customer: dict[str, list[dict[str, Any]]] = {}
+    for sub in subs.values():
+        by_customer.setdefault(sub["customer"], []).append(sub)
+    assert 0.08 < len(info.multi_item_customer_ids) / 20_000 < 0.12
+    for cid in info.multi_item_customer_ids[:200]:
+        (sub,) = by_customer[cid]
+        products = [i["price"]["product"] for i in sub["items"]["data"]]
+        assert len(products) == 2
+        assert products[1] in {"prod_addon_storage", "prod_addon_support"}
+        assert len({i["price"]["currency"] for i in sub["items"]["data"]}) == 1
+    assert len({p["id"] for p in st.all("product")}) >= 4
+    assert len(list(st.all("price"))) > 30
+    # about 4 % of the ~80 % active ones
+    assert 0.02 < len(info.trialing_customer_ids) / 20_000 < 0.045
+    now = st.now()
+    for cid in info.trialing_customer_ids:
+        (sub,) = by_customer[cid]
+        assert sub["status"] == "trialing"
+        assert sub["trial_start"] < now < sub["trial_end"]
+    assert 0.03 < len(info.cancel_pending_customer_ids) / 20_000 < 0.07
+    for cid in info.cancel_pending_customer_ids:
+        (sub,) = by_customer[cid]
+        item = sub["items"]["data"][0]
+        assert sub["status"] == "active"
+        assert sub["cancel_at_period_end"] is True
+        assert sub["cancel_at"] == item["current_period_end"]
+        assert item["current_period_start"] <= sub["canceled_at"] <= now
+    refunds = [st.objects["refund"][r] for r in info.refund_ids]
+    paid = sum(1 for c in st.all("charge") if c["status"] == "succeeded")
+    assert 0.025 < len(refunds) / paid < 0.05
+    full = [r for r in refunds if st.objects["charge"][r["charge"]]["refunded"]]
+    assert 0.4 < len(full) / len(refunds) < 0.7  # the rest are partial
+    for r in refunds:
+        charge = st.objects["charge"][r["charge"]]
+        assert charge["amount_refunded"] == r["amount"] <= charge["amount"]
+        assert charge["created"] < r["created"] <= now
+    disputes = [st.objects["dispute"][d] for d in info.dispute_ids]
+    assert 0.003 < len(disputes) / paid < 0.012
+    assert {"won", "lost"} <= {d["status"] for d in disputes}
+    for d in disputes:
+        assert st.objects["charge"][d["charge"]]["disputed"] is True
+        assert d["created"] <= now
+
+
+def test_the_extras_do_not_change_what_was_planted_before_them() -> None:
+    """The add-ons, trials, refunds and disputes draw from their own generator: the
+    duplicate, past-due and churned customers of a seed stay the ones they were (the figures
+    the population made before the extras existed)."""
+    info = population.populate(_fresh(), 2_000, seed=7)
+    assert info.duplicate_customer_ids[:3] == (
+        "cus_pop7n000027",
+        "cus_pop7n000063",
+        "cus_pop7n000077",
+    )
+    assert (len(info.past_due_customer_ids), len(info.churned_customer_ids)) == (95, 254)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import stripe
 
-from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox
+from billing_tui.sandbox import DEFAULT_TEST_NOW, Sandbox, resources
 from billing_tui.sandbox.state import SandboxState
 
 NOW = int(DEFAULT_TEST_NOW.timestamp())
@@ -17,7 +17,9 @@ JSON = dict[str, Any]
 
 
 class World:
-    """Builds a consistent little Stripe account inside a state."""
+    """Builds a consistent little Stripe account inside a state, through the sandbox's own
+    factories (``billing_tui.sandbox.resources``): an object here looks exactly like one the
+    catalog, the population or an endpoint makes."""
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
@@ -38,94 +40,35 @@ class World:
         default_pm: str | None = None,
         phone: str | None = None,
     ) -> JSON:
-        return self.state.add(
-            {
-                "id": self._id("cus"),
-                "object": "customer",
-                "address": None,
-                "balance": balance,
-                "created": created,
-                "currency": "usd",
-                "default_source": None,
-                "delinquent": False,
-                "description": None,
-                "discount": None,
-                "email": email,
-                "invoice_prefix": "ABC123",
-                "invoice_settings": {
-                    "custom_fields": None,
-                    "default_payment_method": default_pm,
-                    "footer": None,
-                    "rendering_options": None,
-                },
-                "livemode": False,
-                "metadata": metadata or {},
-                "name": name,
-                "next_invoice_sequence": 2,
-                "phone": phone,
-                "preferred_locales": [],
-                "shipping": None,
-                "tax_exempt": "none",
-                "test_clock": None,
-            }
+        return resources.customer(
+            self.state,
+            id=self._id("cus"),
+            email=email,
+            name=name,
+            created=created,
+            metadata=metadata,
+            balance=balance,
+            default_payment_method=default_pm,
+            phone=phone,
+            invoice_prefix="ABC123",
         )
 
     def product(self, name: str) -> JSON:
-        return self.state.add(
-            {
-                "id": self._id("prod"),
-                "object": "product",
-                "active": True,
-                "created": NOW - 400 * DAY,
-                "default_price": None,
-                "description": None,
-                "images": [],
-                "livemode": False,
-                "marketing_features": [],
-                "metadata": {},
-                "name": name,
-                "package_dimensions": None,
-                "shippable": None,
-                "statement_descriptor": None,
-                "tax_code": None,
-                "unit_label": None,
-                "updated": NOW - 400 * DAY,
-                "url": None,
-                "type": "service",
-            }
+        return resources.product(
+            self.state, id=self._id("prod"), name=name, created=NOW - 400 * DAY
         )
 
     def price(
         self, product: JSON, amount: int, interval: str = "month", currency: str = "usd"
     ) -> JSON:
-        return self.state.add(
-            {
-                "id": self._id("price"),
-                "object": "price",
-                "active": True,
-                "billing_scheme": "per_unit",
-                "created": NOW - 400 * DAY,
-                "currency": currency,
-                "custom_unit_amount": None,
-                "livemode": False,
-                "lookup_key": None,
-                "metadata": {},
-                "nickname": None,
-                "product": product["id"],
-                "recurring": {
-                    "interval": interval,
-                    "interval_count": 1,
-                    "meter": None,
-                    "usage_type": "licensed",
-                    "trial_period_days": None,
-                },
-                "tax_behavior": "unspecified",
-                "tiers_mode": None,
-                "transform_quantity": None,
-                "type": "recurring",
-                "unit_amount": amount,
-                "unit_amount_decimal": str(amount),
-            }
+        return resources.price(
+            self.state,
+            id=self._id("price"),
+            product=product["id"],
+            unit_amount=amount,
+            currency=currency,
+            interval=interval,
+            created=NOW - 400 * DAY,
         )
 
     def payment_method(
@@ -136,45 +79,19 @@ class World:
         exp_month: int = 8,
         exp_year: int = 2030,
         fingerprint: str = "fpA",
+        make_default: bool = True,
     ) -> JSON:
-        pm = self.state.add(
-            {
-                "id": self._id("pm"),
-                "object": "payment_method",
-                "allow_redisplay": "unspecified",
-                "billing_details": {
-                    "address": None,
-                    "email": customer["email"],
-                    "name": None,
-                    "phone": None,
-                    "tax_id": None,
-                },
-                "card": {
-                    "brand": "visa",
-                    "checks": None,
-                    "country": "US",
-                    "display_brand": "visa",
-                    "exp_month": exp_month,
-                    "exp_year": exp_year,
-                    "fingerprint": fingerprint,
-                    "funding": "credit",
-                    "generated_from": None,
-                    "last4": last4,
-                    "networks": {"available": ["visa"], "preferred": None},
-                    "three_d_secure_usage": {"supported": True},
-                    "wallet": None,
-                    "regulated_status": None,
-                },
-                "created": NOW - 90 * DAY,
-                "customer": customer["id"],
-                "livemode": False,
-                "metadata": {},
-                "type": "card",
-                "customer_account": None,
-            }
+        return resources.payment_method(
+            self.state,
+            id=self._id("pm"),
+            customer=customer["id"],
+            last4=last4,
+            exp_month=exp_month,
+            exp_year=exp_year,
+            fingerprint=fingerprint,
+            created=NOW - 90 * DAY,
+            make_default=make_default,
         )
-        customer["invoice_settings"]["default_payment_method"] = pm["id"]
-        return pm
 
     def subscription(
         self,
@@ -184,64 +101,21 @@ class World:
         status: str = "active",
         created: int = NOW - 40 * DAY,
         quantity: int = 1,
-        period_start: int = NOW - 10 * DAY,
-        period_end: int = NOW + 20 * DAY,
+        anchor: int = NOW - 10 * DAY,
         metadata: dict[str, str] | None = None,
     ) -> JSON:
-        sub_id = self._id("sub")
-        item = {
-            "id": self._id("si"),
-            "object": "subscription_item",
-            "created": created,
-            "current_period_end": period_end,
-            "current_period_start": period_start,
-            "discounts": [],
-            "metadata": {},
-            "plan": None,
-            "price": dict(price),
-            "quantity": quantity,
-            "subscription": sub_id,
-            "tax_rates": [],
-            "billing_thresholds": None,
-        }
-        return self.state.add(
-            {
-                "id": sub_id,
-                "object": "subscription",
-                "application": None,
-                "billing_cycle_anchor": period_start,
-                "cancel_at": None,
-                "cancel_at_period_end": False,
-                "canceled_at": None,
-                "cancellation_details": {"comment": None, "feedback": None, "reason": None},
-                "collection_method": "charge_automatically",
-                "created": created,
-                "currency": "usd",
-                "customer": customer["id"],
-                "days_until_due": None,
-                "default_payment_method": None,
-                "default_source": None,
-                "description": None,
-                "discounts": [],
-                "ended_at": None,
-                "items": {
-                    "object": "list",
-                    "data": [item],
-                    "has_more": False,
-                    "url": f"/v1/subscription_items?subscription={sub_id}",
-                },
-                "latest_invoice": None,
-                "livemode": False,
-                "metadata": metadata or {},
-                "pause_collection": None,
-                "schedule": None,
-                "start_date": created,
-                "status": status,
-                "test_clock": None,
-                "trial_end": None,
-                "trial_start": None,
-                "billing_mode": {"type": "classic"},
-            }
+        """A one-item subscription; its current period runs from ``anchor`` (monthly: to about
+        20 days from now)."""
+        return resources.subscription(
+            self.state,
+            id=self._id("sub"),
+            customer=customer["id"],
+            items=[(price["id"], quantity)],
+            item_ids=[self._id("si")],
+            created=created,
+            status=status,
+            billing_cycle_anchor=anchor,
+            metadata=metadata,
         )
 
     def invoice(
@@ -254,104 +128,29 @@ class World:
         created: int = NOW - 10 * DAY,
         attempt_count: int = 1,
     ) -> JSON:
-        inv_id = self._id("in")
-        paid = status == "paid"
-        line = {
+        line: JSON = {
             "id": self._id("il"),
-            "object": "line_item",
             "amount": amount,
-            "currency": "usd",
             "description": "1 × Pro (at $20.00 / month)",
-            "discount_amounts": [],
-            "discountable": True,
-            "discounts": [],
-            "invoice": inv_id,
-            "livemode": False,
-            "metadata": {},
-            "period": {"start": created, "end": created + 30 * DAY},
-            "quantity": 1,
-            "subscription": sub["id"] if sub else None,
-            "parent": {
-                "type": "subscription_item_details",
-                "invoice_item_details": None,
-                "subscription_item_details": {
-                    "subscription": sub["id"] if sub else None,
-                    "subscription_item": sub["items"]["data"][0]["id"] if sub else None,
-                    "proration": False,
-                    "proration_details": None,
-                    "invoice_item": None,
-                },
-            },
-            "pricing": {"type": "price_details", "unit_amount_decimal": str(amount)},
-            "subtotal": amount,
-            "taxes": [],
-            "pretax_credit_amounts": [],
+            "period_start": created,
+            "period_end": created + 30 * DAY,
         }
-        inv = self.state.add(
-            {
-                "id": inv_id,
-                "object": "invoice",
-                "account_country": "US",
-                "account_name": "Acme",
-                "amount_due": amount,
-                "amount_paid": amount if paid else 0,
-                "amount_overpaid": 0,
-                "amount_remaining": 0 if paid else amount,
-                "amount_shipping": 0,
-                "attempt_count": attempt_count,
-                "attempted": attempt_count > 0,
-                "auto_advance": not paid,
-                "billing_reason": "subscription_cycle",
-                "collection_method": "charge_automatically",
-                "created": created,
-                "currency": "usd",
-                "customer": customer["id"],
-                "customer_email": customer["email"],
-                "customer_name": customer["name"],
-                "default_payment_method": None,
-                "description": None,
-                "due_date": None,
-                "ending_balance": 0,
-                "hosted_invoice_url": f"https://invoice.stripe.com/i/{inv_id}",
-                "invoice_pdf": None,
-                "last_finalization_error": None,
-                "livemode": False,
-                "metadata": {},
-                "next_payment_attempt": None if paid else created + 3 * DAY,
-                "number": f"ABC123-{self.n:04d}",
-                "lines": {
-                    "object": "list",
-                    "data": [line],
-                    "has_more": False,
-                    "url": f"/v1/invoices/{inv_id}/lines",
-                },
-                "parent": (
-                    {
-                        "type": "subscription_details",
-                        "quote_details": None,
-                        "subscription_details": {"metadata": {}, "subscription": sub["id"]},
-                    }
-                    if sub
-                    else None
-                ),
-                "period_end": created,
-                "period_start": created - 30 * DAY,
-                "starting_balance": 0,
-                "status": status,
-                "status_transitions": {
-                    "finalized_at": created,
-                    "marked_uncollectible_at": None,
-                    "paid_at": created if paid else None,
-                    "voided_at": None,
-                },
-                "subtotal": amount,
-                "total": amount,
-                "test_clock": None,
-            }
-        )
         if sub is not None:
-            sub["latest_invoice"] = inv["id"]
-        return inv
+            item = sub["items"]["data"][0]
+            line.update(price=item["price"]["id"], subscription_item=item["id"])
+        return resources.invoice(
+            self.state,
+            id=self._id("in"),
+            customer=customer["id"],
+            lines=[line],
+            created=created,
+            status=status,
+            subscription=sub["id"] if sub else None,
+            attempt_count=attempt_count,
+            period_start=created - 30 * DAY,
+            period_end=created,
+            next_payment_attempt=None if status == "paid" else created + 3 * DAY,
+        )
 
     def payment(
         self,
@@ -363,186 +162,73 @@ class World:
         pm: JSON | None = None,
         status: str = "succeeded",
     ) -> tuple[JSON, JSON]:
-        """A PaymentIntent with its charge (and the InvoicePayment when an invoice is given)."""
+        """A PaymentIntent with its charge (and the InvoicePayment when an invoice is given);
+        paid with ``pm``, else a new (non-default) card of the customer."""
+        card = pm or self.payment_method(customer, make_default=False)
+        ok = status == "succeeded"
         pi_id, ch_id = self._id("pi"), self._id("ch")
-        card = (pm or {}).get("card") or {
-            "brand": "visa",
-            "last4": "4242",
-            "exp_month": 8,
-            "exp_year": 2030,
-            "fingerprint": "fpA",
-        }
-        charge = self.state.add(
-            {
-                "id": ch_id,
-                "object": "charge",
-                "amount": amount,
-                "amount_captured": amount if status == "succeeded" else 0,
-                "amount_refunded": 0,
-                "application": None,
-                "application_fee": None,
-                "application_fee_amount": None,
-                "balance_transaction": self._id("txn"),
-                "billing_details": None,
-                "calculated_statement_descriptor": "ACME",
-                "captured": status == "succeeded",
-                "created": created,
-                "currency": "usd",
-                "customer": customer["id"],
-                "description": "Subscription update",
-                "disputed": False,
-                "failure_balance_transaction": None,
-                "failure_code": None,
-                "failure_message": None,
-                "fraud_details": {},
-                "livemode": False,
-                "metadata": {},
-                "on_behalf_of": None,
-                "outcome": {"type": "authorized", "seller_message": "Payment complete."},
-                "paid": status == "succeeded",
-                "payment_intent": pi_id,
-                "payment_method": pm["id"] if pm else None,
-                "payment_method_details": {
-                    "type": "card",
-                    "card": {
-                        "brand": card["brand"],
-                        "last4": card["last4"],
-                        "exp_month": card["exp_month"],
-                        "exp_year": card["exp_year"],
-                        "fingerprint": card["fingerprint"],
-                        "funding": "credit",
-                        "country": "US",
-                        "network": "visa",
-                    },
-                },
-                "receipt_email": None,
-                "receipt_number": None,
-                "receipt_url": f"https://pay.stripe.com/receipts/{ch_id}",
-                "refunded": False,
-                "refunds": {
-                    "object": "list",
-                    "data": [],
-                    "has_more": False,
-                    "url": f"/v1/charges/{ch_id}/refunds",
-                },
-                "review": None,
-                "shipping": None,
-                "source_transfer": None,
-                "statement_descriptor": None,
-                "statement_descriptor_suffix": None,
-                "status": status,
-                "transfer_data": None,
-                "transfer_group": None,
-            }
+        intent = resources.payment_intent(
+            self.state,
+            id=pi_id,
+            customer=customer["id"],
+            amount=amount,
+            currency="usd",
+            status="succeeded" if ok else "requires_payment_method",
+            payment_method=card["id"],
+            latest_charge=ch_id,
+            created=created,
+            description="Subscription update",
         )
-        intent = self.state.add(
-            {
-                "id": pi_id,
-                "object": "payment_intent",
-                "amount": amount,
-                "amount_capturable": 0,
-                "amount_received": amount if status == "succeeded" else 0,
-                "canceled_at": None,
-                "cancellation_reason": None,
-                "capture_method": "automatic",
-                "client_secret": f"{pi_id}_secret_x",
-                "confirmation_method": "automatic",
-                "created": created,
-                "currency": "usd",
-                "customer": customer["id"],
-                "description": None,
-                "last_payment_error": None,
-                "latest_charge": ch_id,
-                "livemode": False,
-                "metadata": {},
-                "payment_method": pm["id"] if pm else None,
-                "payment_method_types": ["card"],
-                "status": "succeeded" if status == "succeeded" else "requires_payment_method",
-            }
+        charge = resources.charge(
+            self.state,
+            id=ch_id,
+            customer=customer["id"],
+            amount=amount,
+            currency="usd",
+            payment_method=card["id"],
+            payment_intent=pi_id,
+            status="succeeded" if ok else "failed",
+            created=created,
+            description="Subscription update",
+            balance_transaction=self._id("txn"),
         )
         if invoice is not None:
-            self.state.add(
-                {
-                    "id": self._id("inpay"),
-                    "object": "invoice_payment",
-                    "amount_paid": amount if status == "succeeded" else None,
-                    "amount_requested": amount,
-                    "created": created,
-                    "currency": "usd",
-                    "invoice": invoice["id"],
-                    "is_default": True,
-                    "livemode": False,
-                    "payment": {"type": "payment_intent", "payment_intent": pi_id},
-                    "status": "paid" if status == "succeeded" else "open",
-                    "status_transitions": {
-                        "canceled_at": None,
-                        "paid_at": created if status == "succeeded" else None,
-                    },
-                }
+            resources.invoice_payment(
+                self.state,
+                id=self._id("inpay"),
+                invoice=invoice["id"],
+                payment_intent=pi_id,
+                amount_requested=amount,
+                status="paid" if ok else "open",
+                created=created,
             )
         return intent, charge
 
     def refund(self, charge: JSON, amount: int, *, created: int = NOW - 5 * DAY) -> JSON:
-        charge["amount_refunded"] += amount
-        charge["refunded"] = charge["amount_refunded"] >= charge["amount_captured"]
-        return self.state.add(
-            {
-                "id": self._id("re"),
-                "object": "refund",
-                "amount": amount,
-                "balance_transaction": self._id("txn"),
-                "charge": charge["id"],
-                "created": created,
-                "currency": charge["currency"],
-                "destination_details": None,
-                "metadata": {},
-                "payment_intent": charge["payment_intent"],
-                "reason": "requested_by_customer",
-                "receipt_number": None,
-                "source_transfer_reversal": None,
-                "status": "succeeded",
-                "transfer_reversal": None,
-                "customer": charge["customer"],
-                "customer_account": None,
-                "payment_method": charge["payment_method"],
-            }
+        return resources.refund(
+            self.state,
+            id=self._id("re"),
+            charge=charge["id"],
+            amount=amount,
+            reason="requested_by_customer",
+            created=created,
+            balance_transaction=self._id("txn"),
         )
 
     def dispute(
         self, charge: JSON, *, refundable: bool = False, status: str = "needs_response"
     ) -> JSON:
-        charge["disputed"] = True
-        return self.state.add(
-            {
-                "id": self._id("dp"),
-                "object": "dispute",
-                "amount": charge["amount"],
-                "balance_transactions": [],
-                "charge": charge["id"],
-                "created": NOW - 2 * DAY,
-                "currency": charge["currency"],
-                "evidence": {},
-                "evidence_details": {
-                    "due_by": NOW + 7 * DAY,
-                    "has_evidence": False,
-                    "past_due": False,
-                    "submission_count": 0,
-                },
-                "is_charge_refundable": refundable,
-                "livemode": False,
-                "metadata": {},
-                "payment_intent": charge["payment_intent"],
-                "payment_method_details": {
-                    "type": "card",
-                    "card": {
-                        "brand": "visa",
-                        "case_type": "chargeback",
-                        "network_reason_code": "10.4",
-                    },
-                },
-                "reason": "fraudulent",
-                "status": status,
-            }
+        """``refundable`` is what the status implies: an inquiry (``warning_*``) can still be
+        refunded, a chargeback cannot."""
+        assert refundable == status.startswith("warning_"), "refundable follows the status"
+        return resources.dispute(
+            self.state,
+            id=self._id("dp"),
+            charge=charge["id"],
+            reason="fraudulent",
+            status=status,
+            created=NOW - 2 * DAY,
+            due_by=NOW + 7 * DAY,
         )
 
     def portal_configuration(
@@ -553,49 +239,16 @@ class World:
         is_default: bool = True,
         active: bool = True,
     ) -> JSON:
-        return self.state.add(
-            {
-                "id": self._id("bpc"),
-                "object": "billing_portal.configuration",
-                "active": active,
-                "application": None,
-                "business_profile": {
-                    "headline": None,
-                    "privacy_policy_url": None,
-                    "terms_of_service_url": None,
-                },
-                "created": NOW - 300 * DAY,
-                "default_return_url": "https://acme.test/account",
-                "features": {
-                    "customer_update": {"allowed_updates": ["email"], "enabled": True},
-                    "invoice_history": {"enabled": True},
-                    "payment_method_update": {
-                        "enabled": payment_update,
-                        "payment_method_configuration": None,
-                    },
-                    "subscription_cancel": {
-                        "cancellation_reason": {"enabled": False, "options": []},
-                        "enabled": cancel,
-                        "mode": "at_period_end",
-                        "proration_behavior": "none",
-                    },
-                    "subscription_update": {
-                        "default_allowed_updates": [],
-                        "enabled": False,
-                        "proration_behavior": "none",
-                        "schedule_at_period_end": {"conditions": []},
-                        "trial_update_behavior": "end_trial",
-                        "billing_cycle_anchor": None,
-                    },
-                    "subscription_pause": {"enabled": False},
-                },
-                "is_default": is_default,
-                "livemode": False,
-                "login_page": {"enabled": False, "url": None},
-                "metadata": {},
-                "updated": NOW - 300 * DAY,
-                "name": None,
-            }
+        return resources.portal_configuration(
+            self.state,
+            id=self._id("bpc"),
+            is_default=is_default,
+            active=active,
+            created=NOW - 300 * DAY,
+            subscription_cancel=cancel,
+            payment_method_update=payment_update,
+            subscription_update=False,
+            default_return_url="https://acme.test/account",
         )
 
 

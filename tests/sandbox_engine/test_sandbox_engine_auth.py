@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import pytest
@@ -85,3 +86,41 @@ def test_unknown_url_is_404(sandbox: Sandbox) -> None:
     )
     assert status == 404
     assert "Unrecognized request URL (GET: /v1/widgets)" in payload["error"]["message"]
+
+
+def _basic(user: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{user}:".encode()).decode()}
+
+
+def test_http_basic_auth_takes_the_key_as_the_user_name(
+    sandbox: Sandbox, acme: dict[str, JSON]
+) -> None:
+    status, body, _ = sandbox.handle("GET", "/v1/customers", _basic("sk_test_x"), None)
+    assert status == 200
+    assert body["object"] == "list"
+    assert acme["jane"]["id"] in {c["id"] for c in body["data"]}
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic " + base64.b64encode(b":").decode(),
+        "Basic not-base64!",
+        "Digest sk_test_basic1234",
+    ],
+    ids=["empty-user", "not-base64", "other-scheme"],
+)
+def test_a_malformed_authorization_header_is_a_401_naming_both_schemes(
+    sandbox: Sandbox, header: str
+) -> None:
+    status, body, _ = sandbox.handle("GET", "/v1/customers", {"Authorization": header}, None)
+    assert status == 401
+    assert "Bearer" in body["error"]["message"]
+    assert "Basic" in body["error"]["message"]
+
+
+def test_basic_auth_keys_obey_the_same_key_policy(sandbox: Sandbox) -> None:
+    sandbox.state.keys.revoked = {"sk_test_revoked_0001"}
+    status, body, _ = sandbox.handle("GET", "/v1/customers", _basic("sk_test_revoked_0001"), None)
+    assert status == 401
+    assert "sk_test_revoked_0001" not in body["error"]["message"]

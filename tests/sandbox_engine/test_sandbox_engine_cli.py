@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 
+import httpx
 import pytest
 import stripe
 
@@ -107,6 +108,10 @@ def test_serve_answers_the_sdk_until_interrupted() -> None:
             http_client=stripe.RequestsClient(),
         )
         assert client.v1.customers.list({"limit": 3}).object == "list"
+        # what `curl -u sk_test_x: URL/v1/customers` sends: HTTP Basic, the key as user name
+        answer = httpx.get(f"{url}/v1/customers", auth=("sk_test_x", ""), timeout=10)
+        assert answer.status_code == 200
+        assert answer.json()["object"] == "list"
     finally:
         proc.send_signal(signal.SIGINT)
         deadline = time.monotonic() + 10

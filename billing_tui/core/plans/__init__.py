@@ -20,11 +20,13 @@ from billing_tui.core.plans.build import (
 )
 from billing_tui.core.plans.guards import (
     cancel_guard,
+    completeness_guard,
     money_guard,
     open_refundable_disputes,
     portal_flow_guard,
     refund_guard,
     seats_guard,
+    settled,
 )
 from billing_tui.core.plans.impact import (
     arr_of,
@@ -73,6 +75,7 @@ __all__ = [
     "bool_text",
     "cancel_guard",
     "cancellable_duplicates",
+    "completeness_guard",
     "confirm_phrase_for",
     "describe_action",
     "idempotency_key",
@@ -98,6 +101,7 @@ __all__ = [
     "recommend",
     "refund_guard",
     "seats_guard",
+    "settled",
     "signed",
     "with_quantity",
     "with_refund_amount",

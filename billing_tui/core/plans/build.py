@@ -20,6 +20,7 @@ from billing_tui.core.model import (
 )
 from billing_tui.core.plans.guards import (
     cancel_guard,
+    completeness_guard,
     money_guard,
     open_refundable_disputes,
     portal_flow_guard,
@@ -46,10 +47,19 @@ from billing_tui.core.plans.plan import (
 from billing_tui.core.text import card_label, date_label
 
 
-def _finish(plan: Plan, classification: Classification | None, *, live: bool) -> Plan:
-    """Apply the guards that hold for every plan: classification, then the live confirmation."""
-    if plan.moves_money and classification is not None and plan.blocked_reason is None:
-        reason = money_guard(classification)
+def _finish(
+    plan: Plan,
+    classification: Classification | None,
+    snapshot: CustomerSnapshot,
+    *,
+    live: bool,
+) -> Plan:
+    """Apply the guards that hold for every plan: a complete snapshot and the classification
+    for money moves, then the live confirmation."""
+    if plan.moves_money and plan.blocked_reason is None:
+        reason = completeness_guard(snapshot)
+        if reason is None and classification is not None:
+            reason = money_guard(classification)
         if reason is not None:
             plan = replace(plan, blocked_reason=reason)
     if live and plan.kind.needs_confirmation:
@@ -127,7 +137,7 @@ def plan_refund(
         recommended=recommended,
         warnings=tuple(warnings),
     )
-    return _finish(plan, classification, live=live)
+    return _finish(plan, classification, snapshot, live=live)
 
 
 def plan_cancel(
@@ -168,7 +178,7 @@ def plan_cancel(
         customer_id=sub.customer_id,
         recommended=recommended,
     )
-    return _finish(plan, classification, live=live)
+    return _finish(plan, classification, snapshot, live=live)
 
 
 @dataclass(frozen=True)
@@ -275,7 +285,7 @@ def plan_update_quantity(
         recommended=recommended,
         warnings=change.warnings,
     )
-    return _finish(plan, classification, live=live)
+    return _finish(plan, classification, snapshot, live=live)
 
 
 @dataclass(frozen=True)
@@ -392,7 +402,7 @@ def plan_retry_invoice(
         recommended=recommended,
         warnings=("retry only after the customer has updated their card, or it fails again",),
     )
-    return _finish(plan, classification, live=live)
+    return _finish(plan, classification, snapshot, live=live)
 
 
 _FLOW_TEXT = {

@@ -11,10 +11,13 @@ from billing_tui.core.model import (
     CustomerSnapshot,
     Dispute,
     Money,
+    PartLoad,
     PortalConfiguration,
+    SnapshotPart,
     Subscription,
     SubscriptionStatus,
 )
+from billing_tui.core.plans.plan import ActionKind, Plan
 from billing_tui.core.text import date_label
 
 
@@ -118,3 +121,49 @@ def seats_guard(sub: Subscription, quantity: int) -> str | None:
 def money_guard(classification: Classification) -> str | None:
     """Why no money may move under this classification yet (unconfirmed, contract pending)."""
     return classification.blocked_reason()
+
+
+#: What could go wrong if money moved without this part: said in the blocked reason.
+_GAP_RISKS = {
+    SnapshotPart.DISPUTES: "a refund could pay twice",
+    SnapshotPart.CHARGES: "a cancel could leave a paid duplicate unrefunded, a refund could "
+    "pay twice",
+    SnapshotPart.REFUNDS: "a refund could pay back what was already paid back",
+    SnapshotPart.SUBSCRIPTIONS: "a cancel or seat change could hit the wrong subscription",
+    SnapshotPart.INVOICES: "the charges that paid each subscription are unknown",
+    SnapshotPart.INVOICE_PAYMENTS: "the charges that paid each subscription are unknown",
+    SnapshotPart.PAYMENT_METHODS: "the card a retry would charge is unknown",
+    SnapshotPart.CUSTOMERS: "records of this person may be missing",
+}
+
+
+def completeness_guard(snapshot: CustomerSnapshot) -> str | None:
+    """Why no money may move on this snapshot: a part it depends on did not load completely
+    (a failed request, or a list that stopped before its last page). None when complete."""
+    gaps = snapshot.completeness.money_gaps
+    if not gaps:
+        return None
+    # disputes first: the gap that makes a refund pay twice is the one to name
+    ranked = sorted(gaps, key=lambda g: g.part != SnapshotPart.DISPUTES)
+    first = ranked[0]
+    named = "; ".join(_gap_text(g) for g in ranked)
+    return f"{named} — {_GAP_RISKS[first.part]}; reload (r) first"
+
+
+def _gap_text(gap: PartLoad) -> str:
+    return f"{gap.part.label} could not be loaded: {gap.reason}"
+
+
+def settled(snapshot: CustomerSnapshot, plan: Plan) -> bool:
+    """Whether what a money plan would do already holds in ``snapshot`` (nothing left to do):
+    a fully refunded charge, a canceled subscription. A blocked plan that is settled is not a
+    skipped money move."""
+    if plan.target_id is None:
+        return False
+    if plan.kind == ActionKind.REFUND:
+        charge = snapshot.charge(plan.target_id)
+        return charge is not None and charge.refundable.amount <= 0
+    if plan.kind == ActionKind.CANCEL_SUBSCRIPTION:
+        sub = snapshot.subscription(plan.target_id)
+        return sub is not None and cancel_guard(sub) is not None
+    return False

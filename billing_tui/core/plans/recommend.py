@@ -14,7 +14,7 @@ from datetime import datetime
 
 from billing_tui.core import queries
 from billing_tui.core.classify import Bucket, Classification
-from billing_tui.core.model import Charge, CustomerSnapshot, Invoice, Subscription
+from billing_tui.core.model import Charge, CustomerSnapshot, Invoice, SnapshotPart, Subscription
 from billing_tui.core.plans.build import (
     plan_cancel,
     plan_note,
@@ -179,7 +179,17 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
                         why=f"refund only the duplicate's charge; {original.id} stays paid",
                     )
                 )
-    if not groups:
+    subs_gap = snap.completeness.part(SnapshotPart.SUBSCRIPTIONS)
+    if not groups and not subs_gap.complete:
+        plans.append(
+            plan_note(
+                f"Reload: the subscriptions could not be loaded ({subs_gap.reason}), so "
+                "whether a duplicate is still live is unknown",
+                customer_id=ctx.customer,
+                why="no money moves until a reload loads every subscription",
+            )
+        )
+    elif not groups:
         plans.append(
             plan_note(
                 "Document: no duplicate subscription is live any more",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from billing_tui.sandbox import resources
 from billing_tui.sandbox.context import Context
 from billing_tui.sandbox.query import dig, ref
 from billing_tui.sandbox.state import JSON
@@ -51,7 +52,7 @@ def cancellation_details(value: Any, current: JSON | None) -> JSON:
     """``cancellation_details`` (comment, feedback) merged into the subscription's current ones."""
     details = as_dict(value, "cancellation_details")
     check_known(details, {"comment", "feedback"}, under="cancellation_details")
-    out = dict(current or {"comment": None, "feedback": None, "reason": None})
+    out = dict(current or resources.cancellation_details())
     if "comment" in details:
         comment = as_str(details["comment"], "cancellation_details[comment]", allow_empty=True)
         if len(comment) > 5000:

@@ -63,7 +63,9 @@ def _portal_flow(ctx: Context, value: Any, customer: JSON, config: JSON) -> JSON
             "redirect": None,
             "type": "portal_homepage",
         },
+        "customer_update": None,
         "subscription_cancel": None,
+        "subscription_pause": None,
         "subscription_update": None,
         "subscription_update_confirm": None,
         "type": kind,
@@ -274,6 +276,8 @@ def update_portal_configuration(ctx: Context, config_id: str) -> JSON:
         raise bad_param("active", "You can't deactivate the default portal configuration.")
     for feature, field, typed in updates:
         section = config.setdefault("features", {}).setdefault(feature, {})
+        if (feature, field) == ("subscription_update", "products"):
+            typed = [_portal_product(p, n) for n, p in enumerate(typed)]
         if isinstance(typed, dict) and isinstance(section.get(field), dict):
             section[field].update(typed)
         else:
@@ -285,6 +289,14 @@ def update_portal_configuration(ctx: Context, config_id: str) -> JSON:
             apply(config, params[name])
     config["updated"] = ctx.now()
     return ctx.render(config)
+
+
+def _portal_product(value: Any, n: int) -> JSON:
+    param = f"features[subscription_update][products][{n}]"
+    entry = as_dict(value, param)
+    if "product" not in entry:
+        raise missing_param(f"{param}[product]")
+    return resources.update_product(entry)
 
 
 def _feature_updates(value: Any) -> list[tuple[str, str, Any]]:

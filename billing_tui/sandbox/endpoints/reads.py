@@ -3,10 +3,11 @@ object by id (or answers Stripe's 404) for every endpoint."""
 
 from __future__ import annotations
 
+from billing_tui.sandbox import resources
 from billing_tui.sandbox.context import Context
 from billing_tui.sandbox.listing import SPECS, build_list
 from billing_tui.sandbox.state import JSON
-from billing_tui.sandbox.wire import check_known, clone_obj, no_such, unknown_param
+from billing_tui.sandbox.wire import bad_param, check_known, clone_obj, no_such, unknown_param
 
 #: URL segment -> (stored object type, the name Stripe's "No such …" message uses).
 RESOURCES: dict[str, tuple[str, str]] = {
@@ -54,9 +55,19 @@ def list_resource(ctx: Context, resource: str) -> JSON:
     return ctx.render_list(url, page, more)
 
 
+#: Retrieve parameters beside ``expand``, by collection.
+RETRIEVE_PARAMS: dict[str, frozenset[str]] = {"payment_intents": frozenset({"client_secret"})}
+
+
 def retrieve(ctx: Context, resource: str, obj_id: str) -> JSON:
-    check_known(ctx.params, {"expand"})
+    check_known(ctx.params, {"expand", *RETRIEVE_PARAMS.get(resource, ())})
     obj = lookup(ctx, resource, obj_id)
+    if "client_secret" in ctx.params and ctx.params["client_secret"] != obj.get("client_secret"):
+        raise bad_param(
+            "client_secret",
+            "The client_secret provided does not match the client_secret associated with "
+            "the PaymentIntent.",
+        )
     if obj.get("deleted"):
         return clone_obj(obj)
     return ctx.render(obj)
@@ -125,10 +136,4 @@ def charge_refunds(ctx: Context, charge_id: str) -> JSON:
 
 def account(ctx: Context) -> JSON:
     check_known(ctx.params, {"expand"})
-    out = clone_obj(ctx.state.account)
-    out.setdefault("object", "account")
-    out.setdefault("charges_enabled", True)
-    out.setdefault("payouts_enabled", True)
-    out.setdefault("details_submitted", True)
-    out.setdefault("type", "standard")
-    return out
+    return resources.account(ctx.state)

@@ -19,6 +19,7 @@ module              objects
 ``payments``        ``payment_intent``, ``charge``, ``invoice_payment``, ``refund``
 ``disputes``        ``dispute``
 ``portal``          ``billing_portal.configuration``, ``billing_portal.session``
+``account``         the ``account`` of ``GET /v1/account``
 ``lists``           the ``list`` envelope
 ``collection``      paying / declining an invoice (the objects it leaves), ``mark_paid``
 ``periods``         calendar arithmetic for billing periods
@@ -26,6 +27,7 @@ module              objects
 ==================  ===========================================================================
 """
 
+from billing_tui.sandbox.resources.account import account
 from billing_tui.sandbox.resources.base import SANDBOX_WEB
 from billing_tui.sandbox.resources.collection import fail_invoice, mark_paid, pay_invoice
 from billing_tui.sandbox.resources.customers import card_details, customer, payment_method
@@ -46,15 +48,25 @@ from billing_tui.sandbox.resources.periods import (
     current_period,
     period_starts,
 )
-from billing_tui.sandbox.resources.portal import portal_configuration, portal_session
+from billing_tui.sandbox.resources.portal import (
+    portal_configuration,
+    portal_session,
+    update_product,
+)
 from billing_tui.sandbox.resources.products import price, product
-from billing_tui.sandbox.resources.subscriptions import LIVE_STATUSES, subscription
+from billing_tui.sandbox.resources.subscriptions import (
+    LIVE_STATUSES,
+    cancellation_details,
+    subscription,
+)
 
 __all__ = [
     "LIVE_STATUSES",
     "SANDBOX_WEB",
+    "account",
     "add_interval",
     "add_months",
+    "cancellation_details",
     "card_details",
     "charge",
     "current_period",
@@ -79,4 +91,5 @@ __all__ = [
     "product",
     "refund",
     "subscription",
+    "update_product",
 ]

@@ -150,6 +150,7 @@ def payment_method(
             },
             "created": state.now() if created is None else created,
             "customer": customer,
+            "customer_account": None,
             "livemode": False,
             "metadata": dict(metadata or {}),
             "type": "card",

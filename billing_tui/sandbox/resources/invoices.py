@@ -196,6 +196,7 @@ def invoice(
             "currency": cur,
             "custom_fields": None,
             "customer": customer,
+            "customer_account": None,
             "customer_address": None,
             "customer_email": cust["email"],
             "customer_name": cust["name"],

@@ -29,6 +29,7 @@ _DECLINE_MESSAGES = {
 _NETWORK_TOKEN: JSON = {"used": False}
 _PI_AMOUNT_DETAILS: JSON = {"tip": {}}
 _PI_CARD_TYPES: list[str] = ["card"]
+_MANAGED_PAYMENTS_OFF: JSON = {"enabled": False}
 _PI_METHOD_OPTIONS: JSON = {
     "card": {
         "installments": None,
@@ -78,6 +79,7 @@ def payment_intent(
             "amount_capturable": 0,
             "amount_details": _PI_AMOUNT_DETAILS,
             "amount_received": amount if status == "succeeded" else 0,
+            "allowed_payment_method_types": None,
             "application": None,
             "application_fee_amount": None,
             "automatic_payment_methods": None,
@@ -89,11 +91,13 @@ def payment_intent(
             "created": state.now() if created is None else created,
             "currency": currency,
             "customer": customer,
+            "customer_account": None,
             "description": description,
             "excluded_payment_method_types": None,
             "last_payment_error": dict(last_payment_error) if last_payment_error else None,
             "latest_charge": latest_charge,
             "livemode": False,
+            "managed_payments": _MANAGED_PAYMENTS_OFF,
             "metadata": dict(metadata or {}),
             "next_action": None,
             "on_behalf_of": None,
@@ -101,6 +105,7 @@ def payment_intent(
             "payment_method_configuration_details": None,
             "payment_method_options": _PI_METHOD_OPTIONS,
             "payment_method_types": _PI_CARD_TYPES,
+            "payment_record": None,
             "processing": None,
             "receipt_email": None,
             "review": None,
@@ -117,17 +122,20 @@ def payment_intent(
 
 
 def decline_error(code: str, *, charge: str | None, payment_method: JSON | None) -> JSON:
-    """A PaymentIntent ``last_payment_error`` for a declined card."""
+    """A PaymentIntent ``last_payment_error`` for a declined card (an expired card has no
+    ``decline_code``: Stripe omits the key rather than sending null)."""
     message = _DECLINE_MESSAGES.get(code, "Your card was declined.")
-    return {
+    error: JSON = {
         "charge": charge,
         "code": "expired_card" if code == "expired_card" else "card_declined",
-        "decline_code": None if code == "expired_card" else code,
         "doc_url": "https://stripe.com/docs/error-codes/card-declined",
         "message": message,
         "payment_method": payment_method,
         "type": "card_error",
     }
+    if code != "expired_card":
+        error["decline_code"] = code
+    return error
 
 
 def charge(
@@ -212,10 +220,12 @@ def charge(
                     "brand": card["brand"],
                     "checks": _CHARGE_CHECKS,
                     "country": card["country"],
+                    "electronic_commerce_indicator": None,
                     "exp_month": card["exp_month"],
                     "exp_year": card["exp_year"],
                     "fingerprint": card["fingerprint"],
                     "funding": card["funding"],
+                    "installments": None,
                     "last4": card["last4"],
                     "mandate": None,
                     "network": card["brand"],
@@ -223,6 +233,7 @@ def charge(
                     "network_transaction_id": None,
                     "regulated_status": "unregulated",
                     "three_d_secure": None,
+                    "transaction_link_id": None,
                     "wallet": None,
                 },
                 "type": "card",
@@ -233,6 +244,7 @@ def charge(
             "refunded": False,
             "review": None,
             "shipping": None,
+            "source": None,
             "source_transfer": None,
             "statement_descriptor": None,
             "statement_descriptor_suffix": None,
@@ -295,8 +307,7 @@ def refund(
             "customer": ch.get("customer"),
             "customer_account": None,
             "destination_details": {
-                "card": {
-                    "reference": None,
+                "card": {  # no ``reference`` until the network assigns one: omitted, not null
                     "reference_status": "pending",
                     "reference_type": "acquirer_reference_number",
                     "type": "refund",

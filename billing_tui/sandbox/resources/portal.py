@@ -7,6 +7,19 @@ from typing import Any
 
 from billing_tui.sandbox.state import JSON, SandboxState
 
+#: A portal product's quantity rule when the configuration does not set one (Stripe's default).
+_FIXED_QUANTITY: JSON = {"enabled": False, "maximum": None, "minimum": 1}
+_NO_PAUSE: JSON = {"duration": {"interval_options": [], "type": "indefinite"}, "enabled": False}
+
+
+def update_product(entry: Mapping[str, Any]) -> JSON:
+    """One ``features.subscription_update.products`` entry as Stripe returns it."""
+    return {
+        "adjustable_quantity": dict(entry.get("adjustable_quantity") or _FIXED_QUANTITY),
+        "prices": list(entry.get("prices") or []),
+        "product": entry["product"],
+    }
+
 
 def portal_configuration(
     state: SandboxState,
@@ -56,6 +69,7 @@ def portal_configuration(
                 "subscription_cancel": {
                     "cancellation_reason": {
                         "enabled": subscription_cancel,
+                        "feedback_options": None,
                         "options": [
                             "too_expensive",
                             "missing_features",
@@ -70,14 +84,12 @@ def portal_configuration(
                     "mode": cancel_mode,
                     "proration_behavior": "none",
                 },
+                "subscription_pause": _NO_PAUSE,
                 "subscription_update": {
                     "billing_cycle_anchor": None,
                     "default_allowed_updates": ["price", "quantity"] if subscription_update else [],
                     "enabled": subscription_update,
-                    "products": [
-                        {"prices": list(p["prices"]), "product": p["product"]}
-                        for p in update_products
-                    ],
+                    "products": [update_product(p) for p in update_products],
                     "proration_behavior": "create_prorations",
                     "schedule_at_period_end": {"conditions": []},
                     "trial_update_behavior": "end_trial",

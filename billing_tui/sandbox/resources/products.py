@@ -38,6 +38,7 @@ def product(
             "shippable": None,
             "statement_descriptor": None,
             "tax_code": None,
+            "tax_details": None,
             "type": "service",
             "unit_label": None,
             "updated": ts,
@@ -102,3 +103,30 @@ def price(
     if prod is not None and prod["default_price"] is None:
         prod["default_price"] = obj["id"]
     return obj
+
+
+def plan_of(price: JSON) -> JSON:
+    """The legacy ``plan`` Stripe still sends beside a subscription item's recurring ``price``:
+    the same price seen through the Plans API (same id, amount, interval and product)."""
+    recurring = price["recurring"]
+    return {
+        "id": price["id"],
+        "object": "plan",
+        "active": price["active"],
+        "amount": price["unit_amount"],
+        "amount_decimal": price["unit_amount_decimal"],
+        "billing_scheme": price["billing_scheme"],
+        "created": price["created"],
+        "currency": price["currency"],
+        "interval": recurring["interval"],
+        "interval_count": recurring["interval_count"],
+        "livemode": price["livemode"],
+        "metadata": price["metadata"],
+        "meter": recurring["meter"],
+        "nickname": price["nickname"],
+        "product": price["product"],
+        "tiers_mode": price["tiers_mode"],
+        "transform_usage": None,
+        "trial_period_days": recurring["trial_period_days"],
+        "usage_type": recurring["usage_type"],
+    }

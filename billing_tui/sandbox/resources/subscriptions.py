@@ -12,20 +12,30 @@ from collections.abc import Callable, Mapping, Sequence
 from billing_tui.sandbox.resources.base import EMPTY, ISSUER_SELF, require
 from billing_tui.sandbox.resources.lists import list_object
 from billing_tui.sandbox.resources.periods import current_period
+from billing_tui.sandbox.resources.products import plan_of
 from billing_tui.sandbox.state import JSON, SandboxState
 
 #: Stripe statuses in which a subscription is still billed.
 LIVE_STATUSES = frozenset({"active", "trialing", "past_due", "unpaid"})
 
 _SUB_AUTOMATIC_TAX: JSON = {"disabled_reason": None, "enabled": False, "liability": None}
-_BILLING_MODE: JSON = {"type": "classic"}
-_SUB_INVOICE_SETTINGS: JSON = {"account_tax_ids": None, "issuer": ISSUER_SELF}
+_BILLING_MODE: JSON = {"flexible": None, "type": "classic"}
+_SUB_INVOICE_SETTINGS: JSON = {
+    "account_tax_ids": None,
+    "custom_fields": None,
+    "description": None,
+    "footer": None,
+    "issuer": ISSUER_SELF,
+}
 _SUB_PAYMENT_SETTINGS: JSON = {
     "payment_method_options": None,
     "payment_method_types": None,
     "save_default_payment_method": "off",
 }
-_SUB_TRIAL_SETTINGS: JSON = {"end_behavior": {"missing_payment_method": "create_invoice"}}
+_SUB_TRIAL_SETTINGS: JSON = {
+    "end_behavior": {"billing_cycle_anchor": None, "missing_payment_method": "create_invoice"}
+}
+_MANAGED_PAYMENTS_OFF: JSON = {"enabled": False}
 
 
 def subscription(
@@ -102,19 +112,21 @@ def subscription(
         "billing_cycle_anchor": anchor,
         "billing_cycle_anchor_config": None,
         "billing_mode": _BILLING_MODE,
+        "billing_schedules": EMPTY,
         "billing_thresholds": None,
         "cancel_at": cancel_at,
         "cancel_at_period_end": cancel_at_period_end,
         "canceled_at": canceled_at,
-        "cancellation_details": {
-            "comment": cancellation_comment,
-            "feedback": cancellation_feedback,
-            "reason": cancellation_reason,
-        },
+        "cancellation_details": cancellation_details(
+            reason=cancellation_reason,
+            feedback=cancellation_feedback,
+            comment=cancellation_comment,
+        ),
         "collection_method": collection_method,
         "created": ts,
         "currency": currencies.pop(),
         "customer": customer,
+        "customer_account": None,
         "days_until_due": days_until_due,
         "default_payment_method": default_payment_method,
         "default_source": None,
@@ -126,6 +138,7 @@ def subscription(
         "items": list_object(f"/v1/subscription_items?subscription={sid}", item_dicts),
         "latest_invoice": latest_invoice,
         "livemode": False,
+        "managed_payments": _MANAGED_PAYMENTS_OFF,
         "metadata": dict(metadata or {}),
         "next_pending_invoice_item_invoice": None,
         "on_behalf_of": None,
@@ -146,6 +159,13 @@ def subscription(
     for item in item_dicts:
         state.add(item)
     return state.add(sub)
+
+
+def cancellation_details(
+    *, reason: str | None = None, feedback: str | None = None, comment: str | None = None
+) -> JSON:
+    """A subscription's ``cancellation_details`` (all null until it is canceled)."""
+    return {"comment": comment, "feedback": feedback, "feedback_option": None, "reason": reason}
 
 
 def _cancellation_times(
@@ -205,8 +225,10 @@ def _item(
         "created": created,
         "current_period_end": end,
         "current_period_start": start,
+        "current_trial": None,
         "discounts": EMPTY,
         "metadata": {},
+        "plan": plan_of(pr),
         "price": pr,
         "quantity": quantity,
         "subscription": sub_id,
