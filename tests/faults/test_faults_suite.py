@@ -22,7 +22,7 @@ from tests.faults.truth import TICKETS, Baseline, Facts, Intent, judge
 TRIALS = 10
 #: The workstation's trials start a Textual App per session (seconds each): fewer of them, so
 #: the suite stays well inside its time (the benchmark runs 100).
-TRIALS_OF = {"kill-tui/whole": 3}
+TRIALS_OF = {"kill-tui/whole": 2}
 
 #: Modes that fail on main today (issue 11), each with what goes wrong; remove an entry once
 #: the fix is merged and the mode passes. Non-strict only where main fails in some runs of 10
@@ -44,7 +44,10 @@ KNOWN: dict[str, tuple[str, bool]] = {
     "concurrent/partial": ("no per-customer lock: both processes refund (81/100)", True),
     "quarantine/whole": ("a new case forgets the owed refund (100/100)", True),
     "quarantine/partial": ("a new case mints new keys: a second refund (100/100)", True),
-    "kill-tui/whole": ("the restarted workstation cannot finish a ticket done in Stripe", False),
+    "kill-tui/whole": (
+        "the restarted workstation cannot finish a ticket done in Stripe (10/10)",
+        True,
+    ),
 }
 
 

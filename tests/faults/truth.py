@@ -17,8 +17,9 @@ from typing import Any
 
 JSON = dict[str, Any]
 
-#: The exit code that means "done": the ticket's result is in Stripe. Every other code means
-#: "not done" (an action failed, was skipped or refused, or Stripe could not be read).
+#: The exit code that means "done": the ticket's result is in Stripe. Every other code
+#: ``triage --help`` documents means "not done": 1 an action failed, 2 nothing was done
+#: (usage, connection, case log), 3 a money action was held back (nothing sent for it).
 EXIT_DONE = 0
 
 #: Statuses of a refund that moved (or is moving) money.
