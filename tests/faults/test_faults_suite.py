@@ -38,7 +38,6 @@ KNOWN: dict[str, tuple[str, bool]] = {
     "storm/whole": ("refund never made / exit 2 on the re-run (14/100 on main)", False),
     "storm/cancel": ("after the cancel, the next run plans only Document: refund never made", True),
     "storm/partial": ("the idempotency key follows the observed refunded total (11/100)", False),
-    "storm/disputed": ("disputes not loaded, money still moves (1/100 on main)", False),
     "kill-cli/whole": ("a restart after a kill finds nothing to do and exits 2 (40/100)", True),
     "kill-cli/partial": ("a restart after a kill refunds again: new key (34/100)", False),
     "concurrent/partial": ("no per-customer lock: both processes refund (81/100)", True),
