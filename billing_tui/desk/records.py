@@ -135,6 +135,9 @@ class DecisionRecord:
     answers: tuple[tuple[str, str], ...] = ()
     evidence: tuple[Evidence, ...] = ()
     contract_confirmed: bool | None = None
+    #: Every bucket the evidence pointed at (``Classification.findings``): the case's secondary
+    #: problems keep their plans and handoff lines after a reload. Absent in older records.
+    findings: tuple[Bucket, ...] = ()
 
     @classmethod
     def of(cls, classification: Classification) -> DecisionRecord:
@@ -148,6 +151,7 @@ class DecisionRecord:
             answers=tuple(classification.answers.values.items()),
             evidence=classification.evidence,
             contract_confirmed=None if contract is None else contract.confirmed,
+            findings=classification.findings,
         )
 
     def to_json(self) -> JSONObject:
@@ -160,6 +164,7 @@ class DecisionRecord:
             "answers": dict(self.answers),
             "evidence": [_evidence_json(e) for e in self.evidence],
             "contract_confirmed": self.contract_confirmed,
+            "findings": [b.value for b in self.findings],
         }
 
     @classmethod
@@ -176,6 +181,9 @@ class DecisionRecord:
             answers=tuple((str(k), str(v)) for k, v in _mapping(data.get("answers")).items()),
             evidence=tuple(e for e in evidence if e is not None),
             contract_confirmed=None if contract is None else bool(contract),
+            findings=tuple(
+                b for b in (_bucket(item) for item in _items(data.get("findings"))) if b
+            ),
         )
 
     def to_classification(self, contract: ContractRecord | None) -> Classification:
@@ -193,6 +201,7 @@ class DecisionRecord:
             bucket=self.bucket,
             override_reason=self.override_reason,
             confirmed=self.confirmed and self.bucket is not None,
+            findings=self.findings,
         )
 
 
