@@ -251,15 +251,15 @@ class Session:
         return record
 
     async def resolve_blockers(self, case_id: str, view: CaseView) -> tuple[str, ...]:
-        """What is still open on the case — CRITICAL anomalies of the view, failed actions —
-        one sentence each: resolving with any of them asks the operator for a reason."""
+        """What is still open on the case — CRITICAL anomalies of the view, refunds it owes,
+        failed actions — one sentence each: resolving with any of them asks for a reason."""
         record = await self.case(case_id)
         taken = [taken_from_record(action) for action in record.actions]
         classification = self._classification_of(case_id, record)
         truth = ho.case_truth(view.snapshot, taken, classification, settings=self.settings)
-        return tuple(f"CRITICAL {a.code}: {a.detail}" for a in truth.critical) + tuple(
-            f"{a.kind.label} failed: {a.title}" for a in truth.failed
-        )
+        critical = tuple(f"CRITICAL {a.code}: {a.detail}" for a in truth.critical)
+        failed = tuple(f"{a.kind.label} failed: {a.title}" for a in truth.failed)
+        return critical + truth.unrefunded + failed
 
     # --- classify
 
