@@ -256,3 +256,13 @@ def plan_no_refund(charge_id: str, reason: str, *, customer_id: str | None = Non
         customer_id=customer_id,
         recommended=False,
     )
+
+
+def plan_status(plan: Plan, ledger: CaseLedger) -> str:
+    """How a plan stands against the case: ``done`` (the case did just this), ``superseded``
+    (an alternative of something done, or a refund declined with a reason), ``blocked`` (a
+    guard says why) or ``planned``. The one reading for ``triage`` and the action pane."""
+    if plan.superseded_by is not None:
+        entry = next((e for e in ledger.entries if e.action_id == plan.superseded_by), None)
+        return "done" if entry is not None and same_intent(plan, entry) else "superseded"
+    return "blocked" if plan.blocked_reason else "planned"
