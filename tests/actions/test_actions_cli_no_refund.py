@@ -64,9 +64,11 @@ def test_no_refund_after_a_cancel_settles_the_owed_refund(
         )
         assert code == 0, out
         result = json.loads(out)
-        assert [(a["kind"], a["status"]) for a in result["actions"]][0] == (
+        first = result["actions"][0]
+        assert (first["kind"], first["status"], first["target"]) == (
             "no_op",
             "succeeded",
+            DUPE_CHARGE,
         )
         assert not [a for a in result["actions"] if a["kind"] == "refund"]
         assert not list(sandbox.state.all("refund"))

@@ -50,8 +50,11 @@ def test_a_record_written_before_findings_reads_with_none() -> None:
 
 def test_findings_are_stored_as_bucket_names_and_unknown_ones_are_dropped() -> None:
     decision = DecisionRecord.from_json(
-        {"bucket": "duplicate_personal", "confirmed": True,
-         "findings": ["duplicate_personal", "failed_payment", "no_such_bucket"]}  # fmt: skip
+        {
+            "bucket": "duplicate_personal",
+            "confirmed": True,
+            "findings": ["duplicate_personal", "failed_payment", "no_such_bucket"],
+        }  # fmt: skip
     )
     assert decision.findings == (Bucket.DUPLICATE_PERSONAL, Bucket.FAILED_PAYMENT)
     stored = json.loads(json.dumps(decision.to_json()))

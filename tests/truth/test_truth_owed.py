@@ -45,9 +45,7 @@ async def test_a_recorded_no_refund_settles_the_owed_refund(cancelled: Case) -> 
     assert any(DUPE_CHARGE in b for b in await session.resolve_blockers(case_id, view))
     await session.record_no_refund(case_id, view, DUPE_CHARGE, "account credit given instead")
     doc = await session.handoff(case_id, view, regenerate=True)
-    assert f"- not refunding {DUPE_CHARGE}: account credit given instead" in doc.section(
-        "DECISION"
-    )
+    assert f"- not refunding {DUPE_CHARGE}: account credit given instead" in doc.section("DECISION")
     assert "still owed" not in doc.section("ACTION TAKEN")
     assert await session.check_handoff(case_id, view, replace(doc, follow_up=NOTHING)) == ()
     assert await session.resolve_blockers(case_id, view) == ()
