@@ -54,7 +54,7 @@ def test_findings_are_stored_as_bucket_names_and_unknown_ones_are_dropped() -> N
             "bucket": "duplicate_personal",
             "confirmed": True,
             "findings": ["duplicate_personal", "failed_payment", "no_such_bucket"],
-        }  # fmt: skip
+        }
     )
     assert decision.findings == (Bucket.DUPLICATE_PERSONAL, Bucket.FAILED_PAYMENT)
     stored = json.loads(json.dumps(decision.to_json()))
