@@ -132,6 +132,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             "w",
             "no_refund",
             "No refund",
+            show=False,  # listed in help (F1); the footer stays as it was at 80 columns
             id="actions.no_refund",
             tooltip="On a refund plan: record why the charge is not refunded (asks the reason)",
         ),
