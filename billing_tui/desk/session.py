@@ -44,6 +44,7 @@ from billing_tui.desk.connection import Connection, ConnectionInfo
 from billing_tui.desk.execute import execute, reconcile, skipped
 from billing_tui.desk.intents import case_priors, look_in_stripe
 from billing_tui.desk.records import (
+    JSONObject,
     classification_from_record,
     contract_json,
     decision_json,
@@ -168,9 +169,14 @@ class Session:
         """The open case for these customers (reused, with this query added), or a new one."""
         return await asyncio.to_thread(self._open_case, query, view)
 
+    def _observation(self, view: CaseView, ledger: CaseLedger) -> JSONObject:
+        """``CaseRecord.observed`` for ``view``, with the refunds the case owes on it."""
+        owed = act.owed_charges(view.snapshot, ledger)
+        return observation_json(Observation.of(view.snapshot, view.anomaly_codes, owed))
+
     def _open_case(self, query: str, view: CaseView) -> CaseRecord:
         record = self._find_or_open_case(query, view)
-        observed = observation_json(Observation.of(view.snapshot, view.anomaly_codes))
+        observed = self._observation(view, self._ledger_of(record))
         record = self.caselog.update(record.id, observed=observed)
         self._case_of[view.customer_ids] = record.id
         self._ledgers[record.id] = self._ledger_of(record)
@@ -222,7 +228,7 @@ class Session:
 
     async def observe(self, case_id: str, view: CaseView) -> None:
         """Record what ``view`` observed (when, whom, anomalies, parts that failed to load)."""
-        observed = observation_json(Observation.of(view.snapshot, view.anomaly_codes))
+        observed = self._observation(view, self._ledgers.get(case_id, EMPTY_LEDGER))
         record = await asyncio.to_thread(self.caselog.update, case_id, observed=observed)
         self._case_of[view.customer_ids] = case_id
         self._ledgers[case_id] = self._ledger_of(record)
