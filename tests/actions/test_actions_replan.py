@@ -62,7 +62,9 @@ async def open_case(session: Session, scenario: str) -> Case:
 
 
 def next_run(case: Case, directory: Path) -> Session:
-    """A second process on the same Stripe: a new Session over ``directory``'s case log."""
+    """A second process on the same Stripe: a new Session over ``directory``'s case log (the
+    first one has ended: its customer leases are given up)."""
+    case.session.locks.release()
     return Session(case.session.connection, CaseLog(directory), operator="second-run")
 
 
@@ -93,7 +95,8 @@ async def test_after_a_cancel_only_run_the_next_run_still_refunds_the_duplicate(
     assert "this case canceled it" in refund.rationale
     titles = [p.title for p in again.plans()]
     assert "Document: no duplicate subscription is live any more" not in titles
-    await again.session.execute(again.case_id, again.view, refund)
+    outcome = await again.session.execute(again.case_id, again.view, refund)
+    assert outcome.status == "succeeded", outcome.message
     await again.replan()
     refunds = [r for r in again.sandbox_objects("refund") if r["charge"] == DUPE_CHARGE]
     assert len(refunds) == 1
