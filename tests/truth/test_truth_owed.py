@@ -52,3 +52,33 @@ async def test_a_recorded_no_refund_settles_the_owed_refund(cancelled: Case) -> 
     (refund,) = refunds_of(cancelled.plans(), DUPE_CHARGE)
     assert not refund.possible
     assert not refund.recommended
+
+
+def test_a_failed_action_is_owed_in_action_taken_and_blocks_nothing_needed() -> None:
+    from types import MappingProxyType
+
+    from billing_tui.core import handoff as ho
+    from billing_tui.core.classify import Bucket
+    from billing_tui.core.handoff.facts import case_truth
+    from tests.actions.actions_builders import classified, snapshot, subscription
+
+    sub = subscription("sub_solo0001")
+    failed = ho.TakenAction(
+        kind=ActionKind.CANCEL_SUBSCRIPTION,
+        status="failed",
+        title="Cancel sub_solo0001 immediately",
+        params=MappingProxyType({"subscription": sub.id, "mode": "immediately"}),
+        message="this key lacks rak_subscription_write",
+    )
+    snap = snapshot(subs=(sub,))
+    doc = ho.render(snap, (), classified(Bucket.MISSING_SELF_SERVE), (failed,))
+    assert doc.section("ACTION TAKEN").endswith(
+        "still owed by this case:\n- cancel failed: Cancel sub_solo0001 immediately"
+    )
+    truth = case_truth(snap, (failed,))
+    message = "Hi Jane,\n\nNothing else is needed from you.\n\nBest"
+    problems = ho.check_follow_up(message, truth, ho.load_templates())
+    assert problems == (
+        "The follow-up says “Nothing else is needed”, but cancel failed: "
+        "Cancel sub_solo0001 immediately",
+    )
