@@ -28,21 +28,6 @@ TRIALS_OF = {"kill-tui/whole": 2}
 #: the fix is merged and the mode passes. Non-strict only where main fails in some runs of 10
 #: trials and not in others (the fault draws follow the order concurrent reads arrive in).
 KNOWN: dict[str, tuple[str, bool]] = {
-    "drop/whole": (
-        "a lost refund answer: the re-run finds nothing to do and exits 2 although it is done, "
-        "or a lost cancel answer leaves the refund unmade (20/100 on main)",
-        False,
-    ),
-    "drop/cancel": ("after the cancel, the next run plans only Document: refund never made", True),
-    "drop/partial": ("the idempotency key follows the observed refunded total (9/100)", False),
-    "storm/whole": ("refund never made / exit 2 on the re-run (14/100 on main)", False),
-    "storm/cancel": ("after the cancel, the next run plans only Document: refund never made", True),
-    "storm/partial": ("the idempotency key follows the observed refunded total (11/100)", False),
-    "kill-cli/whole": ("a restart after a kill finds nothing to do and exits 2 (40/100)", True),
-    "kill-cli/partial": ("a restart after a kill refunds again: new key (34/100)", False),
-    "concurrent/partial": ("no per-customer lock: both processes refund (81/100)", True),
-    "quarantine/whole": ("a new case forgets the owed refund (100/100)", True),
-    "quarantine/partial": ("a new case mints new keys: a second refund (100/100)", True),
     "kill-tui/whole": (
         "the restarted workstation cannot finish a ticket done in Stripe (10/10)",
         True,
