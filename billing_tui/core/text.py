@@ -52,7 +52,7 @@ _QUOTES = "'`"
 #: A run of digit groups with single spaces or dashes between (``4242 4242 4242 4242``), standing
 #: alone: digits inside a word (an id like ``ch_pop7n000024``, a hex digest, an idempotency key)
 #: are not a card number, and removing them would corrupt the id.
-_DIGIT_RUN = re.compile(r"(?<![\w])\d+(?:[ -]\d+)*(?![\w])")
+_DIGIT_RUN = re.compile(r"(?<![\w])\d+(?:[ -]\d+)*(?![0-9])")
 _GROUP_SEPARATOR = re.compile(r"([ -])")
 _CARD_DIGITS = range(13, 20)
 CARD_NUMBER_REMOVED = "[card number removed]"

@@ -60,7 +60,7 @@ def test_triage_yes_executes_and_hands_off_then_cases_reports_it(
     assert refund["currency"] == "usd"
     assert refund["stripe_ids"][0].startswith("re_")
     # keyed on the intent (customer, refund of this charge, #1), not on the case
-    assert refund["idempotency_key"].startswith("btui-refund-ch_dupcheckoutB001-1-")
+    assert refund["idempotency_key"].startswith("btui-refund-ch_dupcheckoutB001-i1-h")
     assert result["case_id"] not in refund["idempotency_key"]
     assert [line for line in result["handoff"].splitlines() if line in SECTION_TITLES] == list(
         SECTION_TITLES

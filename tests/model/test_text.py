@@ -77,10 +77,13 @@ def test_dates_are_utc() -> None:
 def test_ids_and_idempotency_keys_are_not_card_numbers(digest: str) -> None:
     # the case log scrubs what it stores; an id or key with long digit runs inside it must come
     # back whole, or the executor re-sends a different key and Stripe sees a new intent
-    for value in (
-        f"btui-refund-ch_pop7n000024-1-{digest}",
-        "ch_4242424242424242",
-        "in_1PaQ4242424242424242x",
-    ):
+    from billing_tui.core.plans import ActionKind, Intent
+
+    for ordinal in (1, 2, 41):
+        intent = Intent(ActionKind.REFUND, "ch_pop7n000024", "cus_pop7n000024", (), ordinal)
+        assert redact(intent.key) == intent.key
+        assert redact(f"{intent.key[:-24]}{digest}") == f"{intent.key[:-24]}{digest}"
+    for value in ("ch_4242424242424242", "in_1PaQ4242424242424242x"):
         assert redact(value) == value
     assert "4242" not in redact("card 4242-4242-4242-4242, thanks")
+    assert "4242" not in redact("card=4242424242424242key=x")

@@ -427,7 +427,9 @@ class Intent:
         canonical = "\n".join(f"{k}={v}" for k, v in self.params)
         text = f"{self.customer_id}\n{self.kind.value}\n{self.target}\n{canonical}\n{self.ordinal}"
         digest = hashlib.sha256(text.encode()).hexdigest()[:24]
-        return f"btui-{self.kind.value}-{self.target}-{self.ordinal}-{digest}"
+        # every digit run follows a letter or "_": the one redaction rule never reads a part of
+        # a key as a card number (the case log scrubs what it stores, keys included)
+        return f"btui-{self.kind.value}-{self.target}-i{self.ordinal}-h{digest}"
 
     def describe(self) -> str:
         """``intent #2`` as the operator reads it."""
