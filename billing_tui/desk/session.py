@@ -55,6 +55,7 @@ from billing_tui.gateway import Gateway, Lookup, MutationResult
 from billing_tui.store.caselog import ActionRecord as ActionRecord
 from billing_tui.store.caselog import CaseLog, Claim, CustomerBusy, CustomerLocks
 from billing_tui.store.caselog import CaseRecord as CaseRecord
+from billing_tui.store.caselog import Holder as Holder
 
 #: Where demo portal sessions return to (the sandbox's configurations may have no default).
 DEMO_RETURN_URL = "https://example.com/account"
@@ -451,6 +452,21 @@ class Session:
     async def take_over(self, customer_ids: Sequence[str]) -> Claim:
         """Take the customers from whoever holds them (the operator decided to)."""
         return await self.claim(customer_ids, take_over=True)
+
+    async def claim_or_holder(
+        self, customer_ids: Sequence[str]
+    ) -> tuple[Holder | None, tuple[str, ...]]:
+        """Hold the customers for acting on them (the TUI's actions screen): ``(None, the
+        claim's notes)``; when another session holds one of them, ``(who, ())`` and nothing
+        is taken."""
+        try:
+            return None, (await self.claim(customer_ids)).notes
+        except CustomerBusy as busy:
+            return busy.holder, ()
+
+    async def release(self, customer_ids: Sequence[str]) -> None:
+        """Give up this session's hold on the customers (another's is left alone)."""
+        await asyncio.to_thread(self.locks.release, customer_ids)
 
     # --- intents
 
