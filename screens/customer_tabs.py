@@ -76,7 +76,7 @@ def subscription_rows(snapshot: CustomerSnapshot) -> list[Row]:
                 sub.id,
                 (
                     sub.id,
-                    _status(sub.status.value),
+                    _status(sub.status_label),
                     plan,
                     # one subscription with two items shows both: "1+4", never "5"
                     "+".join(str(i.quantity or 1) for i in sub.items) or "0",

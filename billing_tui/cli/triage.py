@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from billing_tui.cli.options import SubParsers, UsageError, add_connection_options, report_failure
 from billing_tui.core.classify import Answers, Bucket, Classification
 from billing_tui.core.plans import ActionKind, ActionOutcome, Plan, completeness_guard, settled
+from billing_tui.core.ticket import read_ticket
 
 if TYPE_CHECKING:
     from billing_tui.desk.session import CaseView, Session
@@ -103,6 +104,17 @@ def register(subparsers: SubParsers) -> None:
         "--take-over",
         action="store_true",
         help="act even though another operator (terminal) holds this customer: take it over",
+    )
+    ticket = parser.add_mutually_exclusive_group()
+    ticket.add_argument(
+        "--ticket",
+        metavar="TEXT",
+        help="what the customer wrote: its words answer the questions --answer leaves open",
+    )
+    ticket.add_argument(
+        "--ticket-file",
+        metavar="PATH",
+        help="read the ticket from a file ('-' reads standard input)",
     )
     parser.add_argument("--locale", metavar="LANG", help="follow-up language (default: customer's)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -200,10 +212,7 @@ def decide(
     """Confirm the suggestion, or override it with ``--bucket`` (``--reason`` required)."""
     chosen = Bucket(bucket) if bucket else classification.suggested
     if chosen is None:
-        raise TriageError(
-            "nothing in the evidence points at a billing problem: pass --bucket (and --reason) "
-            "to act anyway"
-        )
+        return classification  # bucket none: a dry run that documents what was checked
     if chosen != classification.suggested and not (reason and reason.strip()):
         suggested = classification.suggested.value if classification.suggested else "none"
         raise TriageError(
@@ -281,8 +290,24 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
 
 
+def read_ticket_text(args: argparse.Namespace) -> str:
+    """``--ticket TEXT``, else the text of ``--ticket-file PATH`` (``-``: stdin), else ``""``."""
+    path = getattr(args, "ticket_file", None)
+    if path is None:
+        return str(getattr(args, "ticket", None) or "")
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise TriageError(f"--ticket-file {path}: cannot read it ({reason})") from None
+
+
 async def _run(args: argparse.Namespace) -> int:
     answers = parse_answers(args.answer)
+    args.ticket_text = read_ticket_text(args)
     session = _open(args)
     try:
         refuse_live(session, args)
@@ -326,6 +351,7 @@ class Triage:
         self.failed = False
         self.held: list[ActionOutcome] = []  # money moves skipped by a guard
         self.partial = False  # the customer loaded only in part: no money may move
+        self.ticket: str = getattr(args, "ticket_text", "") or ""
 
     @property
     def exit_code(self) -> int:
@@ -349,7 +375,7 @@ class Triage:
         selected = select_plans(plans, args.action)
         self._summary(case, view, suggestion, decided)
         self._completeness(view)
-        if args.yes:
+        if args.yes and decided.confirmed:
             held = held_back(plans, selected) if not args.action else []
             order = {id(p): i for i, p in enumerate(plans)}
             runs = sorted([*selected, *held], key=lambda p: order[id(p)])
@@ -357,6 +383,11 @@ class Triage:
                 runs = await self._new_intents(case, runs)
             await self._execute(case, view, runs)
         else:
+            if args.yes:
+                self.text.append(
+                    "nothing to execute: the evidence points at no billing problem (bucket "
+                    "none); pass --bucket and --reason to act anyway"
+                )
             self._dry_run(plans, selected)
 
     async def _find(self) -> CaseView:
@@ -376,7 +407,7 @@ class Triage:
     ) -> tuple[Classification, Classification]:
         """The suggestion and the decision (recorded: a dry run never overwrites one)."""
         try:
-            suggestion = self.session.suggest(view, answers)
+            suggestion = self.session.suggest(view, answers, ticket=self.ticket)
         except ValueError as exc:
             raise TriageError(str(exc)) from None
         decided = decide(suggestion, self.args.bucket, self.args.reason)
@@ -437,7 +468,7 @@ class Triage:
         self.out = {
             "case_id": case.id,
             "mode": info.mode,
-            "dry_run": not self.args.yes,
+            "dry_run": not (self.args.yes and decided.confirmed),
             "customer_ids": list(view.customer_ids),
             "anomalies": list(view.anomaly_codes),
             "suggested": suggested,
@@ -452,13 +483,39 @@ class Triage:
             f"case {case.id} · {info.describe()}",
             f"customer {view.masked_email} · {', '.join(view.customer_ids)} · anomalies "
             f"{', '.join(view.anomaly_codes) or 'none'}",
-            f"bucket {bucket} (suggested {suggested}, confidence {suggestion.confidence})",
+            f"bucket {bucket or 'none'} (suggested {suggested or 'none'}, confidence "
+            f"{suggestion.confidence})",
         ]
         if decided.bucket:
             self.text += [
                 f"  - {e.sentence}" for e in suggestion.evidence_for(decided.bucket) if e.supports
             ]
+        self._ticket_summary(suggestion)
         self.text += contract_lines(decided, confirmed=bool(self.args.yes))
+
+    def _ticket_summary(self, suggestion: Classification) -> None:
+        """What the ticket's words said, and which answers they gave (the operator's win)."""
+        reading = read_ticket(self.ticket)
+        in_force = {(p.question_id, p.value, p.quote) for p in suggestion.pre_answers}
+        self.out["answers"] = dict(suggestion.answers.values)
+        self.out["ticket"] = [
+            {
+                "quote": e.quote,
+                "start": e.start,
+                "end": e.end,
+                "language": e.phrase.language.value,
+                "status": e.status.value,
+                "answers": {a.question_id: a.value for a in e.phrase.answers},
+                "request": e.phrase.request.value if e.phrase.request else None,
+                "applied": [
+                    a.question_id
+                    for a in e.phrase.answers
+                    if (a.question_id, a.value, e.quote) in in_force
+                ],
+            }
+            for e in reading.evidence
+        ]
+        self.text += [f"  {line}" for line in reading.lines()]
 
     def _completeness(self, view: CaseView) -> None:
         """Say which parts of the customer did not load: no money moves until they do."""

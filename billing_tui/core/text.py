@@ -49,8 +49,10 @@ _MIN_BODY_FOR_TAIL = 8
 #: An e-mail address: RFC 5322's atext in the local part, any labels (punycode too) after ``@``.
 _EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 _QUOTES = "'`"
-#: A run of digit groups with single spaces or dashes between (``4242 4242 4242 4242``).
-_DIGIT_RUN = re.compile(r"(?<![0-9])\d+(?:[ -]\d+)*(?![0-9])")
+#: A run of digit groups with single spaces or dashes between (``4242 4242 4242 4242``), standing
+#: alone: digits inside a word (an id like ``ch_pop7n000024``, a hex digest, an idempotency key)
+#: are not a card number, and removing them would corrupt the id.
+_DIGIT_RUN = re.compile(r"(?<![\w])\d+(?:[ -]\d+)*(?![\w])")
 _GROUP_SEPARATOR = re.compile(r"([ -])")
 _CARD_DIGITS = range(13, 20)
 CARD_NUMBER_REMOVED = "[card number removed]"

@@ -38,7 +38,8 @@ from billing_tui.core.portal_policy import PortalFinding, check_portal
 from billing_tui.core.progress import SweepProgress
 from billing_tui.core.results import Resolution
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
-from billing_tui.core.text import mask_email
+from billing_tui.core.text import mask_email, normalise_email
+from billing_tui.core.ticket import read_ticket
 from billing_tui.desk.account import PlansReport, account_report
 from billing_tui.desk.connection import Connection, ConnectionInfo
 from billing_tui.desk.execute import execute, reconcile, skipped
@@ -268,10 +269,18 @@ class Session:
         found: tuple[Question, ...] = cl.questions(view.snapshot, view.anomalies)
         return found
 
-    def suggest(self, view: CaseView, answers: Answers | None = None) -> Classification:
-        """The suggested bucket with evidence (raises ``ValueError`` for a bad answer)."""
+    def suggest(
+        self, view: CaseView, answers: Answers | None = None, *, ticket: str = ""
+    ) -> Classification:
+        """The suggested bucket with evidence (raises ``ValueError`` for a bad answer); the
+        ``ticket``'s words answer the questions ``answers`` leave open."""
         result: Classification = cl.suggest(
-            view.snapshot, view.anomalies, answers or Answers(), self.now(), settings=self.settings
+            view.snapshot,
+            view.anomalies,
+            answers or Answers(),
+            self.now(),
+            settings=self.settings,
+            pre_answers=read_ticket(ticket).pre_answers if ticket.strip() else (),
         )
         return result
 
@@ -497,6 +506,16 @@ class Session:
             DemoTicket(identifier=s.identifier, title=s.title, ticket=s.ticket)
             for s in sorted(scenarios, key=lambda s: (s.name != "duplicate-checkout", s.name))
         )
+
+    def demo_ticket_for(self, view: CaseView) -> DemoTicket | None:
+        """The practice ticket whose customer this is (None outside the demo, or when the
+        scenario's identifier names none of the view's customers)."""
+        emails = {e for c in view.snapshot.customers if (e := normalise_email(c.email))}
+        ids = set(view.customer_ids)
+        for ticket in self.demo_tickets():
+            if ticket.identifier in ids or normalise_email(ticket.identifier) in emails:
+                return ticket
+        return None
 
     # --- account review
 

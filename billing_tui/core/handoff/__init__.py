@@ -100,7 +100,7 @@ def _customer_section(snapshot: CustomerSnapshot, actions: Sequence[TakenAction]
 
 
 def _sub_line(sub: Subscription) -> str:
-    parts = [sub.id, sub.label, sub.status.value]
+    parts = [sub.id, sub.label, sub.status_label]
     if len(sub.items) > 1 or sub.quantity > 1:
         parts.append(seats_text(sub))
     end = sub.current_period_end
