@@ -4,21 +4,27 @@ holds is named with who and since when, and is taken over only deliberately."""
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Static
 
-from billing_tui.core.plans import ActionKind, Plan
+from billing_tui.core.model import Charge, Money
+from billing_tui.core.plans import ActionKind, DiffRow, Plan, PriorIntent, RevenueImpact
 from billing_tui.desk.session import Session
 from screens.actions import ActionScreen, PlanState
-from screens.actions_intent import NewIntentConfirmScreen
+from screens.actions_intent import NewIntent, NewIntentConfirmScreen
 from screens.confirm import ConfirmScreen
 from screens.take_over import TakeOverScreen
 from tests.demo import demo_session
-from tests.tui_flow.flow_fixtures import widget_text
+from tests.tui_flow.flow_fixtures import REFUND_PLAN, Host, widget_text
 from tests.tui_flow.test_tui_flow_sandbox import Flow, Ticket, confirmed, settle
 
 DANA = "dana.whitfield@example.com"
@@ -43,9 +49,7 @@ def subscription_status(ticket: Ticket) -> str:
 
 
 def row_of(screen: ActionScreen, kind: ActionKind, title_part: str = "") -> int:
-    return next(
-        i for i, p in enumerate(screen.plans) if p.kind == kind and title_part in p.title
-    )
+    return next(i for i, p in enumerate(screen.plans) if p.kind == kind and title_part in p.title)
 
 
 async def press_on(pilot: Pilot[Any], screen: ActionScreen, row: int, key: str) -> None:
@@ -179,7 +183,8 @@ async def test_a_held_customer_names_the_holder_and_is_taken_over_deliberately(
         assert banner.has_class("-shown")
         shown = widget_text(banner)
         assert f"{CUSTOMER} is being worked on by alice (pid {os.getpid()} on " in shown
-        assert " since 20" in shown and " UTC." in shown
+        assert " since 20" in shown
+        assert " UTC." in shown
         assert "Press t to take it over" in shown
 
         # while alice holds the customer, no money moves from bob's terminal
@@ -198,13 +203,15 @@ async def test_a_held_customer_names_the_holder_and_is_taken_over_deliberately(
         )
         await pilot.press("n")
         await settle(pilot)
-        assert screen.holder is not None and banner.has_class("-shown")
+        assert screen.holder is not None
+        assert banner.has_class("-shown")
 
         await pilot.press("t")
         await pilot.pause()
         await pilot.press("y")
         await settle(pilot)
-        assert screen.holder is None and not banner.has_class("-shown")
+        assert screen.holder is None
+        assert not banner.has_class("-shown")
         await press_on(pilot, screen, cancel, "x")
         await pilot.press("y")
         await settle(pilot)
@@ -236,7 +243,8 @@ async def test_a_terminal_taken_over_mid_case_shows_the_new_holder(tmp_path: Pat
         screen = ActionScreen(bob.session, bob.case_id, bob.view, classification)
         await app.show(pilot, screen)
         banner = screen.query_one("#holder-banner", Static)
-        assert screen.holder is None and not banner.has_class("-shown")  # bob claimed it
+        assert screen.holder is None
+        assert not banner.has_class("-shown")
 
         await alice.session.take_over(alice.view.customer_ids)
         cancel = row_of(screen, ActionKind.CANCEL_SUBSCRIPTION, "immediately")
@@ -266,9 +274,84 @@ async def test_leaving_the_actions_screen_lets_another_terminal_claim(tmp_path: 
     async with app.run_test(size=(120, 40)) as pilot:
         await app.show(pilot, ActionScreen(bob.session, bob.case_id, bob.view, classification))
         holder, _ = await alice.claim_or_holder(bob.view.customer_ids)
-        assert holder is not None and holder.operator == "bob"
+        assert holder is not None
+        assert holder.operator == "bob"
         await pilot.press("escape")
         await settle(pilot)
         assert await alice.claim_or_holder(bob.view.customer_ids) == (None, ())
     await alice.aclose()
     await bob.session.aclose()
+
+
+# ---------------------------------------------------------------------------- snapshots
+
+SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
+SnapCompare = Callable[..., bool]
+
+#: A lease another machine's terminal holds (another host: never taken for a stale one).
+ALICE_LEASE = {
+    "operator": "alice",
+    "pid": 4242,
+    "host": "desk-2",
+    "since": "2026-11-23T09:30:00+00:00",
+    "token": "0123456789abcdef",
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_holder_notice(
+    snap_compare: SnapCompare, size: tuple[int, int], tmp_path: Path
+) -> None:
+    session = demo_session(tmp_path / "cases", scenarios=("duplicate-checkout",))
+    locks = tmp_path / "cases" / "locks"
+    locks.mkdir(parents=True)
+    (locks / f"{CUSTOMER}.json").write_text(json.dumps(ALICE_LEASE))
+
+    async def open_actions(pilot: Pilot[Any]) -> None:
+        view = await session.load((await session.lookup(DANA)).customer_ids)
+        classification = session.suggest(view).confirm()
+        pilot.app.push_screen(ActionScreen(session, "case_7", view, classification))
+        await settle(pilot)
+
+    assert snap_compare(Flow(), terminal_size=size, run_before=open_actions)
+
+
+FIRST_REFUND = PriorIntent(
+    ordinal=1,
+    source="case log",
+    done=True,
+    key="btui-refund-ch_B-1-0123456789abcdef01234567",
+    stripe_ids=("re_1",),
+    amount=Money(500, "usd"),
+    status="succeeded",
+)
+CHARGE_B = Charge(
+    id="ch_B",
+    customer_id="cus_A",
+    amount=Money(1900, "usd"),
+    amount_captured=Money(1900, "usd"),
+    amount_refunded=Money(500, "usd"),
+    status="succeeded",
+    created=datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
+    paid=True,
+)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_snapshot_new_intent_confirmation(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
+    plan = replace(
+        REFUND_PLAN,
+        title="Refund $14.00 of ch_B (the rest)",
+        params=(("charge", "ch_B"), ("amount", "1400"), ("requested", "rest")),
+        diff=(
+            DiffRow("ch_B", "amount_refunded", "$5.00", "$19.00"),
+            DiffRow("ch_B", "refunded", "false", "true"),
+        ),
+        api_calls=("POST /v1/refunds charge=ch_B amount=1400",),
+        impact=RevenueImpact(refund=Money(1400, "usd")),
+        amount=Money(1400, "usd"),
+        new_intent=True,
+    )
+    intent = NewIntent(plan, (FIRST_REFUND,), CHARGE_B)
+    app = Host(NewIntentConfirmScreen(intent, live=False))
+    assert snap_compare(app, terminal_size=size, run_before=settle)
