@@ -41,7 +41,8 @@ from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
-    from billing_tui.desk.session import CaseView, Holder, Session
+    from billing_tui.core.lease import Holder
+    from billing_tui.desk.session import CaseView, Session
 
 
 class PlanState(StrEnum):

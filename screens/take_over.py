@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 if TYPE_CHECKING:
-    from billing_tui.desk.session import Holder
+    from billing_tui.core.lease import Holder
 
 
 def take_over_question(customers: str, holder: Holder) -> str:

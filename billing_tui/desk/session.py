@@ -31,6 +31,7 @@ from billing_tui.core.classify import (
     Classification,
     Question,
 )
+from billing_tui.core.lease import Holder
 from billing_tui.core.model import CustomerSnapshot, PortalConfiguration
 from billing_tui.core.plans.ledger import EMPTY_LEDGER, CaseLedger, Observation
 from billing_tui.core.plans.replan import plan_no_refund
@@ -56,7 +57,6 @@ from billing_tui.gateway import Gateway, Lookup, MutationResult
 from billing_tui.store.caselog import ActionRecord as ActionRecord
 from billing_tui.store.caselog import CaseLog, Claim, CustomerBusy, CustomerLocks
 from billing_tui.store.caselog import CaseRecord as CaseRecord
-from billing_tui.store.caselog import Holder as Holder
 
 #: Where demo portal sessions return to (the sandbox's configurations may have no default).
 DEMO_RETURN_URL = "https://example.com/account"
