@@ -416,7 +416,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         plan = self.plans[index]
         refusal = self._refusal(index, plan)
         if refusal is not None:
-            self.notify(refusal, title="Not run", severity="warning")
+            self._refuse(refusal)
             return
         self.busy = True
         self.states[index] = PlanState.CONFIRMING
@@ -431,6 +431,11 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             again = " (n: refund again, as a new intent)" if plan.kind == ActionKind.REFUND else ""
             return f"Already done: {self.outcomes[index] or plan.title}{again}"
         return self._not_possible(plan)
+
+    def _refuse(self, refusal: str) -> None:
+        self.notify(refusal, title="Not run", severity="warning")
+        if self.holder is not None and not self.busy:  # they may have let go since: ask again
+            self.claim_customers()
 
     def _not_possible(self, plan: Plan) -> str | None:
         """Why ``plan`` cannot run now whatever ran before (blocked, or held by another)."""
@@ -502,7 +507,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         plan = self.plans[index]
         refusal = self._new_intent_refusal(plan)
         if refusal is not None:
-            self.notify(refusal, title="Not run", severity="warning")
+            self._refuse(refusal)
             return
         self.busy = True
         self.states[index] = PlanState.CONFIRMING

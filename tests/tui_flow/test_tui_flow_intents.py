@@ -355,3 +355,30 @@ def test_snapshot_new_intent_confirmation(snap_compare: SnapCompare, size: tuple
     intent = NewIntent(plan, (FIRST_REFUND,), CHARGE_B)
     app = Host(NewIntentConfirmScreen(intent, live=False))
     assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+async def test_a_holder_who_lets_go_frees_the_screen_on_the_next_press(tmp_path: Path) -> None:
+    alice = demo_session(tmp_path / "cases", scenarios=("duplicate-checkout",), operator="alice")
+    bob = await open_dana(
+        demo_session(tmp_path / "cases", scenarios=("duplicate-checkout",), operator="bob")
+    )
+    await alice.claim(bob.view.customer_ids)
+    classification = await confirmed(bob)
+    app = Flow()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = ActionScreen(bob.session, bob.case_id, bob.view, classification)
+        await app.show(pilot, screen)
+        assert screen.holder is not None
+        await alice.aclose()  # alice's terminal is closed: her lease is given back
+        cancel = row_of(screen, ActionKind.CANCEL_SUBSCRIPTION, "immediately")
+        await press_on(pilot, screen, cancel, "x")
+        await settle(pilot)
+        assert app.screen is screen  # refused (nothing sent), and the holder is asked again
+        assert subscription_status(bob) == "active"
+        assert screen.holder is None
+        assert not screen.query_one("#holder-banner").has_class("-shown")
+        await press_on(pilot, screen, cancel, "x")
+        await pilot.press("y")
+        await settle(pilot)
+        assert subscription_status(bob) == "canceled"
+    await bob.session.aclose()
