@@ -12,8 +12,10 @@ idempotency keys guard underneath.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -30,13 +32,17 @@ from billing_tui.core.errors import GatewayError
 from billing_tui.core.plans import ActionKind, ActionOutcome, Plan, completeness_guard
 from billing_tui.core.plans.ledger import CaseLedger, Entry, OutcomeState
 from billing_tui.core.plans.replan import same_intent
+from screens.actions_intent import NewIntent, NewIntentConfirmScreen, why_no_new_intent
 from screens.confirm import ConfirmScreen
 from screens.no_refund import NoRefundScreen
+from screens.palette import PaletteCommand
+from screens.take_over import TakeOverScreen
 from widgets.diff import PlanDiff
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
 
 if TYPE_CHECKING:
+    from billing_tui.core.lease import Holder
     from billing_tui.desk.session import CaseView, Session
 
 
@@ -64,8 +70,10 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         "Plans in the safe order: restore self-serve, fix the state, refund only the affected "
         "charge, document. Greyed plans say why they cannot run. x or Enter asks for "
         "confirmation (in LIVE mode type the amount or id); a plan that succeeded cannot run "
-        "again, and the case log keeps every call's idempotency key. w on a refund records "
-        "why it is not made."
+        "again, and the case log keeps every call's idempotency key. n asks for a further "
+        "refund of the charge as a new intent, after showing what was already refunded. "
+        "w on a refund records why it is not made. While another operator holds the customer "
+        "no money moves; t takes it over."
     )
 
     DEFAULT_CSS = """
@@ -83,6 +91,15 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         display: none;
     }
     ActionScreen #actions-banner.-shown {
+        display: block;
+    }
+    ActionScreen #holder-banner {
+        height: auto;
+        padding: 0 1;
+        background: $error 30%;
+        display: none;
+    }
+    ActionScreen #holder-banner.-shown {
         display: block;
     }
     ActionScreen #case-actions {
@@ -136,6 +153,22 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             id="actions.no_refund",
             tooltip="On a refund plan: record why the charge is not refunded (asks the reason)",
         ),
+        Binding(
+            "n",
+            "new_intent",
+            "Refund again",
+            id="actions.new-intent",
+            tooltip="A further refund of the highlighted refund's charge, as a new intent "
+            "(shows what was already refunded first)",
+        ),
+        Binding(
+            "t",
+            "take_over",
+            "Take over",
+            show=False,  # the holder banner names the key when it applies
+            id="actions.take-over",
+            tooltip="Take the customer over from the operator who holds it (asks first)",
+        ),
         Binding("j", "cursor_down", "Down", show=False, id="actions.down", tooltip="Next plan"),
         Binding("k", "cursor_up", "Up", show=False, id="actions.up", tooltip="Previous plan"),
         Binding(
@@ -146,6 +179,22 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             tooltip="Back to the customer (refused while an action is running)",
         ),
     ]
+
+    #: Command-palette entries (title, action, help) offered while this screen is open.
+    PALETTE: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("plan: Run", "execute", "Confirm and run the highlighted plan"),
+        (
+            "plan: Refund again (new intent)",
+            "new_intent",
+            "A further refund of the highlighted refund's charge, after what was refunded",
+        ),
+        ("case: Take over the customer", "take_over", "From the operator who holds it"),
+    )
+
+    def palette_commands(self) -> Iterator[PaletteCommand]:
+        """This screen's palette entries (before the App's global ones)."""
+        for title, action, text in self.PALETTE:
+            yield PaletteCommand(title, text, partial(self.run_action, action))
 
     def __init__(
         self,
@@ -173,6 +222,10 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         self._set_plans(session.plans(view, self.basis))
         self.busy = False
         self.ran = False
+        #: Who else holds the case's customers (None: this session may act on them).
+        self.holder: Holder | None = None
+        #: The customers this screen claimed (given back when the operator leaves it).
+        self._claimed: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ plans and states
 
@@ -228,6 +281,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             "Safest first: self-serve → fix the state → refund the affected charge → document",
             id="actions-title",
         )
+        yield Static("", id="holder-banner")
         yield Static("", id="actions-banner")
         yield Static("", id="case-actions")
         yield DataTable(id="plans", cursor_type="row")
@@ -245,6 +299,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         else:
             self._show(0)
         self.query_one("#plans", DataTable).focus()
+        self.claim_customers()
 
     def _show_banner(self) -> None:
         """Why money-moving plans are disabled (unclassified, or a partial load), if they are."""
@@ -354,6 +409,13 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
                 "An action is running: wait for its outcome before leaving.", severity="warning"
             )
             return
+        if self._claimed:  # done acting: another terminal may take the customer now
+            self.app.run_worker(
+                self.session.release(self._claimed),
+                group="lease",
+                description="releasing the customer",
+                exit_on_error=False,
+            )
         self.dismiss(self.ran)
 
     def action_execute(self) -> None:
@@ -364,7 +426,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         plan = self.plans[index]
         refusal = self._refusal(index, plan)
         if refusal is not None:
-            self.notify(refusal, title="Not run", severity="warning")
+            self._refuse(refusal)
             return
         self.busy = True
         self.states[index] = PlanState.CONFIRMING
@@ -407,10 +469,22 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             return "Another action is being confirmed or is running; wait for its outcome."
         state = self.states[index]
         if state in _FINAL:
-            return f"Already done: {self.outcomes[index] or plan.title}"
+            again = " (n: refund again, as a new intent)" if plan.kind == ActionKind.REFUND else ""
+            return f"Already done: {self.outcomes[index] or plan.title}{again}"
+        return self._not_possible(plan)
+
+    def _refuse(self, refusal: str) -> None:
+        self.notify(refusal, title="Not run", severity="warning")
+        if self.holder is not None and not self.busy:  # they may have let go since: ask again
+            self.claim_customers()
+
+    def _not_possible(self, plan: Plan) -> str | None:
+        """Why ``plan`` cannot run now whatever ran before (blocked, or held by another)."""
         block = self._block_reason(plan)
         if block is not None:
             return f"Not possible: {block}"
+        if plan.moves_money and self.holder is not None:
+            return f"Not run: {self._held_text()} Press t to take it over (asks first)."
         return None
 
     def _set_state(self, index: int, state: PlanState, message: str) -> None:
@@ -424,39 +498,169 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
     async def _confirm_and_run(self, index: int) -> None:
         plan = self.plans[index]
         try:
-            confirmed = await self.app.push_screen_wait(ConfirmScreen(plan, live=self.live))
-            if not confirmed:
-                self._set_state(index, PlanState.READY, "Not run: cancelled at the confirmation.")
-                return
-            calls = "; ".join(plan.api_calls) or plan.title
-            self._set_state(index, PlanState.RUNNING, f"Running: {calls} …")
-            self.ran = True
-            # The call runs in an App worker, shielded: leaving or closing this screen mid-call
-            # (a global key pops it) must not cancel a refund half-way; the case log records it.
-            execution = self.app.run_worker(
-                self._execute(plan),
-                group="execute",
-                description=f"running: {plan.title}",
-                exit_on_error=False,
-            )
-            try:
-                outcome = await asyncio.shield(execution.wait())
-            except WorkerFailed as failure:
-                # The App reports the failed worker (one place for errors); the pane says it too.
-                self._set_state(index, PlanState.FAILED, f"Failed: {failure.error}")
-                return
-            self.outcome_objects[index] = outcome
-            state, message = describe_outcome(outcome)
-            self._ran[_intent_key(plan)] = (state, message, outcome)
-            self._set_state(index, state, message)
-            self.notify(
-                message,
-                title=plan.title,
-                severity="error" if state == PlanState.FAILED else "information",
-            )
-            await self._replan(plan)
+            await self._run_confirmed(index, plan, ConfirmScreen(plan, live=self.live))
         finally:
             self.busy = False
+
+    async def _run_confirmed(self, index: int, plan: Plan, confirm: ConfirmScreen) -> None:
+        """Ask ``confirm``; on a yes run ``plan`` (the plan of row ``index``) and re-plan."""
+        confirmed = await self.app.push_screen_wait(confirm)
+        if not confirmed:
+            self._set_state(index, PlanState.READY, "Not run: cancelled at the confirmation.")
+            return
+        calls = "; ".join(plan.api_calls) or plan.title
+        self._set_state(index, PlanState.RUNNING, f"Running: {calls} …")
+        self.ran = True
+        # The call runs in an App worker, shielded: leaving or closing this screen mid-call
+        # (a global key pops it) must not cancel a refund half-way; the case log records it.
+        execution = self.app.run_worker(
+            self._execute(plan),
+            group="execute",
+            description=f"running: {plan.title}",
+            exit_on_error=False,
+        )
+        try:
+            outcome = await asyncio.shield(execution.wait())
+        except WorkerFailed as failure:
+            # The App reports the failed worker (one place for errors); the pane says it too.
+            self._set_state(index, PlanState.FAILED, f"Failed: {failure.error}")
+            return
+        self.outcome_objects[index] = outcome
+        state, message = describe_outcome(outcome)
+        self._ran[_intent_key(plan)] = (state, message, outcome)
+        self._set_state(index, state, message)
+        self.notify(
+            message,
+            title=plan.title,
+            severity="error" if state == PlanState.FAILED else "information",
+        )
+        if plan.moves_money and outcome.status == "skipped":
+            await self._check_holder()  # taken over since? then the banner says by whom
+        await self._replan(plan)
+
+    # ------------------------------------------------------------------ a new intent
+
+    def action_new_intent(self) -> None:
+        index = self.highlighted
+        if index is None:
+            self.notify("No plan to run.", severity="warning")
+            return
+        plan = self.plans[index]
+        refusal = self._new_intent_refusal(plan)
+        if refusal is not None:
+            self._refuse(refusal)
+            return
+        self.busy = True
+        self.states[index] = PlanState.CONFIRMING
+        self._refresh_row(index)
+        self._new_intent_and_run(index)
+
+    def _new_intent_refusal(self, plan: Plan) -> str | None:
+        if self.busy:
+            return "Another action is being confirmed or is running; wait for its outcome."
+        if plan.kind != ActionKind.REFUND:
+            return "Only a refund can be asked for again as a new intent: highlight a refund."
+        return self._not_possible(plan)
+
+    @work(group="execute", exit_on_error=False)
+    async def _new_intent_and_run(self, index: int) -> None:
+        try:
+            prepared = await self._prepare_new_intent(self.plans[index])
+            if prepared is not None:
+                row, intent = prepared
+                confirm = NewIntentConfirmScreen(intent, live=self.live)
+                await self._run_confirmed(row, intent.plan, confirm)
+        finally:
+            self.busy = False
+
+    async def _prepare_new_intent(self, plan: Plan) -> tuple[int, NewIntent] | None:
+        """Stripe and the case read again (the refund as it would be sent now), and what was
+        already refunded on the charge; None (the operator told why) when it cannot be sent."""
+        await self._replan(plan)
+        key = _intent_key(plan)
+        row = next((i for i, p in enumerate(self.plans) if _intent_key(p) == key), None)
+        if row is None:
+            self.notify("After reloading, this refund is no longer proposed.", severity="warning")
+            return None
+        plan = self.plans[row]
+        try:
+            priors = await self.session.prior_intents(self.case_id, plan)
+        except GatewayError as exc:
+            self.notify(f"Could not read what was already refunded: {exc}", severity="error")
+            return None
+        charge = self.view.snapshot.charge(plan.target_id or "") if self.view else None
+        why = self._not_possible(plan) or why_no_new_intent(plan, priors, charge)
+        if why is not None:
+            self.notify(why, title="Not run", severity="warning")
+            return None
+        self.states[row] = PlanState.CONFIRMING
+        self._refresh_row(row)
+        return row, NewIntent(self.session.as_new_intent(plan), priors, charge)
+
+    # ------------------------------------------------------------------ one operator per customer
+
+    @property
+    def customer_ids(self) -> tuple[str, ...]:
+        return () if self.view is None else self.view.customer_ids
+
+    @work(group="lease", exit_on_error=False, description="claiming the customer")
+    async def claim_customers(self) -> None:
+        """Hold the case's customers while acting on them; another's hold is shown."""
+        await self._check_holder()
+
+    async def _check_holder(self) -> None:
+        """Claim the customers (or learn who holds them) and show it."""
+        if not self.customer_ids:
+            return
+        holder, notes = await self.session.claim_or_holder(self.customer_ids)
+        self.holder = holder
+        if holder is None:
+            self._claimed = self.customer_ids
+        for note in notes:
+            self.notify(note, title="Customer lock")
+        if self.is_attached:
+            self._show_holder()
+
+    def _held_text(self) -> str:
+        holder = self.holder
+        if holder is None:
+            return ""
+        return f"{', '.join(self.customer_ids)} is being worked on by {holder.describe()}."
+
+    def _show_holder(self) -> None:
+        banner = self.query_one("#holder-banner", Static)
+        text = ""
+        if self.holder is not None:
+            text = (
+                f"[b]{escape(self._held_text())}[/] No money moves from here while they "
+                "hold it. Press t to take it over (asks first)."
+            )
+        banner.update(text)
+        banner.set_class(bool(text), "-shown")
+
+    def action_take_over(self) -> None:
+        if self.holder is None:
+            self.notify("Nobody else holds this customer: there is nothing to take over.")
+            return
+        if self.busy:
+            self.notify("An action is being confirmed or is running; wait for its outcome.")
+            return
+        self._take_over(self.holder)
+
+    @work(group="lease", exit_on_error=False, description="taking the customer over")
+    async def _take_over(self, holder: Holder) -> None:
+        customers = ", ".join(self.customer_ids)
+        if not await self.app.push_screen_wait(TakeOverScreen(customers, holder)):
+            self.notify(f"Not taken over: {customers} stays with {holder.operator}.")
+            return
+        claim = await self.session.take_over(self.customer_ids)
+        self._claimed = self.customer_ids
+        self.holder = None
+        self._show_holder()
+        self.notify(
+            " ".join(claim.notes) or f"You hold {customers} now.",
+            title="Taken over",
+        )
 
     async def _replan(self, ran: Plan) -> None:
         """Re-plan from a fresh read of Stripe and the case ledger, keeping the cursor on the

@@ -31,6 +31,7 @@ from billing_tui.core.classify import (
     Classification,
     Question,
 )
+from billing_tui.core.lease import Holder
 from billing_tui.core.model import CustomerSnapshot, PortalConfiguration
 from billing_tui.core.plans.ledger import EMPTY_LEDGER, CaseLedger, Observation
 from billing_tui.core.plans.replan import plan_no_refund
@@ -466,6 +467,21 @@ class Session:
     async def take_over(self, customer_ids: Sequence[str]) -> Claim:
         """Take the customers from whoever holds them (the operator decided to)."""
         return await self.claim(customer_ids, take_over=True)
+
+    async def claim_or_holder(
+        self, customer_ids: Sequence[str]
+    ) -> tuple[Holder | None, tuple[str, ...]]:
+        """Hold the customers for acting on them (the TUI's actions screen): ``(None, the
+        claim's notes)``; when another session holds one of them, ``(who, ())`` and nothing
+        is taken."""
+        try:
+            return None, (await self.claim(customer_ids)).notes
+        except CustomerBusy as busy:
+            return busy.holder, ()
+
+    async def release(self, customer_ids: Sequence[str]) -> None:
+        """Give up this session's hold on the customers (another's is left alone)."""
+        await asyncio.to_thread(self.locks.release, customer_ids)
 
     # --- intents
 

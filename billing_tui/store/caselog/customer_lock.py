@@ -34,7 +34,7 @@ from pathlib import Path
 
 import filelock
 
-from billing_tui.core.text import time_label
+from billing_tui.core.lease import Holder as Holder
 from billing_tui.store.caselog.records import CaseLogError, utcnow
 from billing_tui.store.caselog.storage import LOCK_TIMEOUT
 from billing_tui.store.config import atomic_write_bytes, ensure_private_dir
@@ -45,45 +45,6 @@ LOCK_DIR = "locks"
 _LIVE: set[str] = set()
 
 _SAFE = re.compile(r"[^A-Za-z0-9_\-]")
-
-
-@dataclass(frozen=True)
-class Holder:
-    """Who works on a customer, as the lease file says."""
-
-    operator: str
-    pid: int
-    host: str
-    since: datetime
-    token: str
-
-    def describe(self) -> str:
-        return f"{self.operator} (pid {self.pid} on {self.host}) since {time_label(self.since)} UTC"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "operator": self.operator,
-            "pid": self.pid,
-            "host": self.host,
-            "since": self.since.isoformat(),
-            "token": self.token,
-        }
-
-    @classmethod
-    def from_json(cls, data: object) -> Holder | None:
-        if not isinstance(data, dict):
-            return None
-        try:
-            since = datetime.fromisoformat(str(data["since"]))
-            return cls(
-                operator=str(data["operator"]),
-                pid=int(data["pid"]),
-                host=str(data["host"]),
-                since=since,
-                token=str(data["token"]),
-            )
-        except (KeyError, TypeError, ValueError):
-            return None
 
 
 class CustomerBusy(CaseLogError):
