@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import WorkerFailed
 
 from billing_tui.core.classify import Classification
-from billing_tui.core.plans import ActionOutcome, Plan, completeness_guard
+from billing_tui.core.plans import ActionOutcome, Plan, PlanRequest, completeness_guard
 from screens.confirm import ConfirmScreen
 from widgets.diff import PlanDiff
 from widgets.header import ModeHeader
@@ -324,12 +324,15 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
 
     @work(group="execute", exit_on_error=False)
     async def _confirm_and_run(self, index: int) -> None:
-        plan = self.plans[index]
         try:
-            confirmed = await self.app.push_screen_wait(ConfirmScreen(plan, live=self.live))
+            modal = await self._confirmation(self.plans[index])
+            confirmed = await self.app.push_screen_wait(modal)
             if not confirmed:
                 self._set_state(index, PlanState.READY, "Not run: cancelled at the confirmation.")
                 return
+            # the plan as confirmed: rebuilt with the operator's amount, seats or cancel date
+            plan = modal.plan
+            self.plans = (*self.plans[:index], plan, *self.plans[index + 1 :])
             calls = "; ".join(plan.api_calls) or plan.title
             self._set_state(index, PlanState.RUNNING, f"Running: {calls} …")
             self.ran = True
@@ -357,6 +360,18 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             )
         finally:
             self.busy = False
+
+    async def _confirmation(self, plan: Plan) -> ConfirmScreen:
+        """The confirmation for ``plan``, with its inputs when the case is loaded."""
+        if self.view is None:
+            return ConfirmScreen(plan, live=self.live)
+        view, basis = self.view, self.classification
+        inputs = await self.session.plan_inputs(self.case_id, view, plan)
+
+        def rebuild(request: PlanRequest) -> Plan:
+            return self.session.replan(view, basis, plan, request)
+
+        return ConfirmScreen(plan, live=self.live, inputs=inputs, rebuild=rebuild)
 
     async def _execute(self, plan: Plan) -> ActionOutcome:
         outcome = await self.session.execute(
