@@ -1,8 +1,12 @@
-"""The action pane: the recommended plans in the safe order, the highlighted plan's diff, and
-confirm-then-execute with progress and the outcome.
+"""The action pane: what the case already did, the recommended plans in the safe order, the
+highlighted plan's diff, and confirm-then-execute with progress and the outcome.
 
-A plan runs at most once per screen: the screen refuses a second press while one is confirming
-or running and after it succeeded, and the session's idempotency keys guard underneath.
+After every outcome the pane re-plans from a fresh read of Stripe and the case ledger: the
+case's completed and failed actions are listed above the plans, alternatives of a done action
+show as superseded (never runnable), and what the case still owes (a canceled duplicate's
+refund) stays on the list. A plan runs at most once per screen: the screen refuses a second
+press while one is confirming or running and after it succeeded, and the session's
+idempotency keys guard underneath.
 """
 
 from __future__ import annotations
@@ -22,7 +26,10 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import WorkerFailed
 
 from billing_tui.core.classify import Classification
+from billing_tui.core.errors import GatewayError
 from billing_tui.core.plans import ActionOutcome, Plan, PlanRequest, completeness_guard
+from billing_tui.core.plans.ledger import CaseLedger, Entry, OutcomeState
+from billing_tui.core.plans.replan import same_intent
 from screens.confirm import ConfirmScreen
 from widgets.diff import PlanDiff
 from widgets.header import ModeHeader
@@ -40,6 +47,7 @@ class PlanState(StrEnum):
     SUCCEEDED = "done"
     FAILED = "failed"
     NOT_RUN = "not run"
+    SUPERSEDED = "superseded"
 
 
 #: States in which the plan must not be started again.
@@ -73,6 +81,15 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         display: none;
     }
     ActionScreen #actions-banner.-shown {
+        display: block;
+    }
+    ActionScreen #case-actions {
+        height: auto;
+        max-height: 6;
+        padding: 0 1;
+        display: none;
+    }
+    ActionScreen #case-actions.-shown {
         display: block;
     }
     ActionScreen #plans {
@@ -135,16 +152,41 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         self.live = bool(session.info.live)
         # Unclassified: plan from the unconfirmed suggestion, so every money mover is blocked
         # with the classifier's own reason and the safe, non-money steps stay available.
-        basis = classification if classification is not None else session.suggest(view)
-        self.plans: tuple[Plan, ...] = session.plans(view, basis)
-        self.states: list[PlanState] = [
-            PlanState.READY if self._block_reason(plan) is None else PlanState.BLOCKED
-            for plan in self.plans
-        ]
-        self.outcomes: list[str] = ["" for _ in self.plans]
-        self.outcome_objects: list[ActionOutcome | None] = [None for _ in self.plans]
+        self.basis = classification if classification is not None else session.suggest(view)
+        self.ledger: CaseLedger = session.ledger_for(view)
+        #: What ran on this screen, by intent: the state and message survive a re-plan.
+        self._ran: dict[tuple[object, ...], tuple[PlanState, str, ActionOutcome | None]] = {}
+        self.plans: tuple[Plan, ...] = ()
+        self.states: list[PlanState] = []
+        self.outcomes: list[str] = []
+        self.outcome_objects: list[ActionOutcome | None] = []
+        self._set_plans(session.plans(view, self.basis))
         self.busy = False
         self.ran = False
+
+    # ------------------------------------------------------------------ plans and states
+
+    def _set_plans(self, plans: tuple[Plan, ...]) -> None:
+        """Show ``plans``: each plan's state from what ran here, else from the case ledger."""
+        self.plans = plans
+        self.states, self.outcomes, self.outcome_objects = [], [], []
+        for plan in plans:
+            state, message, outcome = self._ran.get(_intent_key(plan), (None, "", None))
+            if state is None or state in (PlanState.READY, PlanState.NOT_RUN):
+                state = self._derived_state(plan)
+            self.states.append(state)
+            self.outcomes.append(message)
+            self.outcome_objects.append(outcome)
+
+    def _derived_state(self, plan: Plan) -> PlanState:
+        if plan.superseded_by is not None:
+            entry = next(
+                (e for e in self.ledger.entries if e.action_id == plan.superseded_by), None
+            )
+            if entry is not None and same_intent(plan, entry):
+                return PlanState.SUCCEEDED
+            return PlanState.SUPERSEDED
+        return PlanState.READY if self._block_reason(plan) is None else PlanState.BLOCKED
 
     # ------------------------------------------------------------------ guards
 
@@ -177,6 +219,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             id="actions-title",
         )
         yield Static("", id="actions-banner")
+        yield Static("", id="case-actions")
         yield DataTable(id="plans", cursor_type="row")
         with VerticalScroll(id="diff-pane"):
             yield PlanDiff(id="diff")
@@ -184,23 +227,36 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        banner = self.query_one("#actions-banner", Static)
-        block = self.money_block
-        if block is not None:
-            banner.update(
-                "[b]Money-moving actions are disabled[/] until the case is classified: "
-                f"{escape(block)}."
-            )
-            banner.add_class("-shown")
-        elif (partial := self._partial_load()) is not None:
-            banner.update(f"[b]Money-moving actions are disabled[/]: {escape(partial)}.")
-            banner.add_class("-shown")
+        self._show_banner()
+        self._show_case_actions()
         self._build_table()
         if not self.plans:
             self.query_one("#diff", PlanDiff).update("No actions are recommended for this case.")
         else:
             self._show(0)
         self.query_one("#plans", DataTable).focus()
+
+    def _show_banner(self) -> None:
+        """Why money-moving plans are disabled (unclassified, or a partial load), if they are."""
+        banner = self.query_one("#actions-banner", Static)
+        block = self.money_block
+        text = ""
+        if block is not None:
+            text = (
+                "[b]Money-moving actions are disabled[/] until the case is classified: "
+                f"{escape(block)}."
+            )
+        elif (partial := self._partial_load()) is not None:
+            text = f"[b]Money-moving actions are disabled[/]: {escape(partial)}."
+        banner.update(text)
+        banner.set_class(bool(text), "-shown")
+
+    def _show_case_actions(self) -> None:
+        """The case's completed, failed and unsettled actions, above the plans."""
+        lines = [case_action_line(e) for e in self.ledger.entries]
+        widget = self.query_one("#case-actions", Static)
+        widget.update("\n".join(["[b]Done in this case[/]", *lines]) if lines else "")
+        widget.set_class(bool(lines), "-shown")
 
     def _title_width(self) -> int:
         """The Action column's width: what the screen leaves after # and State (min 20)."""
@@ -225,12 +281,13 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
 
     def _row(self, index: int, plan: Plan) -> tuple[Text, Text, Text]:
         state = self.states[index]
-        style = "dim" if state == PlanState.BLOCKED else ""
+        style = "dim" if state in (PlanState.BLOCKED, PlanState.SUPERSEDED) else ""
         state_style = {
             PlanState.SUCCEEDED: "bold green",
             PlanState.FAILED: "bold red",
             PlanState.RUNNING: "bold yellow",
             PlanState.BLOCKED: "dim",
+            PlanState.SUPERSEDED: "dim italic",
         }.get(state, "")
         title = Text(plan.title, style=style, no_wrap=True, overflow="ellipsis")
         title.truncate(self._title_width(), overflow="ellipsis")
@@ -352,12 +409,14 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
                 return
             self.outcome_objects[index] = outcome
             state, message = describe_outcome(outcome)
+            self._ran[_intent_key(plan)] = (state, message, outcome)
             self._set_state(index, state, message)
             self.notify(
                 message,
                 title=plan.title,
                 severity="error" if state == PlanState.FAILED else "information",
             )
+            await self._replan(plan)
         finally:
             self.busy = False
 
@@ -365,13 +424,39 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         """The confirmation for ``plan``, with its inputs when the case is loaded."""
         if self.view is None:
             return ConfirmScreen(plan, live=self.live)
-        view, basis = self.view, self.classification
+        view, basis = self.view, self.basis
         inputs = await self.session.plan_inputs(self.case_id, view, plan)
 
         def rebuild(request: PlanRequest) -> Plan:
-            return self.session.replan(view, basis, plan, request)
+            return self.session.with_inputs(view, basis, plan, request)
 
         return ConfirmScreen(plan, live=self.live, inputs=inputs, rebuild=rebuild)
+
+    async def _replan(self, ran: Plan) -> None:
+        """Re-plan from a fresh read of Stripe and the case ledger, keeping the cursor on the
+        plan that ran; a failed reload keeps the last snapshot and says so."""
+        try:
+            self.view, plans = await self.session.replan(self.case_id, self.view, self.basis)
+        except GatewayError as exc:
+            self.notify(
+                f"Reloading from Stripe failed ({exc}); the plans are from the last snapshot.",
+                severity="warning",
+            )
+            self.ledger = await self.session.ledger(self.case_id)
+            plans = self.session.plans(self.view, self.basis, ledger=self.ledger)
+        else:
+            self.ledger = self.session.ledger_for(self.view)
+        if not self.is_attached:
+            return
+        self._set_plans(plans)
+        self._show_banner()
+        self._show_case_actions()
+        self._build_table()
+        key = _intent_key(ran)
+        row = next((i for i, p in enumerate(self.plans) if _intent_key(p) == key), None)
+        if row is not None:
+            self.query_one("#plans", DataTable).move_cursor(row=row)
+            self._show(row)
 
     async def _execute(self, plan: Plan) -> ActionOutcome:
         outcome = await self.session.execute(
@@ -408,3 +493,33 @@ def describe_outcome(outcome: ActionOutcome) -> tuple[PlanState, str]:
     if outcome.request_id:
         parts.append(f"request {outcome.request_id}")
     return state, ". ".join(parts)
+
+
+#: Plan parameters that describe the state a plan was made against, not what it asks for.
+_STATE_PARAMS = frozenset({"amount", "refunded_before", "quantity_before", "return_url"})
+
+
+def _intent_key(plan: Plan) -> tuple[object, ...]:
+    """What a plan asks for, stable across a re-plan (a refund's amount left may change)."""
+    asks = tuple((k, v) for k, v in plan.params if k not in _STATE_PARAMS)
+    return (plan.kind, plan.target_id, asks)
+
+
+_MARK = {
+    OutcomeState.SUCCEEDED: "[green]✓[/]",
+    OutcomeState.FAILED: "[red]✗[/]",
+    OutcomeState.SKIPPED: "[yellow]–[/]",
+    OutcomeState.PENDING: "[yellow]?[/]",
+}
+
+
+def case_action_line(entry: Entry) -> str:
+    """One of the case's actions as the pane lists it: mark, title, id, and how it ended."""
+    outcome = entry.outcome
+    how = {
+        OutcomeState.SUCCEEDED: "done",
+        OutcomeState.FAILED: f"failed: {outcome.message}",
+        OutcomeState.SKIPPED: f"not run: {outcome.message}",
+        OutcomeState.PENDING: "sent, no answer recorded yet (run it again to settle it)",
+    }[outcome.state]
+    return f"{_MARK[outcome.state]} {escape(entry.title)} · {entry.action_id} · {escape(how)}"

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from billing_tui.core.classify import Bucket
-from billing_tui.core.text import time_label
+from billing_tui.core.text import redact, time_label
 from billing_tui.desk.session import ActionRecord, CaseRecord
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
@@ -49,7 +49,7 @@ def case_matches(record: CaseRecord, status: str, bucket: str, needle: str) -> b
             *(action.kind for action in record.actions),
         )
     ).lower()
-    return needle.lower() in haystack
+    return redact(needle).lower() in haystack  # the log keeps addresses masked: so is the needle
 
 
 def actions_summary(record: CaseRecord) -> str:

@@ -320,7 +320,11 @@ class CustomerScreen(ReportsWorkerFailures, Screen[None]):
     def action_classify(self) -> None:
         from screens.wizard import WizardScreen  # the flow screens load on first use
 
-        self.app.push_screen(WizardScreen(self.session, self.case.id, self.view), self._classified)
+        practice = self.session.demo_ticket_for(self.view)  # the demo pre-fills its ticket
+        wizard = WizardScreen(
+            self.session, self.case.id, self.view, ticket=practice.ticket if practice else ""
+        )
+        self.app.push_screen(wizard, self._classified)
 
     def _classified(self, result: Classification | None) -> None:
         if result is None:

@@ -14,8 +14,9 @@ from rich.text import Text
 from billing_tui.core.model import (
     Charge,
     CustomerSnapshot,
-    sum_money,
+    Money,
 )
+from billing_tui.core.plans.impact import money_text, mrr_by_currency
 from billing_tui.core.text import mask_email
 from widgets.tables import Row, fmt_date
 
@@ -75,9 +76,10 @@ def subscription_rows(snapshot: CustomerSnapshot) -> list[Row]:
                 sub.id,
                 (
                     sub.id,
-                    _status(sub.status.value),
+                    _status(sub.status_label),
                     plan,
-                    str(sub.quantity),
+                    # one subscription with two items shows both: "1+4", never "5"
+                    "+".join(str(i.quantity or 1) for i in sub.items) or "0",
                     sub.mrr.format(),
                     renew,
                     fmt_date(sub.created),
@@ -249,12 +251,15 @@ def identity_text(snapshot: CustomerSnapshot) -> Text:
         if index:
             text.append("\n")
         subs = [s for s in snapshot.live_subscriptions if s.customer_id == customer.id]
-        currency = subs[0].currency if subs else (customer.currency or "usd")
-        mrr = sum_money((s.mrr for s in subs if s.currency == currency), currency)
+        # one figure per currency, never summed (and never one currency dropped)
+        mrr = (
+            money_text(mrr_by_currency(subs), ", ")
+            or Money.zero(customer.currency or "usd").format()
+        )
         text.append(customer.name or "(no name)", style="bold")
         text.append(f" · {customer.id} · {mask_email(customer.email)}")
         text.append(f" · {len(subs)} live sub{'s' if len(subs) != 1 else ''}")
-        text.append(f" · MRR {mrr.format()}")
+        text.append(f" · MRR {mrr}")
         balance = customer.balance_money
         if balance:
             text.append(f" · balance {balance.format()}", style="yellow")

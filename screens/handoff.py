@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TextArea
 
 from billing_tui.core.handoff import Handoff, Section
+from screens.handoff_reason import ResolveReasonScreen
 from widgets.clipboard import copy_to_clipboards
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
@@ -217,13 +218,32 @@ class HandoffScreen(ReportsWorkerFailures, Screen[None]):
     def _copy(self, text: str, what: str) -> None:
         self.notify(copy_to_clipboards(self.app, text, what=what), title="Copied")
 
-    def action_copy_follow_up(self) -> None:
+    async def _refused(self, doing: str) -> bool:
+        """Ask the Session's checker about the handoff as edited; say why it is refused."""
         if self.doc is None:
+            return True
+        problems = await self.session.check_handoff(
+            self.case_id, self.view, with_follow_up(self.doc, self.follow_up)
+        )
+        if not problems:
+            return False
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        self.notify(
+            f"{problems[0]}{more}. Edit the follow-up (e) first.",
+            title=f"Not {doing}: the facts contradict it",
+            severity="error",
+        )
+        return True
+
+    @work(group="handoff-copy", exclusive=True, exit_on_error=False)
+    async def action_copy_follow_up(self) -> None:
+        if self.doc is None or await self._refused("copied"):
             return
         self._copy(self.follow_up, "Follow-up")
 
-    def action_copy_all(self) -> None:
-        if self.doc is None:
+    @work(group="handoff-copy", exclusive=True, exit_on_error=False)
+    async def action_copy_all(self) -> None:
+        if self.doc is None or await self._refused("copied"):
             return
         self._copy(with_follow_up(self.doc, self.follow_up).text(), "Handoff")
 
@@ -267,7 +287,18 @@ class HandoffScreen(ReportsWorkerFailures, Screen[None]):
                 if not resolve and not leave:
                     self.notify("Follow-up saved to the case log.")
             if resolve:
-                await self.session.resolve_case(self.case_id)
+                if await self._refused("resolved"):
+                    return
+                blockers = await self.session.resolve_blockers(self.case_id, self.view)
+                reason: str | None = None
+                if blockers:
+                    reason = await self.app.push_screen_wait(ResolveReasonScreen(blockers))
+                    if reason is None:
+                        self.notify("Not resolved: the case stays open.")
+                        return
+                await self.session.resolve_case(self.case_id, reason)
+                if reason:
+                    self.doc = await self.session.handoff(self.case_id, self.view)
                 self.resolved = True
                 self.query_one(ModeHeader).set_where(f"Handoff · case {self.case_id} · resolved")
                 self.notify("Case marked resolved.", title="Resolved")

@@ -1,10 +1,12 @@
 """The classification wizard: one bucket per case, with evidence, before any money moves.
 
-Steps: 1 the suggested bucket with evidence for and against each bucket; 2 the questions that tell
-the buckets apart (each answer re-runs the suggestion); 3 the contract-shape check (only when the
-classification carries one: interval, quantity, price, period, prorations; must be confirmed);
-4 confirm the suggestion or override it with a bucket and a reason. Finish dismisses with the
-confirmed :class:`Classification`; escape dismisses ``None``.
+Steps: 1 the suggested bucket with evidence for and against each bucket; 2 the ticket's paste area
+and the questions that tell the buckets apart (the ticket's words pre-answer them, each change of
+the ticket or an answer re-runs the suggestion; the operator's own answer wins); 3 the
+contract-shape check (only when the classification carries one: interval, quantity, price,
+period, prorations; must be confirmed); 4 confirm the suggestion or override it with a bucket
+and a reason. Finish dismisses with the confirmed :class:`Classification`; escape dismisses
+``None``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from rich.table import Table
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -29,10 +31,12 @@ from textual.widgets import (
     RadioButton,
     RadioSet,
     Static,
+    TextArea,
 )
 
 from billing_tui.core.classify import Answers, Bucket, Classification, Question
 from billing_tui.core.contract import ContractCheck
+from billing_tui.core.ticket import read_ticket
 from widgets.evidence import EvidencePanel, suggestion_line
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
@@ -72,8 +76,9 @@ class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
     """Classify one case; dismisses with the confirmed classification, or ``None`` on escape."""
 
     HELP = (
-        "Four steps: the suggested bucket with evidence for (+) and against (-); the questions "
-        "that tell buckets apart (each answer re-runs the suggestion); the contract shape "
+        "Four steps: the suggested bucket with evidence for (+) and against (-); the ticket and "
+        "the questions that tell buckets apart (paste what the customer wrote: its words "
+        "pre-answer the questions; each change re-runs the suggestion); the contract shape "
         "(annual, team, prorated cases: tick the box once checked); the decision. Confirm the "
         "suggestion, or pick another bucket and type why. ctrl+n/ctrl+b move, ctrl+f finishes."
     )
@@ -108,6 +113,17 @@ class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
     }
     WizardScreen RadioSet {
         width: 100%;
+    }
+    WizardScreen #ticket {
+        height: 6;
+        margin-top: 1;
+    }
+    WizardScreen #ticket-evidence {
+        height: auto;
+        color: $text-muted;
+    }
+    WizardScreen #question-list {
+        height: auto;
     }
     WizardScreen #questions RadioSet {
         border: none;
@@ -172,13 +188,14 @@ class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
     step: reactive[int] = reactive(0, bindings=True, init=False)
     """Index into :attr:`steps`."""
 
-    def __init__(self, session: Session, case_id: str, view: CaseView) -> None:
+    def __init__(self, session: Session, case_id: str, view: CaseView, ticket: str = "") -> None:
         super().__init__()
         self.session = session
         self.case_id = case_id
         self.view = view
-        self.answers = Answers()
-        self.classification: Classification = session.suggest(view, self.answers)
+        self.answers = Answers()  # the operator's own answers (the ticket's are pre-answers)
+        self.ticket = ticket  # what the customer wrote (pasted, or the practice ticket)
+        self.classification: Classification = self._suggest(self.answers, ticket)
         self.contract_confirmed = False
         self.chosen: Bucket | None = None  # an explicit choice on the decide step
         self._question_ids: tuple[str, ...] = ()
@@ -202,7 +219,15 @@ class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
         with ContentSwitcher(initial="suggest"):
             with VerticalScroll(id="suggest"):
                 yield EvidencePanel(self.classification, id="evidence")
-            yield VerticalScroll(id="questions")
+            with VerticalScroll(id="questions"):
+                yield Static(
+                    "[b]The ticket[/] — paste what the customer wrote: its words pre-answer the "
+                    "questions below (your own answer wins).",
+                    classes="question-help",
+                )
+                yield TextArea(self.ticket, id="ticket", soft_wrap=True, show_line_numbers=False)
+                yield Static(self._ticket_markup(), id="ticket-evidence")
+                yield Vertical(id="question-list")
             with VerticalScroll(id="contract"):
                 yield Static("", id="contract-reasons")
                 yield Static("", id="contract-table")
@@ -245,8 +270,50 @@ class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
 
     # ------------------------------------------------------------------ questions
 
+    def _suggest(self, answers: Answers, ticket: str) -> Classification:
+        if not ticket.strip():
+            return self.session.suggest(self.view, answers)
+        return self.session.suggest(self.view, answers, ticket=ticket)
+
+    def _ticket_markup(self) -> str:
+        """One line per phrase found: what it answered, or why it was not used."""
+        reading = read_ticket(self.ticket)
+        if not self.ticket.strip():
+            return "No ticket pasted: answer the questions yourself."
+        if not reading.evidence:
+            return "No phrase of the ticket answers a question: answer them yourself."
+        in_force = {(p.question_id, p.quote) for p in self.classification.pre_answers}
+        lines: list[str] = []
+        for item in reading.evidence:
+            line = f"from the ticket: {item.line()}"
+            overridden = [
+                a.question_id
+                for a in item.phrase.answers
+                if item.used and (a.question_id, item.quote) not in in_force
+            ]
+            if overridden:
+                line += f" (answered otherwise: {', '.join(overridden)})"
+            lines.append(escape(line))
+        return "\n".join(lines)
+
+    @on(TextArea.Changed, "#ticket")
+    async def _ticket_changed(self, event: TextArea.Changed) -> None:
+        text = event.text_area.text
+        if text == self.ticket:
+            return
+        before = self.classification
+        self.ticket = text
+        self.classification = self._suggest(self.answers, text)
+        self.query_one("#ticket-evidence", Static).update(self._ticket_markup())
+        self._suggestion_updated(before)
+        if (
+            before.answers != self.classification.answers
+            or tuple(q.id for q in self.classification.questions) != self._question_ids
+        ):
+            await self._rebuild_questions()
+
     async def _rebuild_questions(self) -> None:
-        container = self.query_one("#questions", VerticalScroll)
+        container = self.query_one("#question-list", Vertical)
         questions = self.classification.questions
         self._question_ids = tuple(q.id for q in questions)
         await container.remove_children()
@@ -264,7 +331,7 @@ class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
         await container.mount_all(widgets)
 
     def _question_radio(self, index: int, question: Question) -> RadioSet:
-        answered = self.answers.get(question.id)
+        answered = self.classification.answers.get(question.id)  # the operator's or the ticket's
         buttons = [
             RadioButton(label, value=(value == answered), name=value)
             for value, label in question.options
@@ -279,7 +346,7 @@ class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
             return
         answers = self.answers.with_answer(question_id, value)
         try:
-            suggestion = self.session.suggest(self.view, answers)
+            suggestion = self._suggest(answers, self.ticket)
         except ValueError as error:
             self._refuse(f"That answer was not accepted: {error}")
             return
@@ -287,6 +354,7 @@ class WizardScreen(ReportsWorkerFailures, Screen[Classification | None]):
         before = self.classification
         self.classification = suggestion
         self._suggestion_updated(before)
+        self.query_one("#ticket-evidence", Static).update(self._ticket_markup())
         if tuple(q.id for q in self.classification.questions) != self._question_ids:
             await self._rebuild_questions()
 

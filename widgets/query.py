@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from billing_tui.core.identify import IdentifierKind, detect_kind
+from billing_tui.core.identify import IdentifierKind, detect_kind, malformed_reason
 
 PLACEHOLDER = "email, cus_…, sub_…, in_…, ch_…, pi_…, GitHub user or name — Enter to look up"
 
@@ -19,8 +19,5 @@ def kind_text(text: str) -> Text:
     if kind is IdentifierKind.EMPTY:
         return Text(f"Detected: nothing yet — {kind.label}", style="dim")
     if kind is IdentifierKind.MALFORMED_ID:
-        return Text(
-            "Detected: malformed id — a Stripe id is a prefix, an underscore and letters/digits",
-            style="bold red",
-        )
+        return Text(f"Detected: malformed id — {malformed_reason(text)}", style="bold red")
     return Text.assemble("Detected: ", (kind.label, "bold"))

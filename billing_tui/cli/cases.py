@@ -1,6 +1,8 @@
 """`billing-tui cases`: the local case log from the command line (list, show, handoff, export).
 
-Reads only the case log; no Stripe key or network is needed.
+Reads only the case log; no Stripe key or network is needed. A case log that cannot be read
+(no such case, a broken file or directory) is a CaseLogError, which ``billing_tui.cli.main``
+says in one sentence (a JSON error document with ``--json``) with exit status 2.
 """
 
 from __future__ import annotations
@@ -117,13 +119,7 @@ def _actions_summary(actions: Sequence[ActionRecord]) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from billing_tui.store.caselog import CaseLogError
-
-    try:
-        record = _book().case(args.case_id)
-    except CaseLogError as exc:
-        print(f"billing-tui cases: {exc}", file=sys.stderr)
-        return 2
+    record = _book().case(args.case_id)  # a CaseLogError is said by main: one sentence, exit 2
     if args.json:
         print(json.dumps(record.to_json(), indent=2, ensure_ascii=False))
         return 0
@@ -200,14 +196,7 @@ def _follow_up_lines(follow_up: str | None) -> list[str]:
 
 
 def _handoff(args: argparse.Namespace) -> int:
-    from billing_tui.store.caselog import CaseLogError
-
-    try:
-        handoff = _book().handoff(args.case_id)
-    except CaseLogError as exc:
-        print(f"billing-tui cases: {exc}", file=sys.stderr)
-        return 2
-    print(handoff.text(), end="")
+    print(_book().handoff(args.case_id).text(), end="")
     return 0
 
 

@@ -1,7 +1,8 @@
 """``billing-tui inspect IDENTIFIER [--json]``: resolve, snapshot, detect, print.
 
 Exit status: 0 found, 1 not found, 2 usage, authentication or connection error (the message
-goes to stderr).
+goes to stderr; with ``--json`` a JSON document ``{"error", "kind", "exit_code", "identifier"}``
+goes to stdout as well, so ``--json`` always prints JSON).
 """
 
 from __future__ import annotations
@@ -12,14 +13,13 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from billing_tui.cli.options import SubParsers, add_connection_options
+from billing_tui.cli.options import EXIT_ERROR, SubParsers, add_connection_options, json_error
 
 if TYPE_CHECKING:
     from billing_tui.desk.session import Session
 
 EXIT_FOUND = 0
 EXIT_NOT_FOUND = 1
-EXIT_ERROR = 2
 
 
 def register(subparsers: SubParsers) -> None:
@@ -44,12 +44,26 @@ def handler(args: argparse.Namespace) -> int:
     from billing_tui.desk.connection import ConnectionFailed
     from billing_tui.store.caselog import CaseLogError
 
+    identifier, as_json = str(args.identifier), bool(args.json)
     try:
         session = command_session(args, "inspect")
-    except (ConnectionFailed, CaseLogError) as exc:
-        print(f"billing-tui inspect: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    return asyncio.run(_inspect(session, str(args.identifier), as_json=bool(args.json)))
+    except ConnectionFailed as exc:
+        return _failed("connection", str(exc), identifier, as_json, EXIT_ERROR)
+    except CaseLogError as exc:
+        return _failed("case_log", str(exc), identifier, as_json, EXIT_ERROR)
+    return asyncio.run(_inspect(session, identifier, as_json=as_json))
+
+
+def _failed(kind: str, message: str, identifier: str, as_json: bool, code: int) -> int:
+    """The sentence on stderr; with ``--json`` the error document on stdout too."""
+    from billing_tui.core.text import redact
+
+    message, identifier = redact(message), redact(identifier)
+    print(f"billing-tui inspect: {message}", file=sys.stderr)
+    if as_json:
+        document = json_error(kind, message, code, identifier=identifier)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    return code
 
 
 async def _inspect(session: Session, identifier: str, *, as_json: bool) -> int:
@@ -61,11 +75,9 @@ async def _inspect(session: Session, identifier: str, *, as_json: bool) -> int:
         try:
             found = await session.inspect(identifier)
         except NotFound as exc:
-            print(f"billing-tui inspect: {exc}", file=sys.stderr)
-            return EXIT_NOT_FOUND
+            return _failed("not_found", str(exc), identifier, as_json, EXIT_NOT_FOUND)
         except GatewayError as exc:
-            print(f"billing-tui inspect: {exc}", file=sys.stderr)
-            return EXIT_ERROR
+            return _failed("stripe", str(exc), identifier, as_json, EXIT_ERROR)
     finally:
         await session.aclose()
     now = session.now()

@@ -157,7 +157,7 @@ class SubscriptionRow:
         return cls(
             id=sub.id,
             customer=sub.customer_id,
-            status=str(sub.status),
+            status=sub.status_label,
             label=sub.label,
             created=iso(sub.created),
             current_period_end=iso(sub.current_period_end),

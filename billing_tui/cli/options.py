@@ -9,6 +9,7 @@ register its parser.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from dataclasses import dataclass
@@ -19,6 +20,59 @@ from billing_tui.desk.connection import ConnectionFailed, ConnectionOptions
 
 if TYPE_CHECKING:
     from billing_tui.desk.connection import ConnectionInfo
+
+#: A usage, key, connection, case-log or Stripe error (the sentence goes to stderr).
+EXIT_ERROR = 2
+
+
+class UsageError(Exception):
+    """A command was asked something it cannot do (a bad option value, no such plan): the
+    message says what to do instead."""
+
+
+def json_error(kind: str, message: str, code: int, **context: str) -> dict[str, object]:
+    """The JSON document every ``--json`` command prints when it fails: ``{"error": "…the
+    sentence…", "kind": "not_found", "exit_code": 1, …context}`` (``message`` already redacted
+    by the caller)."""
+    return {"error": message, "kind": kind, "exit_code": code, **context}
+
+
+def report_failure(command: str | None, error: Exception, *, as_json: bool, code: int) -> None:
+    """Say why ``command`` failed: one redacted sentence on stderr, and with ``as_json`` the
+    :func:`json_error` document on stdout (an unexpected error says it is one)."""
+    from billing_tui.core.text import redact
+
+    kind, known = failure_kind(error)
+    where = f"billing-tui {command}" if command else "billing-tui"
+    message = redact(str(error).strip()) or type(error).__name__
+    if not known:
+        message = f"unexpected error ({type(error).__name__}): {message} — please report it"
+    print(f"{where}: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps(json_error(kind, message, code), indent=2, ensure_ascii=False))
+
+
+def failure_kind(error: Exception) -> tuple[str, bool]:
+    """What failed, as the JSON document's ``kind``, and whether it is a known failure."""
+    from billing_tui.core.errors import GatewayError
+    from billing_tui.core.keys import CredentialsError
+    from billing_tui.store.caselog import CaseLogError
+    from billing_tui.store.config import ConfigError
+
+    known: tuple[tuple[type[Exception], str], ...] = (
+        (CaseLogError, "case_log"),
+        (ConnectionFailed, "connection"),
+        (CredentialsError, "credentials"),
+        (ConfigError, "config"),
+        (GatewayError, "stripe"),
+    )
+    for cls, kind in known:
+        if isinstance(error, cls):
+            return kind, True
+    if isinstance(error, UsageError):
+        return "usage", True
+    return "internal", False
+
 
 #: What ``add_subparsers()`` returns: each command module's ``register`` takes it.
 SubParsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"

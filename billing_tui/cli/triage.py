@@ -14,9 +14,10 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from billing_tui.cli.options import SubParsers, add_connection_options
+from billing_tui.cli.options import SubParsers, UsageError, add_connection_options, report_failure
 from billing_tui.core.classify import Answers, Bucket, Classification
 from billing_tui.core.plans import ActionKind, ActionOutcome, Plan, completeness_guard, settled
+from billing_tui.core.ticket import read_ticket
 
 if TYPE_CHECKING:
     from billing_tui.desk.session import CaseView, Session
@@ -92,13 +93,36 @@ def register(subparsers: SubParsers) -> None:
         metavar="AMOUNT",
         help="refund this much instead of the whole charge (partial), e.g. 9.50",
     )
+    parser.add_argument(
+        "--new-intent",
+        action="store_true",
+        help="run the --action named as a further request on the same target (e.g. a second "
+        "partial refund of the same charge); without it an action this customer already had "
+        "done is not sent again",
+    )
+    parser.add_argument(
+        "--take-over",
+        action="store_true",
+        help="act even though another operator (terminal) holds this customer: take it over",
+    )
+    ticket = parser.add_mutually_exclusive_group()
+    ticket.add_argument(
+        "--ticket",
+        metavar="TEXT",
+        help="what the customer wrote: its words answer the questions --answer leaves open",
+    )
+    ticket.add_argument(
+        "--ticket-file",
+        metavar="PATH",
+        help="read the ticket from a file ('-' reads standard input)",
+    )
     parser.add_argument("--locale", metavar="LANG", help="follow-up language (default: customer's)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     add_connection_options(parser)
     parser.set_defaults(handler=run)
 
 
-class TriageError(Exception):
+class TriageError(UsageError):
     """A usage problem; the message says what to do."""
 
 
@@ -188,10 +212,7 @@ def decide(
     """Confirm the suggestion, or override it with ``--bucket`` (``--reason`` required)."""
     chosen = Bucket(bucket) if bucket else classification.suggested
     if chosen is None:
-        raise TriageError(
-            "nothing in the evidence points at a billing problem: pass --bucket (and --reason) "
-            "to act anyway"
-        )
+        return classification  # bucket none: a dry run that documents what was checked
     if chosen != classification.suggested and not (reason and reason.strip()):
         suggested = classification.suggested.value if classification.suggested else "none"
         raise TriageError(
@@ -265,14 +286,28 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_run(args))
     except (TriageError, GatewayError, CaseLogError) as exc:
-        print(f"billing-tui triage: {exc}", file=sys.stderr)
-        if getattr(args, "json", False):
-            print(json.dumps({"error": str(exc), "exit_code": EXIT_USAGE}, indent=2))
+        report_failure("triage", exc, as_json=bool(args.json), code=EXIT_USAGE)
         return EXIT_USAGE
+
+
+def read_ticket_text(args: argparse.Namespace) -> str:
+    """``--ticket TEXT``, else the text of ``--ticket-file PATH`` (``-``: stdin), else ``""``."""
+    path = getattr(args, "ticket_file", None)
+    if path is None:
+        return str(getattr(args, "ticket", None) or "")
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise TriageError(f"--ticket-file {path}: cannot read it ({reason})") from None
 
 
 async def _run(args: argparse.Namespace) -> int:
     answers = parse_answers(args.answer)
+    args.ticket_text = read_ticket_text(args)
     session = _open(args)
     try:
         refuse_live(session, args)
@@ -288,11 +323,10 @@ def _open(args: argparse.Namespace) -> Session:
     """The session (on the real case log, also for the demo, as triage always did)."""
     from billing_tui.cli.opening import command_session
     from billing_tui.desk.connection import ConnectionFailed
-    from billing_tui.store.caselog import CaseLogError
 
     try:
         session = command_session(args, "triage", demo_cases_apart=False)
-    except (ConnectionFailed, CaseLogError) as exc:
+    except ConnectionFailed as exc:
         raise TriageError(str(exc)) from None
     return session
 
@@ -317,6 +351,7 @@ class Triage:
         self.failed = False
         self.held: list[ActionOutcome] = []  # money moves skipped by a guard
         self.partial = False  # the customer loaded only in part: no money may move
+        self.ticket: str = getattr(args, "ticket_text", "") or ""
 
     @property
     def exit_code(self) -> int:
@@ -330,18 +365,29 @@ class Triage:
         for message in await session.reconcile():
             print(f"reconciled: {message}", file=sys.stderr)
         view = await self._find()
+        if args.yes:  # one operator at a time per customer
+            claim = await session.claim(view.customer_ids, take_over=bool(args.take_over))
+            for note in claim.notes:
+                print(f"billing-tui triage: {note}", file=sys.stderr)
         case = await session.open_case(args.identifier, view)
         suggestion, decided = await self._classify(case, view, answers)
         plans = self._plans(view, decided)
         selected = select_plans(plans, args.action)
         self._summary(case, view, suggestion, decided)
         self._completeness(view)
-        if args.yes:
+        if args.yes and decided.confirmed:
             held = held_back(plans, selected) if not args.action else []
             order = {id(p): i for i, p in enumerate(plans)}
             runs = sorted([*selected, *held], key=lambda p: order[id(p)])
+            if args.new_intent:
+                runs = await self._new_intents(case, runs)
             await self._execute(case, view, runs)
         else:
+            if args.yes:
+                self.text.append(
+                    "nothing to execute: the evidence points at no billing problem (bucket "
+                    "none); pass --bucket and --reason to act anyway"
+                )
             self._dry_run(plans, selected)
 
     async def _find(self) -> CaseView:
@@ -361,7 +407,7 @@ class Triage:
     ) -> tuple[Classification, Classification]:
         """The suggestion and the decision (recorded: a dry run never overwrites one)."""
         try:
-            suggestion = self.session.suggest(view, answers)
+            suggestion = self.session.suggest(view, answers, ticket=self.ticket)
         except ValueError as exc:
             raise TriageError(str(exc)) from None
         decided = decide(suggestion, self.args.bucket, self.args.reason)
@@ -390,6 +436,25 @@ class Triage:
             raise TriageError(f"--refund-amount: {exc}") from None
         return tuple(adjusted.get(id(p), p) for p in plans)
 
+    async def _new_intents(self, case: CaseRecord, selected: Sequence[Plan]) -> list[Plan]:
+        """``--new-intent``: the named actions as further requests, each shown with what was
+        already done on its target (in this case and, for refunds, tagged in Stripe)."""
+        from billing_tui.gateway import GatewayError
+
+        if not self.args.action:
+            raise TriageError("--new-intent: say which action is the new request (--action KIND)")
+        plans = []
+        for plan in selected:
+            try:
+                done = [p for p in await self.session.prior_intents(case.id, plan) if p.done]
+            except GatewayError as exc:
+                raise TriageError(f"--new-intent: cannot read what was done: {exc}") from None
+            already = "; ".join(p.describe() for p in done) or "nothing"
+            self.text.append(f"already done on {plan.target_id}: {already}")
+            self.out.setdefault("already_done", []).extend(p.describe() for p in done)
+            plans.append(self.session.as_new_intent(plan))
+        return plans
+
     def _summary(
         self,
         case: CaseRecord,
@@ -403,7 +468,7 @@ class Triage:
         self.out = {
             "case_id": case.id,
             "mode": info.mode,
-            "dry_run": not self.args.yes,
+            "dry_run": not (self.args.yes and decided.confirmed),
             "customer_ids": list(view.customer_ids),
             "anomalies": list(view.anomaly_codes),
             "suggested": suggested,
@@ -418,13 +483,39 @@ class Triage:
             f"case {case.id} · {info.describe()}",
             f"customer {view.masked_email} · {', '.join(view.customer_ids)} · anomalies "
             f"{', '.join(view.anomaly_codes) or 'none'}",
-            f"bucket {bucket} (suggested {suggested}, confidence {suggestion.confidence})",
+            f"bucket {bucket or 'none'} (suggested {suggested or 'none'}, confidence "
+            f"{suggestion.confidence})",
         ]
         if decided.bucket:
             self.text += [
                 f"  - {e.sentence}" for e in suggestion.evidence_for(decided.bucket) if e.supports
             ]
+        self._ticket_summary(suggestion)
         self.text += contract_lines(decided, confirmed=bool(self.args.yes))
+
+    def _ticket_summary(self, suggestion: Classification) -> None:
+        """What the ticket's words said, and which answers they gave (the operator's win)."""
+        reading = read_ticket(self.ticket)
+        in_force = {(p.question_id, p.value, p.quote) for p in suggestion.pre_answers}
+        self.out["answers"] = dict(suggestion.answers.values)
+        self.out["ticket"] = [
+            {
+                "quote": e.quote,
+                "start": e.start,
+                "end": e.end,
+                "language": e.phrase.language.value,
+                "status": e.status.value,
+                "answers": {a.question_id: a.value for a in e.phrase.answers},
+                "request": e.phrase.request.value if e.phrase.request else None,
+                "applied": [
+                    a.question_id
+                    for a in e.phrase.answers
+                    if (a.question_id, a.value, e.quote) in in_force
+                ],
+            }
+            for e in reading.evidence
+        ]
+        self.text += [f"  {line}" for line in reading.lines()]
 
     def _completeness(self, view: CaseView) -> None:
         """Say which parts of the customer did not load: no money moves until they do."""

@@ -119,6 +119,17 @@ class Answers:
 
 
 @dataclass(frozen=True)
+class PreAnswer:
+    """An answer a source other than the operator gave (the ticket's words): it stands until the
+    operator answers the same question, and is shown as evidence with the words it came from."""
+
+    question_id: str
+    value: str
+    quote: str  # the words as the customer wrote them
+    source: str = "the ticket"
+
+
+@dataclass(frozen=True)
 class Classification:
     """The suggestion, the evidence, and (once the operator confirms) the decided bucket."""
 
@@ -131,6 +142,24 @@ class Classification:
     bucket: Bucket | None = None  # set by confirm(): the operator's decision
     override_reason: str | None = None
     confirmed: bool = False
+    #: Every bucket the billing evidence itself points at (anomalies, plan switches; not the
+    #: ticket's answers or account-wide portal context), strongest first: a case can have
+    #: more than one problem. See :attr:`secondary`.
+    findings: tuple[Bucket, ...] = ()
+    #: The pre-answers in force (the operator did not answer their question otherwise).
+    pre_answers: tuple[PreAnswer, ...] = ()
+
+    @property
+    def secondary(self) -> tuple[Bucket, ...]:
+        """The case's other problems next to the one it is worked under: each keeps its own
+        plans and its own lines in the handoff. Never the alternative reading of the same
+        evidence (a duplicate vs a team purchase)."""
+        primary = self.working
+        return tuple(
+            b
+            for b in self.findings
+            if b != primary and (primary is None or frozenset({b, primary}) not in _EXCLUSIVE)
+        )
 
     @property
     def final(self) -> Bucket | None:
@@ -248,6 +277,9 @@ _PORTAL_CODES = frozenset(
     }
 )
 
+#: Pairs of buckets that read the same evidence two ways: never both problems of one case.
+_EXCLUSIVE = frozenset({frozenset({Bucket.DUPLICATE_PERSONAL, Bucket.TEAM_INTENT})})
+
 W_STRONG = 3.0
 W_DOUBLE_CHARGE = 2.5
 W_TEAM = 2.5
@@ -335,7 +367,7 @@ def _votes(
                 _Vote(
                     Bucket.TEAM_INTENT,
                     0.0,
-                    "The repeated subscriptions have one seat each and name no different people",
+                    "The repeated subscriptions name no different people or teams",
                     refs,
                     supports=False,
                 )
@@ -639,15 +671,20 @@ def suggest(
     now: datetime | None = None,
     *,
     settings: Settings = DEFAULT_SETTINGS,
+    pre_answers: Sequence[PreAnswer] = (),
 ) -> Classification:
     """The most likely bucket for the case, with evidence, questions and the contract check.
 
+    ``pre_answers`` (the ticket's words) answer the questions the operator's ``answers`` leave
+    open; each one in force is an evidence sentence quoting its words.
     Raises ``ValueError`` when an answer is not one of its question's options.
     """
+    answers, in_force = merge_answers(answers, pre_answers)
     validate_answers(answers)
     when = now or snapshot.loaded_at
     ordered = sorted(anomalies, key=an.sort_key)
     votes = _votes(snapshot, ordered, answers, settings, when)
+    votes.extend(_pre_answer_votes(in_force))
     scores = {b: 0.0 for b in Bucket}
     for vote in votes:
         scores[vote.bucket] += vote.weight
@@ -665,6 +702,11 @@ def suggest(
         suggested = best
         confidence = round((scores[best] / total) * (scores[best] / (scores[best] + 1)), 2)
 
+    independent: dict[Bucket, float] = {}
+    for vote in votes:
+        if vote.family not in ("answer", "portal") and vote.refs and vote.weight >= W_MEDIUM:
+            independent[vote.bucket] = independent.get(vote.bucket, 0.0) + vote.weight
+    findings = tuple(sorted(independent, key=lambda b: (-scores[b], order.index(b))))
     evidence = tuple(
         Evidence(v.bucket, _sentence(v.sentence), v.supports, v.refs)
         for v in sorted(votes, key=lambda v: (order.index(v.bucket), not v.supports, -v.weight))
@@ -676,7 +718,57 @@ def suggest(
         questions=questions(snapshot, ordered),
         answers=answers,
         contract=contract_check(snapshot, ordered, settings, when),
+        findings=findings,
+        pre_answers=in_force,
     )
+
+
+def merge_answers(
+    answers: Answers, pre_answers: Sequence[PreAnswer]
+) -> tuple[Answers, tuple[PreAnswer, ...]]:
+    """The operator's answers, plus the first pre-answer of every question they left open."""
+    merged = answers
+    in_force: list[PreAnswer] = []
+    for pre in pre_answers:
+        if answers.get(pre.question_id) is not None:
+            continue  # the operator's own answer wins
+        if merged.get(pre.question_id) is None:
+            merged = merged.with_answer(pre.question_id, pre.value)
+        if merged.get(pre.question_id) == pre.value:
+            in_force.append(pre)
+    return merged, tuple(in_force)
+
+
+#: The bucket an answer speaks for (the evidence line of a pre-answer is filed under it).
+_ANSWER_BUCKET: Mapping[tuple[str, str], Bucket] = MappingProxyType(
+    {
+        **{(Q_COMPLAINT, value): bucket for value, bucket in _COMPLAINT_BUCKET.items()},
+        (Q_TEAM, "yes"): Bucket.TEAM_INTENT,
+        (Q_TEAM, "no"): Bucket.DUPLICATE_PERSONAL,
+        (Q_PEOPLE, "yes"): Bucket.TEAM_INTENT,
+        (Q_PEOPLE, "no"): Bucket.DUPLICATE_PERSONAL,
+        (Q_CANCEL, "no"): Bucket.MISSING_SELF_SERVE,
+        (Q_CANCEL, "yes"): Bucket.MISSING_SELF_SERVE,
+    }
+)
+
+
+def pre_answer_line(pre: PreAnswer) -> str:
+    """``from the ticket: 'charged twice' → q_complaint = charged twice`` (the option's label)."""
+    labels = dict(_BY_ID[pre.question_id].options) if pre.question_id in _BY_ID else {}
+    label = labels.get(pre.value, pre.value)
+    return f"from {pre.source}: '{pre.quote}' → {pre.question_id} = {label.lower()}"
+
+
+def _pre_answer_votes(in_force: Sequence[PreAnswer]) -> list[_Vote]:
+    """The pre-answers as evidence (no weight of their own: their answer carries it)."""
+    votes: list[_Vote] = []
+    for pre in in_force:
+        bucket = _ANSWER_BUCKET.get((pre.question_id, pre.value))
+        if bucket is not None:
+            against = (pre.question_id, pre.value) == (Q_CANCEL, "yes")
+            votes.append(_Vote(bucket, 0.0, pre_answer_line(pre), supports=not against))
+    return votes
 
 
 def _sentence(text: str) -> str:

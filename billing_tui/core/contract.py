@@ -44,12 +44,7 @@ def _interval_text(sub: Subscription) -> str:
     parts: list[str] = []
     for item in sub.items:
         price = item.price
-        if price.interval is None:
-            text = "one-off"
-        elif price.interval_count == 1:
-            text = price.interval
-        else:
-            text = f"{price.interval_count} {price.interval}s"
+        text = price.interval_label or "one-off"
         if text not in parts:
             parts.append(text)
     return ", ".join(parts) or "unknown"

@@ -2,19 +2,20 @@
 
 Pure (no SDK): the gateway raises these (``billing_tui.gateway.errors.translate`` maps each
 ``stripe.StripeError`` to one), the desk turns them into a typed ``Failure``, and the screens
-catch them without importing the gateway. No message or repr ever contains an API key.
+catch them without importing the gateway. No message or repr ever contains an API key, a full
+email address or a card number (:func:`billing_tui.core.text.redact`).
 """
 
 from __future__ import annotations
 
-from billing_tui.core.text import redact_keys
+from billing_tui.core.text import redact
 
 
 class GatewayError(Exception):
     """A Stripe call failed; ``str()`` is an operator-actionable sentence."""
 
     def __init__(self, message: str, *, request_id: str | None = None) -> None:
-        self.message = redact_keys(message)
+        self.message = redact(message)
         self.request_id = request_id
         super().__init__(self.message)
 

@@ -52,6 +52,9 @@ ID_PREFIXES: dict[str, IdentifierKind] = {
     "dp": IdentifierKind.DISPUTE,
 }
 
+#: One example of each id shape, for the sentence that says what was expected.
+_EXAMPLE_BODY = "NffrFeUfNV2Hib"
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _ID = re.compile(r"^(?P<prefix>[a-z]+)_(?P<body>[A-Za-z0-9]+)$")
 _ID_LIKE = re.compile(r"^(?P<prefix>[a-z]{2,4})_")
@@ -66,8 +69,11 @@ def normalise(text: str) -> str:
 def detect_kind(text: str) -> IdentifierKind:
     """Classify free text: an email, a Stripe id by prefix, a GitHub user, or a name.
 
-    A token that starts like a Stripe id (``cus_``, ``ch_``…) but is not well formed is
-    ``MALFORMED_ID`` so the operator is told before a request is sent. A single token with no
+    A Stripe id is a known prefix, an underscore and one or more letters/digits (``cus_zh1``
+    from the catalog and ``cus_NffrFeUfNV2Hib`` from Stripe alike: Stripe promises no length).
+    A token that starts like one (``cus_``, ``ch_``…) but is not well formed is
+    ``MALFORMED_ID`` so the operator is told before a request is sent (:func:`malformed_reason`
+    says what was expected). A single token with no
     spaces is taken as a GitHub username (``@octocat`` or ``octocat``); anything else is a name.
     """
     value = normalise(text)
@@ -78,12 +84,26 @@ def detect_kind(text: str) -> IdentifierKind:
     if match := _ID.match(value):
         kind = ID_PREFIXES.get(match["prefix"])
         if kind is not None:
-            return kind if len(match["body"]) >= 4 else IdentifierKind.MALFORMED_ID
+            return kind
     if (match := _ID_LIKE.match(value)) and match["prefix"] in ID_PREFIXES:
         return IdentifierKind.MALFORMED_ID
     if " " not in value and _GITHUB.match(value):
         return IdentifierKind.GITHUB
     return IdentifierKind.NAME
+
+
+def malformed_reason(text: str) -> str:
+    """What was expected of a ``MALFORMED_ID`` and what was found instead, in a sentence."""
+    value = normalise(text)
+    prefix, _, body = value.partition("_")
+    expected = (
+        f"expected {prefix}_ followed by letters and digits only (e.g. {prefix}_{_EXAMPLE_BODY})"
+    )
+    if not body:
+        return f"{expected}, but nothing follows the underscore"
+    bad = next(ch for ch in body if not (ch.isascii() and ch.isalnum()))
+    shown = "a space" if bad.isspace() else f"'{bad}'"
+    return f"{expected}, but it contains {shown}"
 
 
 def github_username(text: str) -> str:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from types import MappingProxyType
 
+from billing_tui.core.open_enums import unknown_label
 from billing_tui.core.text import card_label
 
 #: Currencies whose minor unit is the unit itself (Stripe's list of zero-decimal currencies).
@@ -40,6 +41,15 @@ _MONTHS_PER_INTERVAL: Mapping[str, Decimal] = MappingProxyType(
         "year": Decimal(12),
     }
 )
+
+
+#: The recurring intervals Stripe documents today (``price.recurring.interval`` is an open enum:
+#: Stripe may add values, which the workstation shows as unknown and refuses to act on).
+KNOWN_INTERVALS = frozenset(_MONTHS_PER_INTERVAL)
+
+
+class UnknownInterval(ValueError):
+    """A recurring amount in an interval the workstation cannot normalise to a month."""
 
 
 def minor_unit_exponent(currency: str) -> int:
@@ -126,8 +136,11 @@ def monthly_amount(amount: Money, interval: str, interval_count: int = 1) -> Mon
     (a price billed every 3 months contributes a third of its amount each month).
     """
     if interval_count < 1:
-        raise ValueError("interval_count must be >= 1")
-    months = _MONTHS_PER_INTERVAL[interval] * interval_count
+        raise UnknownInterval(f"interval_count must be >= 1, not {interval_count}")
+    per = _MONTHS_PER_INTERVAL.get(interval)
+    if per is None:
+        raise UnknownInterval(f"interval {unknown_label(interval)} has no length in months")
+    months = per * interval_count
     monthly = (Decimal(amount.amount) / months).quantize(Decimal(1))
     return Money(int(monthly), amount.currency)
 
@@ -222,13 +235,31 @@ class Price:
         return self.interval is not None
 
     @property
+    def interval_known(self) -> bool:
+        """A one-off price, or a recurring one whose interval can be normalised to a month."""
+        return self.interval is None or (
+            self.interval in KNOWN_INTERVALS and self.interval_count >= 1
+        )
+
+    @property
+    def interval_label(self) -> str | None:
+        """``month``, ``3 months``, ``unknown (fortnight)``; None for a one-off price."""
+        if self.interval is None:
+            return None
+        if self.interval not in KNOWN_INTERVALS:
+            return unknown_label(self.interval)
+        if self.interval_count < 1:
+            return unknown_label(f"every {self.interval_count} {self.interval}s")
+        if self.interval_count == 1:
+            return self.interval
+        return f"{self.interval_count} {self.interval}s"
+
+    @property
     def label(self) -> str:
         name = self.nickname or self.product_name
-        if self.interval is None:
+        every = self.interval_label
+        if every is None:
             return name
-        every = (
-            self.interval if self.interval_count == 1 else f"{self.interval_count} {self.interval}s"
-        )
         return f"{name} ({self.unit_money.format() if self.unit_money else '?'}/{every})"
 
     @property
@@ -248,6 +279,17 @@ class SubscriptionStatus(StrEnum):
     CANCELED = "canceled"
     UNPAID = "unpaid"
     PAUSED = "paused"
+    #: A status Stripe sent that this version does not know (an open enum); the value itself
+    #: is kept in ``Subscription.status_value``.
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def read(cls, value: object) -> tuple[SubscriptionStatus, str | None]:
+        """``(status, unknown value)``: a known status and None, or UNKNOWN and what was sent."""
+        try:
+            return cls(str(value)), None
+        except ValueError:
+            return cls.UNKNOWN, str(value)
 
 
 #: Statuses in which a subscription still bills (or will bill) the customer.
@@ -288,16 +330,37 @@ class Subscription:
     canceled_at: datetime | None = None
     ended_at: datetime | None = None
     cancellation_reason: str | None = None
+    cancellation_comment: str | None = None  # cancellation_details.comment (who canceled, why)
     trial_start: datetime | None = None
     trial_end: datetime | None = None
     default_payment_method_id: str | None = None
     latest_invoice_id: str | None = None
     collection_method: str = "charge_automatically"
     metadata: Mapping[str, str] = field(default_factory=lambda: _frozen(None))
+    status_value: str | None = None  # what Stripe sent when ``status`` is UNKNOWN
 
     @property
     def is_live(self) -> bool:
         return self.status in LIVE_STATUSES
+
+    @property
+    def status_label(self) -> str:
+        """``active``, or ``unknown (<what Stripe sent>)``."""
+        if self.status is SubscriptionStatus.UNKNOWN:
+            return unknown_label(self.status_value or "")
+        return self.status.value
+
+    @property
+    def unknown_values(self) -> tuple[str, ...]:
+        """What of this subscription the workstation could not understand (an unknown status,
+        an interval it cannot normalise): rules that need them refuse to act."""
+        found: list[str] = []
+        if self.status is SubscriptionStatus.UNKNOWN:
+            found.append(f"status {self.status_label}")
+        for item in self.items:
+            if not item.price.interval_known:
+                found.append(f"interval {item.price.interval_label} on {item.price.id}")
+        return tuple(found)
 
     @property
     def current_period_start(self) -> datetime | None:
@@ -311,7 +374,10 @@ class Subscription:
 
     @property
     def quantity(self) -> int:
-        return sum(i.quantity or 0 for i in self.items)
+        """The seat count: the quantity of the item with the most seats. A base plan plus a
+        4-seat add-on is ONE subscription with two items and 4 seats, never "qty 5"; an unset
+        quantity counts as 1; 0 without items."""
+        return max((i.quantity or 1 for i in self.items), default=0)
 
     @property
     def product_ids(self) -> frozenset[str]:
@@ -342,8 +408,8 @@ class Subscription:
         total = Money.zero(self.currency)
         for item in self.items:
             amount = item.amount
-            if amount is None or item.price.interval is None:
-                continue
+            if amount is None or item.price.interval is None or not item.price.interval_known:
+                continue  # an unknown interval has no monthly figure (see ``unknown_values``)
             total = total + monthly_amount(amount, item.price.interval, item.price.interval_count)
         return total
 

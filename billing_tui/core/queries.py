@@ -24,6 +24,7 @@ from billing_tui.core.model import (
     PaymentMethod,
     Price,
     Subscription,
+    SubscriptionItem,
 )
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import normalise_email
@@ -85,6 +86,42 @@ def single_seat(sub: Subscription) -> bool:
 def max_quantity(sub: Subscription) -> int:
     """The largest item quantity (an unset quantity counts as 1); 0 without items."""
     return max(((item.quantity or 1) for item in sub.items), default=0)
+
+
+def seat_item(sub: Subscription) -> SubscriptionItem | None:
+    """The item whose quantity is a seat count: the one with the most seats when any item has
+    more than one (a base plan + a per-seat add-on: the add-on), else the only item."""
+    if not sub.items:
+        return None
+    best = next(i for i in sub.items if (i.quantity or 1) == sub.quantity)
+    if (best.quantity or 1) > 1 or len(sub.items) == 1:
+        return best
+    return None
+
+
+def seats_text(sub: Subscription) -> str:
+    """What a subscription holds, item by item: ``5 seats``, ``Pro monthly × 1 + Team × 4``.
+
+    A subscription with two items is one subscription with two items, never ``qty 5``."""
+    if len(sub.items) == 1:
+        q = sub.items[0].quantity or 1
+        return f"{q} seat" if q == 1 else f"{q} seats"
+    return " + ".join(f"{plan_name(i.price)} × {i.quantity or 1}" for i in sub.items)
+
+
+def team_name(sub: Subscription, settings: Settings) -> str | None:
+    """The team (or its seat holders) a subscription's metadata names, if any."""
+    for key in settings.team_metadata_keys:
+        value = (sub.metadata.get(key) or "").strip()
+        if value:
+            return value.casefold()
+    return None
+
+
+def different_teams(a: Subscription, b: Subscription, settings: Settings) -> bool:
+    """Both subscriptions name a team in their metadata, and not the same one."""
+    ta, tb = team_name(a, settings), team_name(b, settings)
+    return ta is not None and tb is not None and ta != tb
 
 
 def shared_plans(a: Subscription, b: Subscription) -> list[Price]:
@@ -273,6 +310,21 @@ class DuplicateGroup:
         return frozenset(s.customer_id for s in self.subscriptions)
 
     @property
+    def spread_seconds(self) -> int:
+        """Seconds between the first and the last member's creation."""
+        times = [s.created for s in self.subscriptions]
+        return int((max(times) - min(times)).total_seconds())
+
+    def keeping(self, subscription_id: str | None) -> DuplicateGroup:
+        """The group with ``subscription_id`` (the operator's pick) as the one kept; the
+        oldest stays kept when ``subscription_id`` is None or not a member."""
+        if subscription_id is None or subscription_id not in self.ids:
+            return self
+        kept = next(s for s in self.subscriptions if s.id == subscription_id)
+        rest = tuple(s for s in self.subscriptions if s.id != subscription_id)
+        return replace(self, subscriptions=(kept, *rest))
+
+    @property
     def product_name(self) -> str:
         """The shared product's name (cross-customer), else the oldest one's plan name."""
         items = sorted(self.original.items, key=lambda i: i.price.id)
@@ -283,20 +335,40 @@ class DuplicateGroup:
         return subscription_name(self.original)
 
 
-def _is_duplicate_pair(a: Subscription, b: Subscription, settings: Settings) -> bool:
-    """The ``duplicate_subscription`` rule for two live subscriptions of one customer."""
-    return (
-        bool(shared_plans(a, b))
-        and abs((b.created - a.created).total_seconds()) <= settings.duplicate_window_seconds
-        and single_seat(a)
-        and single_seat(b)
-        and not different_people(a, b, settings)
+def purchase_shape(sub: Subscription) -> tuple[tuple[str, str | None, int, int], ...]:
+    """What was bought, whatever the price ids: (product, interval, count, quantity) per item."""
+    return tuple(
+        sorted(
+            (i.price.product_id, i.price.interval, i.price.interval_count, i.quantity or 1)
+            for i in sub.items
+        )
     )
 
 
-def _in_customer_groups(snapshot: CustomerSnapshot, settings: Settings) -> list[DuplicateGroup]:
+def _is_duplicate_pair(a: Subscription, b: Subscription, settings: Settings) -> bool:
+    """The ``duplicate_subscription`` rule for two live subscriptions of one customer: the same
+    purchase twice, at any quantity (a 5-seat team plan bought twice is a duplicate; 5 seats and
+    then 1 more seat is not), unless the metadata names different people or different teams."""
+    return (
+        bool(shared_plans(a, b))
+        and purchase_shape(a) == purchase_shape(b)
+        and abs((b.created - a.created).total_seconds()) <= settings.duplicate_window_seconds
+        and not different_people(a, b, settings)
+        and not different_teams(a, b, settings)
+    )
+
+
+def _in_customer_groups(
+    snapshot: CustomerSnapshot, settings: Settings, *, include_ended: bool = False
+) -> list[DuplicateGroup]:
     groups: list[DuplicateGroup] = []
-    for subs in live_by_customer(snapshot).values():
+    if include_ended:
+        by_customer: dict[str, list[Subscription]] = defaultdict(list)
+        for sub in oldest_first(snapshot.subscriptions):
+            by_customer[sub.customer_id].append(sub)
+    else:
+        by_customer = live_by_customer(snapshot)
+    for subs in by_customer.values():
         edges = [
             (a.id, b.id)
             for i, a in enumerate(subs)
@@ -332,35 +404,42 @@ def duplicate_groups(
     settings: Settings = DEFAULT_SETTINGS,
     *,
     across_customers: bool = False,
+    include_ended: bool = False,
 ) -> list[DuplicateGroup]:
     """The ONE definition of duplicate subscriptions (docs/anomalies.md).
 
-    Always: each customer's groups of live subscriptions that share a plan (price, or product
-    and interval), were created within ``duplicate_window_seconds`` of each other, have one seat
-    each and name no different people (``duplicate_subscription``). With ``across_customers``,
-    also, after those: each product live on two or more customer records that share an email
-    (``cross_customer_duplicate``), with every live subscription to it on those records.
+    Always: each customer's groups of N ≥ 2 live subscriptions that share a plan (price, or
+    product and interval), were created within ``duplicate_window_seconds`` of each other and
+    name no different people or teams, whatever their quantities (``duplicate_subscription``).
+    With ``across_customers``, also, after those: each product live on two or more customer
+    records that share an email (``cross_customer_duplicate``), with every live subscription to
+    it on those records. ``include_ended``: the same rule over every subscription, live or
+    not (what a case's duplicates were before it cancelled them; never for planning).
     """
-    groups = _in_customer_groups(snapshot, settings)
+    groups = _in_customer_groups(snapshot, settings, include_ended=include_ended)
     if across_customers:
         groups.extend(_cross_customer_groups(snapshot))
     return groups
 
 
 def cancellable(
-    groups: Sequence[DuplicateGroup], settings: Settings = DEFAULT_SETTINGS
+    groups: Sequence[DuplicateGroup],
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    keep: str | None = None,
 ) -> list[DuplicateGroup]:
     """What the planner may cancel of :func:`duplicate_groups` ``(across_customers=True)``.
 
     A customer's own groups as they are. A cross-customer group only with what is safe to
     cancel: not already in a customer's own group, at most one seat in all, and — after the
     oldest of those, which is kept — only subscriptions on another customer record that name
-    no different person. A group left with nothing to cancel is dropped.
+    no different person. A group left with nothing to cancel is dropped. ``keep`` (a member's
+    id, the operator's pick) is kept instead of the oldest in its group.
     """
-    own = [g for g in groups if not g.across_customers]
+    own = [g.keeping(keep) for g in groups if not g.across_customers]
     taken = {sid for g in own for sid in g.ids}
     narrowed = [_narrowed(g, taken, settings) for g in groups if g.across_customers]
-    return own + [g for g in narrowed if g is not None]
+    return own + [g.keeping(keep) for g in narrowed if g is not None]
 
 
 def _narrowed(group: DuplicateGroup, taken: set[str], settings: Settings) -> DuplicateGroup | None:

@@ -17,6 +17,9 @@ class Settings:
     portal_return_url: str | None = None
     #: Subscription metadata keys that name the person a subscription is for.
     person_metadata_keys: tuple[str, ...] = ("for", "seat_holder", "user", "assignee")
+    #: Subscription metadata keys that say its seats are a team's (a team name, seat holders):
+    #: the evidence of team intent that a quantity alone is not.
+    team_metadata_keys: tuple[str, ...] = ("team", "seat_holders", "seats_assigned")
 
     # --- gateway
     #: Retries the SDK itself makes for connection errors, 409 and 5xx.

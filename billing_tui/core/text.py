@@ -2,7 +2,7 @@
 
 - **Secrets.** :data:`KEY_PATTERN` is the only pattern in the project that recognises a Stripe
   key (``sk_``/``rk_``/``pk_`` test or live keys and ``whsec_`` signing secrets, whatever
-  characters the body holds — letters, digits, underscores, dashes, dots). :func:`mask_key`
+  characters the body holds, up to a space, a quote or a bracket). :func:`mask_key`
   shows a key as its prefix and last four characters at most; :func:`redact` masks every key,
   every email address and every card-like (13–19 digit, Luhn-valid) number in a text. Screens,
   the CLI, errors, the case log and exports all call these.
@@ -33,18 +33,28 @@ KEY_PREFIXES: tuple[str, ...] = (
     "whsec_",
 )
 
-#: Anything shaped like a Stripe key. The body runs over letters, digits and ``_ - . *`` and
-#: ends on a letter, digit or ``*`` (so a sentence's full stop is not part of the key).
+#: Anything shaped like a Stripe key: a known prefix, wherever it starts (glued to a word too),
+#: and a body of any characters up to a space, a quote, a bracket, ``,;|`` or ``…`` (the mark of
+#: an already masked key), ending on a letter, a digit or ``*`` (so a sentence's full stop is
+#: not part of the key). Over-masking a word is the price of never showing a key.
+_KEY_CHAR = r"[^\s\"'`<>()\[\]{},;|…]"
 KEY_PATTERN = re.compile(
-    r"(?<![A-Za-z0-9])(?P<prefix>" + "|".join(map(re.escape, KEY_PREFIXES)) + ")"
-    r"(?P<body>[A-Za-z0-9_.*\-]*[A-Za-z0-9*])"
+    r"(?P<prefix>" + "|".join(map(re.escape, KEY_PREFIXES)) + ")"
+    r"(?P<body>" + _KEY_CHAR + r"*[A-Za-z0-9*])"
 )
 
 #: A key body shorter than this shows no characters at all: four of a handful is too many.
 _MIN_BODY_FOR_TAIL = 8
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
-_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\d(?:[ -]?\d){12,18}(?![A-Za-z0-9])")
+#: An e-mail address: RFC 5322's atext in the local part, any labels (punycode too) after ``@``.
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_QUOTES = "'`"
+#: A run of digit groups with single spaces or dashes between (``4242 4242 4242 4242``), standing
+#: alone: digits inside a word (an id like ``ch_pop7n000024``, a hex digest, an idempotency key)
+#: are not a card number, and removing them would corrupt the id.
+_DIGIT_RUN = re.compile(r"(?<![\w])\d+(?:[ -]\d+)*(?![\w])")
+_GROUP_SEPARATOR = re.compile(r"([ -])")
+_CARD_DIGITS = range(13, 20)
 CARD_NUMBER_REMOVED = "[card number removed]"
 
 
@@ -81,24 +91,63 @@ def _luhn(digits: str) -> bool:
 
 
 def redact_card_numbers(text: str) -> str:
-    """Card-like numbers (13–19 digits, spaces or dashes allowed, Luhn-valid) removed."""
-
-    def card(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        return CARD_NUMBER_REMOVED if _luhn(digits) else match.group(0)
-
-    return _DIGIT_RUN.sub(card, text)
+    """Card-like numbers (13–19 digits, spaces or dashes allowed, Luhn-valid) removed — also
+    when other numbers stand next to them (``order 1234 4242 4242 4242 4242``)."""
+    return _DIGIT_RUN.sub(lambda m: _without_cards(m.group(0)), text)
 
 
-def redact(text: str, *, emails: bool = True) -> str:
-    """Keys masked to their last four, emails to ``j***@example.com``, card numbers removed.
+def _without_cards(run: str) -> str:
+    """One run of digit groups with every Luhn-valid 13–19 digit stretch of whole groups
+    (the longest from each group on) replaced by :data:`CARD_NUMBER_REMOVED`."""
+    pieces = _GROUP_SEPARATOR.split(run)  # digits, separator, digits, …
+    groups = pieces[0::2]
+    out: list[str] = []
+    start = 0
+    while start < len(groups):
+        end = _card_end(groups, start)
+        if end is None:
+            out.append(groups[start])
+            if start + 1 < len(groups):
+                out.append(pieces[2 * start + 1])
+            start += 1
+            continue
+        out.append(CARD_NUMBER_REMOVED)
+        if end < len(groups):
+            out.append(pieces[2 * end - 1])
+        start = end
+    return "".join(out)
 
-    ``emails=False`` keeps email addresses (the case log keeps the one the operator searched).
-    """
-    text = redact_keys(text)
-    if emails:
-        text = _EMAIL.sub(lambda m: mask_email(m.group(0)), text)
-    return redact_card_numbers(text)
+
+def _card_end(groups: list[str], start: int) -> int | None:
+    """Where the longest card number starting at ``groups[start]`` ends (exclusive), if any."""
+    found = None
+    digits = ""
+    for end in range(start + 1, len(groups) + 1):
+        digits += groups[end - 1]
+        if len(digits) > _CARD_DIGITS[-1]:
+            break
+        if len(digits) in _CARD_DIGITS and _luhn(digits):
+            found = end
+    return found
+
+
+def redact_emails(text: str) -> str:
+    """Every e-mail address in ``text`` masked by :func:`mask_email`."""
+    if "@" not in text:
+        return text
+    return _EMAIL.sub(lambda m: _masked_address(m.group(0)), text)
+
+
+def _masked_address(found: str) -> str:
+    """A matched address masked; quotes it starts with (``'dana@…'``) are kept as quotes."""
+    address = found.lstrip(_QUOTES)
+    return found[: len(found) - len(address)] + mask_email(address)
+
+
+def redact(text: str) -> str:
+    """Keys masked to their last four, emails to ``j***@example.com``, card numbers removed:
+    the one rule for every text shown, printed, written to the case log or exported."""
+    return redact_card_numbers(redact_emails(redact_keys(text)))
 
 
 # --------------------------------------------------------------------------- people
@@ -180,6 +229,19 @@ def time_label(value: datetime | None, missing: str = DASH) -> str:
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def human_span(seconds: float) -> str:
+    """A bound that holds for a spread of ``seconds``: rounded UP (290 s is "within 5 min",
+    never "within 4 min"); below two minutes, the seconds themselves."""
+    s = abs(int(seconds))
+    if s < 120:
+        return f"{s} s"
+    if s < 2 * 3600:
+        return f"{-(-s // 60)} min"
+    if s < 2 * 86400:
+        return f"{-(-s // 3600)} h"
+    return f"{-(-s // 86400)} days"
 
 
 def human_gap(seconds: float) -> str:

@@ -13,9 +13,11 @@ turns its arguments into :class:`ConnectionOptions` (``billing_tui.cli.options``
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import mask_key
@@ -29,8 +31,9 @@ if TYPE_CHECKING:
 
 Mode = Literal["demo", "test", "live"]
 
-#: Used against ``--api-base`` when no key is configured (the loopback sandbox accepts any
-#: well-formed test key); never valid on real Stripe.
+#: Used against a loopback ``--api-base`` when no key is configured at all (the loopback
+#: sandbox accepts any well-formed test key); never valid on real Stripe. A key that is
+#: configured but does not parse is an error, never replaced by this one.
 PLACEHOLDER_KEY = "sk_test_billingtuiplaceholder"
 DEMO_KEY = "sk_test_demo"
 
@@ -160,16 +163,32 @@ class ConnectionTarget:
 
 
 def resolve_target(options: ConnectionOptions) -> ConnectionTarget:
-    """The quick half of :func:`connect`: the key (raises ConnectionFailed when real Stripe
-    has none). Imports neither ``stripe`` nor the sandbox."""
+    """The quick half of :func:`connect`: the key. Raises ConnectionFailed when there is none
+    (unless the server is this machine: then the placeholder) and whenever the configured key
+    does not parse — a bad key is never swapped for the placeholder. Imports neither
+    ``stripe`` nor the sandbox."""
     if options.demo:
         return ConnectionTarget(options)
-    if options.api_base:
+    if options.api_base and is_loopback(options.api_base):
         try:
-            return ConnectionTarget(options, _resolve_key(options.profile))
-        except ConnectionFailed:
-            return ConnectionTarget(options)
+            return ConnectionTarget(options, credentials.resolve_key(options.profile))
+        except credentials.NoKey:
+            return ConnectionTarget(options)  # no key at all: the placeholder, said as such
+        except credentials.CredentialsError as exc:
+            raise ConnectionFailed(str(exc)) from None
     return ConnectionTarget(options, _resolve_key(options.profile))
+
+
+def is_loopback(api_base: str) -> bool:
+    """Whether ``api_base`` is this machine (``localhost``, ``127.x.y.z``, ``::1``): the only
+    servers the placeholder key is sent to."""
+    host = (urlsplit(api_base if "//" in api_base else f"//{api_base}").hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def open_connection(target: ConnectionTarget, settings: Settings = DEFAULT_SETTINGS) -> Connection:

@@ -18,16 +18,33 @@ from typing import Literal
 from billing_tui import gateway as gw
 from billing_tui.core.model import SubscriptionStatus
 from billing_tui.core.plans import (
+    INTENT_TAG,
     ActionKind,
     ActionOutcome,
     Failure,
     FailureKind,
+    Intent,
     Plan,
+    PriorIntent,
     confirm_phrase_for,
+    intent_of,
     metadata_for,
-    plan_idempotency_key,
+    parse_tag,
 )
 from billing_tui.core.text import date_label
+from billing_tui.desk.intents import (
+    CHECKED,
+    RECORDED_KEY,
+    RECORDED_TAG,
+    Found,
+    StripeView,
+    case_priors,
+    choose_ordinal,
+    done_otherwise,
+    look_in_stripe,
+    recorded_params,
+    target_of,
+)
 from billing_tui.desk.records import OutcomeRecord, outcome_of
 from billing_tui.gateway import Gateway, GatewayError
 from billing_tui.store.caselog import ActionRecord, CaseLog, CaseRecord
@@ -55,7 +72,7 @@ def failure_of(exc: Exception) -> Failure:
     return Failure(FailureKind.OTHER, message)
 
 
-def _skipped(plan: Plan, message: str) -> ActionOutcome:
+def skipped(plan: Plan, message: str) -> ActionOutcome:
     """Nothing was sent: a guard, a missing LIVE confirmation or an unsettled earlier action."""
     return ActionOutcome(plan, "skipped", message, failure=Failure(FailureKind.REFUSED, message))
 
@@ -123,7 +140,8 @@ async def _cancel(
         sub_id,
         invoice_now=params.get("invoice_now") == "true",
         prorate=params.get("prorate") == "true",
-        comment=f"billing-tui case {metadata.get('case_id', '')} by {metadata.get('operator', '')}",
+        comment=f"billing-tui case {metadata.get('case_id', '')} by {metadata.get('operator', '')}"
+        + (f" ({metadata[INTENT_TAG]})" if metadata.get(INTENT_TAG) else ""),
     )
     note = f" ({canceled.note})" if canceled.note else ""
     return _Done((sub_id,), canceled.request_id, f"{sub_id} is {canceled.obj.status.value}{note}")
@@ -203,14 +221,6 @@ async def _perform(
 # --------------------------------------------------------------------------- execute
 
 
-def _target(params: Mapping[str, str]) -> str | None:
-    """The object an action's recorded parameters act on."""
-    for name in ("charge", "subscription", "invoice", "customer"):
-        if params.get(name):
-            return params[name]
-    return None
-
-
 def _replayed(plan: Plan, record: ActionRecord) -> ActionOutcome:
     result = outcome_of(record)
     return ActionOutcome(
@@ -229,11 +239,11 @@ def _replayed(plan: Plan, record: ActionRecord) -> ActionOutcome:
 def _refusal(plan: Plan, confirmation: str | None, *, live: bool) -> ActionOutcome | None:
     """A blocked plan, or a LIVE money move without its typed phrase: nothing is sent."""
     if plan.blocked_reason is not None:
-        return _skipped(plan, f"not done: {plan.blocked_reason}")
+        return skipped(plan, f"not done: {plan.blocked_reason}")
     if live and plan.kind.needs_confirmation:
         phrase = plan.confirm_phrase or confirm_phrase_for(plan)
         if not confirmation or confirmation.strip() != phrase:
-            return _skipped(
+            return skipped(
                 plan, f"live mode: type {phrase} to confirm this action; nothing was sent"
             )
     return None
@@ -256,11 +266,11 @@ def _unsettled(plan: Plan, case: CaseRecord) -> ActionOutcome | None:
         for a in case.actions
         if a.status in ("planned", "in_flight")
         and a.kind == plan.kind.value
-        and _target(a.params) == plan.target_id
+        and target_of(a.kind, a.params) == plan.target_id
     ]
     if not pending:
         return None
-    return _skipped(
+    return skipped(
         plan,
         f"an earlier {plan.kind.label} of {plan.target_id} ({pending[0].id}) has no "
         "recorded result yet: reconcile it (or run that plan again) first; nothing "
@@ -352,6 +362,81 @@ async def _documented(
     )
 
 
+def _unchecked(plan: Plan, exc: GatewayError) -> ActionOutcome:
+    """Stripe could not be read before a money call: nothing is sent blind."""
+    failure = failure_of(exc)
+    message = (
+        f"could not check Stripe for what this {plan.kind.label} already did ({exc}); "
+        "nothing was sent. Run it again when Stripe answers."
+    )
+    kind = FailureKind.UNAVAILABLE if failure.kind == FailureKind.UNCERTAIN else failure.kind
+    return ActionOutcome(
+        plan, "failed", message, failure=replace(failure, kind=kind, message=message)
+    )
+
+
+def _done_otherwise(plan: Plan, intent: Intent, prior: PriorIntent) -> ActionOutcome:
+    """The intent's ordinal already took effect with other parameters: not sent again."""
+    label = plan.kind.label
+    return skipped(
+        plan,
+        f"the {label} of {plan.target_id} was already done: {prior.describe()}; nothing was "
+        f"sent. To {label} it again, make it a new intent (triage --new-intent, or as a new "
+        f"intent in the actions screen), which is sent as intent #{intent.ordinal + 1}.",
+    )
+
+
+async def _recorded_found(
+    plan: Plan, caselog: CaseLog, case_id: str, record: ActionRecord, found: Found
+) -> ActionOutcome:
+    """Stripe already holds what the intent asks for: that is the action's result."""
+    outcome = ActionOutcome(
+        plan,
+        "succeeded",
+        found.message,
+        stripe_ids=found.stripe_ids,
+        idempotency_key=record.idempotency_key,
+        action_id=record.id,
+        replayed=True,
+    )
+    await _finish(caselog, case_id, record.id, "succeeded", OutcomeRecord.of(outcome))
+    return outcome
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """A plan placed among its target's earlier intents: which intent, what Stripe shows."""
+
+    intent: Intent
+    chain: list[ActionRecord]
+    priors: tuple[PriorIntent, ...]
+    seen: StripeView
+
+
+async def _resolve(plan: Plan, gateway: Gateway, case: CaseRecord) -> _Resolved:
+    """Which intent ``plan`` is (raises the gateway's errors when Stripe cannot be read)."""
+    target = plan.target_id or ""
+    if plan.kind not in CHECKED:  # a portal link (each is its own session), a note
+        return _Resolved(intent_of(plan), _chain(case, intent_of(plan).key), (), StripeView())
+    seen = await look_in_stripe(gateway, plan.kind, target, plan.param_map)
+    priors = (*case_priors(case, plan.kind, target), *seen.priors)
+    intent = intent_of(plan, choose_ordinal(priors, new_intent=plan.new_intent))
+    return _Resolved(intent, _chain(case, intent.key), priors, seen)
+
+
+def _answered(plan: Plan, case: CaseRecord, resolved: _Resolved) -> ActionOutcome | None:
+    """An outcome without a call: an unsettled earlier action, or an intent done otherwise."""
+    if plan.moves_money and not resolved.chain and (waiting := _unsettled(plan, case)):
+        return waiting
+    last = resolved.chain[-1] if resolved.chain else None
+    if last is not None and last.status == "succeeded":
+        return None  # the chain's own success: _next_key replays it
+    if resolved.seen.found(resolved.intent.ordinal, resolved.intent.key) is not None:
+        return None  # recorded as found below
+    prior = done_otherwise(resolved.priors, resolved.intent)
+    return _done_otherwise(plan, resolved.intent, prior) if prior is not None else None
+
+
 async def execute(
     plan: Plan,
     gateway: Gateway,
@@ -365,26 +450,33 @@ async def execute(
     """Run one plan, write-ahead: the case log holds the action and its idempotency key before
     the call, ``in_flight`` while it runs, and the Stripe ids / request id or error after.
 
-    Executing the same plan again in the same case reuses the key (or, once it succeeded,
-    returns the recorded result without calling Stripe), so nothing happens twice. An
-    outcome Stripe did not answer (network, 5xx) stays ``in_flight`` for :func:`reconcile`.
+    The key is the plan's :class:`~billing_tui.core.plans.Intent` (never the state observed),
+    and before every money call Stripe is read: an object this intent already made (found by
+    its tag), or the state it asks for, is recorded as the result and nothing is sent. Running
+    the same plan again replays; a further request on the same target must be a
+    ``new_intent`` plan. An outcome Stripe did not answer stays ``in_flight`` for
+    :func:`reconcile`.
     """
     refused = _refusal(plan, confirmation, live=live)
     if refused is not None:
         return refused
-    base = plan_idempotency_key(case_id, plan)
     case = await asyncio.to_thread(caselog.get, case_id)
-    chain = _chain(case, base)
-    if plan.moves_money and not chain and (waiting := _unsettled(plan, case)) is not None:
-        return waiting
-    key = _next_key(plan, base, chain)
+    try:
+        resolved = await _resolve(plan, gateway, case)
+    except GatewayError as exc:
+        return _unchecked(plan, exc)
+    answered = _answered(plan, case, resolved)
+    if answered is not None:
+        return answered
+    intent = resolved.intent
+    key = _next_key(plan, intent.key, resolved.chain)
     if isinstance(key, ActionRecord):
         return _replayed(plan, key)
     record = await asyncio.to_thread(
         caselog.plan_action,
         case_id,
         kind=plan.kind.value,
-        params=dict(plan.params),
+        params=recorded_params(plan.param_map, intent),
         idempotency_key=key,
         operator=operator,
     )
@@ -392,14 +484,51 @@ async def execute(
         return _replayed(plan, record)
     if plan.kind == ActionKind.NO_OP:
         return await _documented(plan, caselog, case_id, record)
+    found = resolved.seen.found(intent.ordinal, intent.key)
+    if found is not None:
+        return await _recorded_found(plan, caselog, case_id, record, found)
+    return await _send(plan, gateway, caselog, case_id, record, _metadata(case_id, record))
+
+
+def _metadata(case_id: str, record: ActionRecord) -> dict[str, str]:
+    """The Stripe metadata of one recorded action (the same on every re-send of it)."""
+    return metadata_for(
+        case_id,
+        record.operator,
+        record.kind,
+        tag=record.params.get(RECORDED_TAG, ""),
+        key=record.params.get(RECORDED_KEY, ""),
+        action_id=record.id if record.params.get(RECORDED_TAG) else "",
+    )
+
+
+async def _send(
+    plan: Plan,
+    gateway: Gateway,
+    caselog: CaseLog,
+    case_id: str,
+    record: ActionRecord,
+    metadata: Mapping[str, str],
+) -> ActionOutcome:
     await asyncio.to_thread(caselog.mark_in_flight, case_id, record.id)
     try:
-        done = await _perform(
-            gateway, plan.kind, dict(plan.params), key, metadata_for(case_id, operator, plan.kind)
-        )
+        done = await _perform(gateway, plan.kind, plan.param_map, record.idempotency_key, metadata)
     except (GatewayError, ValueError) as exc:
+        if isinstance(exc, gw.IdempotencyConflict):
+            found = await _found_after_conflict(gateway, plan, record)
+            if found is not None:
+                return await _recorded_found(plan, caselog, case_id, record, found)
         return await _failed(plan, caselog, case_id, record, exc)
     return await _finished(plan, caselog, case_id, record, done)
+
+
+async def _found_after_conflict(gateway: Gateway, plan: Plan, record: ActionRecord) -> Found | None:
+    """The key was used with other parameters (another case's metadata, a different amount
+    for "the rest"): if Stripe shows this intent's object, that is the answer."""
+    try:
+        return await _found_for(gateway, plan.kind, record)
+    except GatewayError:
+        return None
 
 
 # --------------------------------------------------------------------------- reconcile
@@ -423,6 +552,17 @@ async def _read_back_cancel(
     )
 
 
+async def _found_for(gateway: Gateway, kind: ActionKind, action: ActionRecord) -> Found | None:
+    """What Stripe already holds for an unfinished action (its tagged object or its state)."""
+    if kind not in CHECKED:
+        return None
+    params = dict(action.params)
+    target = target_of(action.kind, params) or ""
+    seen = await look_in_stripe(gateway, kind, target, params)
+    parsed = parse_tag(params.get(RECORDED_TAG))
+    return seen.found(parsed[2] if parsed else 1, params.get(RECORDED_KEY))
+
+
 async def _settle(
     gateway: Gateway, caselog: CaseLog, case: CaseRecord, action: ActionRecord
 ) -> str:
@@ -439,16 +579,22 @@ async def _settle(
         return f"{label}: unknown action kind; left as is"
     params = dict(action.params)
     try:
+        found = await _found_for(gateway, kind, action)
+        if found is not None:
+            result = OutcomeRecord(stripe_ids=found.stripe_ids, message=found.message)
+            await _finish(caselog, case.id, action.id, "succeeded", result)
+            return f"{label}: {found.message}"
         if kind == ActionKind.CANCEL_SUBSCRIPTION and params.get("mode") not in (
             "at_period_end",
             "at_date",
         ):
             return await _read_back_cancel(gateway, caselog, case, action, label)
-        metadata = metadata_for(case.id, action.operator, kind)
-        done = await _perform(gateway, kind, params, action.idempotency_key, metadata)
+        done = await _perform(
+            gateway, kind, params, action.idempotency_key, _metadata(case.id, action)
+        )
     except (GatewayError, ValueError) as exc:
         failure = failure_of(exc)
-        if failure.kind == FailureKind.UNCERTAIN:
+        if failure.kind in (FailureKind.UNCERTAIN, FailureKind.UNAVAILABLE):
             return f"{label}: still no answer from Stripe ({exc}); left in flight"
         failed = OutcomeRecord(failure=failure, error_type=type(exc).__name__)
         await _finish(caselog, case.id, action.id, "failed", failed)
@@ -460,12 +606,27 @@ async def _settle(
     return f"{label}: re-sent with the same key: {done.message}"
 
 
-async def reconcile(gateway: Gateway, caselog: CaseLog) -> list[str]:
+async def reconcile(
+    gateway: Gateway,
+    caselog: CaseLog,
+    *,
+    may_settle: Callable[[CaseRecord], Awaitable[str | None]] | None = None,
+) -> list[str]:
     """Settle actions a crash left unfinished, and say what happened to each.
 
-    ``in_flight``: re-sent with the same idempotency key (Stripe replays the first result), or
-    for an immediate cancel (a DELETE, which has no key) the subscription is read back.
-    ``planned``: the call was never sent, so the action is marked failed.
+    ``in_flight``: what Stripe already holds for it (a refund carrying its tag, the state it
+    asked for) is recorded; else it is re-sent with the same idempotency key (Stripe replays
+    the first result), or for an immediate cancel (a DELETE, which has no key) the
+    subscription is read back. ``planned``: the call was never sent, so the action is marked
+    failed. ``may_settle`` (the session's customer lock) returns why a case must be left to
+    another operator, or None to go ahead.
     """
     unfinished = await asyncio.to_thread(caselog.in_flight, include_planned=True)
-    return [await _settle(gateway, caselog, case, action) for case, action in unfinished]
+    messages = []
+    for case, action in unfinished:
+        busy = await may_settle(case) if may_settle is not None else None
+        if busy is not None:
+            messages.append(f"{case.id} {action.kind} ({action.id}): left as is: {busy}")
+            continue
+        messages.append(await _settle(gateway, caselog, case, action))
+    return messages

@@ -7,13 +7,16 @@ The case log stores plain JSON; this module is the only one that turns it into v
 Each has ``to_json()`` and a tolerant ``from_json()`` that also reads records written before this
 schema existed (missing keys, unknown buckets, an ``error`` sentence without a typed failure).
 The readers the handoff needs (:func:`classification_from_record`, :func:`taken_from_record`,
-:func:`handoff_from_record`) live here too.
+:func:`handoff_from_record`) live here too, and :func:`ledger_of`, which reads the whole case
+as the typed :class:`~billing_tui.core.plans.ledger.CaseLedger` (:class:`ObservationRecord` is
+the observed snapshot's summary, ``CaseRecord.observed``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TypeAlias
 
@@ -25,6 +28,7 @@ from billing_tui.core.classify import (
     Evidence,
 )
 from billing_tui.core.contract import ContractCheck, ContractLine
+from billing_tui.core.model import PartFailure
 from billing_tui.core.plans import (
     ActionKind,
     ActionOutcome,
@@ -32,6 +36,14 @@ from billing_tui.core.plans import (
     FailureKind,
     amount_of,
     describe_action,
+)
+from billing_tui.core.plans.ledger import (
+    CaseLedger,
+    Entry,
+    Observation,
+    Outcome,
+    OutcomeState,
+    intent_of,
 )
 from billing_tui.store.caselog import ActionRecord, CaseRecord
 
@@ -422,4 +434,111 @@ def handoff_from_record(record: CaseRecord) -> ho.Handoff:
         actions=[taken_from_record(a) for a in record.actions],
         follow_up=record.follow_up,
         gap_titles=record.product_gaps,
+    )
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+def _datetime(value: object) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+@dataclass(frozen=True)
+class ObservationRecord:
+    """What the case observed, as the case log keeps it (``CaseRecord.observed``): when, whom,
+    which anomalies, and each part of the snapshot that could not be loaded."""
+
+    observation: Observation
+
+    def to_json(self) -> JSONObject:
+        seen = self.observation
+        return {
+            "loaded_at": seen.loaded_at.astimezone(UTC).isoformat(timespec="seconds"),
+            "customer_ids": list(seen.customer_ids),
+            "anomaly_codes": list(seen.anomaly_codes),
+            "complete": seen.complete,
+            "failures": [
+                {"part": f.part, "message": f.message, "customer_id": f.customer_id}
+                for f in seen.failures
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> ObservationRecord | None:
+        loaded_at = _datetime(data.get("loaded_at"))
+        if loaded_at is None:
+            return None
+        failures = tuple(
+            PartFailure(
+                _text(f.get("part")),
+                _text(f.get("message")),
+                _optional_text(f.get("customer_id")),
+            )
+            for f in (_mapping(item) for item in _items(data.get("failures")))
+        )
+        return cls(
+            Observation(
+                loaded_at,
+                _texts(data.get("customer_ids")),
+                _texts(data.get("anomaly_codes")),
+                failures,
+            )
+        )
+
+
+def observation_json(observation: Observation) -> JSONObject:
+    """``CaseRecord.observed`` for this observation."""
+    return ObservationRecord(observation).to_json()
+
+
+def observation_from_record(record: CaseRecord) -> Observation | None:
+    if not record.observed:
+        return None
+    found = ObservationRecord.from_json(record.observed)
+    return None if found is None else found.observation
+
+
+def _outcome_of_action(action: ActionRecord) -> Outcome:
+    result = outcome_of(action)
+    if action.status == "succeeded":
+        return Outcome(OutcomeState.SUCCEEDED, result.stripe_ids, result.message or result.note)
+    if action.status == "failed":
+        failure = result.failure or Failure(FailureKind.OTHER, "failed (no reason recorded)")
+        state = OutcomeState.SKIPPED if failure.kind == FailureKind.REFUSED else OutcomeState.FAILED
+        return Outcome(state, result.stripe_ids, failure.message, failure)
+    return Outcome(OutcomeState.PENDING, message=f"{action.status}: no answer recorded yet")
+
+
+def entry_of(action: ActionRecord) -> Entry:
+    """One case-log action as a ledger entry (an unknown kind reads as a note)."""
+    try:
+        kind = ActionKind(action.kind)
+    except ValueError:
+        kind = ActionKind.NO_OP
+    params = {str(k): str(v) for k, v in action.params.items()}
+    return Entry(
+        action_id=action.id,
+        kind=kind,
+        intent=intent_of(kind, params),
+        outcome=_outcome_of_action(action),
+        title=outcome_of(action).title or describe_action(action.kind, params),
+        at=action.updated_at,
+        operator=action.operator,
+    )
+
+
+def ledger_of(record: CaseRecord) -> CaseLedger:
+    """The case as one typed object: observed, decided, asked for, and what came of it."""
+    return CaseLedger(
+        case_id=record.id,
+        observed=observation_from_record(record),
+        decided=classification_from_record(record),
+        entries=tuple(entry_of(a) for a in record.actions),
     )

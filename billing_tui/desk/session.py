@@ -32,23 +32,29 @@ from billing_tui.core.classify import (
     Question,
 )
 from billing_tui.core.model import CustomerSnapshot, Money, PortalConfiguration
+from billing_tui.core.plans.ledger import EMPTY_LEDGER, CaseLedger, Observation
+from billing_tui.core.plans.replan import plan_no_refund
 from billing_tui.core.portal_policy import PortalFinding, check_portal
 from billing_tui.core.progress import SweepProgress
 from billing_tui.core.results import Resolution
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
-from billing_tui.core.text import mask_email
+from billing_tui.core.text import mask_email, normalise_email
+from billing_tui.core.ticket import read_ticket
 from billing_tui.desk.account import PlansReport, account_report
 from billing_tui.desk.connection import Connection, ConnectionInfo
-from billing_tui.desk.execute import execute, reconcile
+from billing_tui.desk.execute import execute, reconcile, skipped
+from billing_tui.desk.intents import case_priors, look_in_stripe
 from billing_tui.desk.records import (
     classification_from_record,
     contract_json,
     decision_json,
+    ledger_of,
+    observation_json,
     taken_from_record,
 )
 from billing_tui.gateway import Gateway, Lookup, MutationResult
 from billing_tui.store.caselog import ActionRecord as ActionRecord
-from billing_tui.store.caselog import CaseLog
+from billing_tui.store.caselog import CaseLog, Claim, CustomerBusy, CustomerLocks
 from billing_tui.store.caselog import CaseRecord as CaseRecord
 
 #: Where demo portal sessions return to (the sandbox's configurations may have no default).
@@ -113,6 +119,11 @@ class Session:
         self._lacking: set[str] = set()
         #: The follow-up this session generated last, per case (replaced when regenerated).
         self._generated_follow_up: dict[str, str] = {}
+        #: The case ledger per case, read after every change; the open case per customer set.
+        self._ledgers: dict[str, CaseLedger] = {}
+        self._case_of: dict[tuple[str, ...], str] = {}
+        #: One operator at a time per customer (leases next to the case log).
+        self.locks = CustomerLocks(caselog.directory, operator=operator)
 
     def __repr__(self) -> str:
         return f"Session(operator={self.operator!r}, info={self.info!r})"
@@ -132,6 +143,7 @@ class Session:
         return self.connection.now()
 
     async def aclose(self) -> None:
+        await asyncio.to_thread(self.locks.close)
         await self.connection.aclose()
 
     # --- identify, inspect
@@ -158,6 +170,14 @@ class Session:
         return await asyncio.to_thread(self._open_case, query, view)
 
     def _open_case(self, query: str, view: CaseView) -> CaseRecord:
+        record = self._find_or_open_case(query, view)
+        observed = observation_json(Observation.of(view.snapshot, view.anomaly_codes))
+        record = self.caselog.update(record.id, observed=observed)
+        self._case_of[view.customer_ids] = record.id
+        self._ledgers[record.id] = self._ledger_of(record)
+        return record
+
+    def _find_or_open_case(self, query: str, view: CaseView) -> CaseRecord:
         existing: CaseRecord | None = self.caselog.find_open(view.customer_ids)
         if existing is not None:
             queries = list(existing.queries)
@@ -184,6 +204,30 @@ class Session:
         record: CaseRecord = await asyncio.to_thread(self.caselog.get, case_id)
         return record
 
+    async def ledger(self, case_id: str) -> CaseLedger:
+        """The case as one typed object (observed, decided, asked for, what came of it), read
+        from the case log now; :meth:`plans` uses the last one read."""
+        record = await self.case(case_id)
+        self._ledgers[case_id] = self._ledger_of(record)
+        return self._ledgers[case_id]
+
+    def _ledger_of(self, record: CaseRecord) -> CaseLedger:
+        found = ledger_of(record)
+        decided = self._classifications.get(record.id)
+        return found if decided is None else replace(found, decided=decided)
+
+    def ledger_for(self, view: CaseView) -> CaseLedger:
+        """The last ledger read of the open case for these customers (empty: no case yet)."""
+        case_id = self._case_of.get(view.customer_ids)
+        return self._ledgers.get(case_id, EMPTY_LEDGER) if case_id else EMPTY_LEDGER
+
+    async def observe(self, case_id: str, view: CaseView) -> None:
+        """Record what ``view`` observed (when, whom, anomalies, parts that failed to load)."""
+        observed = observation_json(Observation.of(view.snapshot, view.anomaly_codes))
+        record = await asyncio.to_thread(self.caselog.update, case_id, observed=observed)
+        self._case_of[view.customer_ids] = case_id
+        self._ledgers[case_id] = self._ledger_of(record)
+
     async def cases(self, status: str | None = None, bucket: str | None = None) -> list[CaseRecord]:
         found: list[CaseRecord] = await asyncio.to_thread(
             self.caselog.list, status=status, bucket=bucket
@@ -195,11 +239,28 @@ class Session:
         found = await asyncio.to_thread(self.caselog.in_flight)
         return tuple(found)
 
-    async def resolve_case(self, case_id: str) -> CaseRecord:
-        record: CaseRecord = await asyncio.to_thread(
-            self.caselog.update, case_id, status="resolved"
-        )
+    async def resolve_case(self, case_id: str, reason: str | None = None) -> CaseRecord:
+        """Mark the case resolved; ``reason`` (why it is resolved with something still open,
+        see :meth:`resolve_blockers`) is kept with it and shown in the handoff."""
+        why = reason.strip() if reason else ""
+        if why:
+            record: CaseRecord = await asyncio.to_thread(
+                self.caselog.update, case_id, status="resolved", resolve_reason=why
+            )
+        else:
+            record = await asyncio.to_thread(self.caselog.update, case_id, status="resolved")
         return record
+
+    async def resolve_blockers(self, case_id: str, view: CaseView) -> tuple[str, ...]:
+        """What is still open on the case — CRITICAL anomalies of the view, failed actions —
+        one sentence each: resolving with any of them asks the operator for a reason."""
+        record = await self.case(case_id)
+        taken = [taken_from_record(action) for action in record.actions]
+        classification = self._classification_of(case_id, record)
+        truth = ho.case_truth(view.snapshot, taken, classification, settings=self.settings)
+        return tuple(f"CRITICAL {a.code}: {a.detail}" for a in truth.critical) + tuple(
+            f"{a.kind.label} failed: {a.title}" for a in truth.failed
+        )
 
     # --- classify
 
@@ -207,10 +268,18 @@ class Session:
         found: tuple[Question, ...] = cl.questions(view.snapshot, view.anomalies)
         return found
 
-    def suggest(self, view: CaseView, answers: Answers | None = None) -> Classification:
-        """The suggested bucket with evidence (raises ``ValueError`` for a bad answer)."""
+    def suggest(
+        self, view: CaseView, answers: Answers | None = None, *, ticket: str = ""
+    ) -> Classification:
+        """The suggested bucket with evidence (raises ``ValueError`` for a bad answer); the
+        ``ticket``'s words answer the questions ``answers`` leave open."""
         result: Classification = cl.suggest(
-            view.snapshot, view.anomalies, answers or Answers(), self.now(), settings=self.settings
+            view.snapshot,
+            view.anomalies,
+            answers or Answers(),
+            self.now(),
+            settings=self.settings,
+            pre_answers=read_ticket(ticket).pre_answers if ticket.strip() else (),
         )
         return result
 
@@ -238,11 +307,20 @@ class Session:
 
     # --- act
 
-    def plans(self, view: CaseView, classification: Classification) -> tuple[act.Plan, ...]:
+    def plans(
+        self,
+        view: CaseView,
+        classification: Classification,
+        *,
+        ledger: CaseLedger | None = None,
+    ) -> tuple[act.Plan, ...]:
         """The recommended plans in the safe order; blocked ones carry the reason.
 
-        Plans needing a permission this key is known to lack (Stripe answered 403 naming it
-        earlier in the session) are greyed out with that reason instead of failing again.
+        The plans follow the case: ``ledger`` (default: the last one read of the open case for
+        these customers, kept fresh by :meth:`open_case` and :meth:`execute`) marks what the
+        case already did and keeps what it still owes. Plans needing a permission this key is
+        known to lack (Stripe answered 403 naming it earlier in the session) are greyed out
+        with that reason instead of failing again.
         """
         plans = act.recommend(
             classification,
@@ -251,6 +329,7 @@ class Session:
             now=self.now(),
             return_url=self.settings.portal_return_url,
             settings=self.settings,
+            ledger=self.ledger_for(view) if ledger is None else ledger,
         )
         return tuple(self._permission_guard(p) for p in plans)
 
@@ -276,9 +355,9 @@ class Session:
         raises ``ValueError`` with a sentence for a malformed amount. Guards re-applied."""
         if plan.amount is None:
             raise ValueError("only a refund plan has an amount to change")
-        return self.replan(view, classification, plan, act.PlanRequest(amount=amount))
+        return self.with_inputs(view, classification, plan, act.PlanRequest(amount=amount))
 
-    def replan(
+    def with_inputs(
         self,
         view: CaseView,
         classification: Classification | None,
@@ -288,7 +367,7 @@ class Session:
         """``plan`` rebuilt with the operator's parameters (refund amount and reason, seat
         count, cancel timing) through the plan builders, every guard re-applied; raises
         ``InputError`` (a ``ValueError``) naming the field for a value that cannot be used."""
-        rebuilt = act.replan(
+        rebuilt = act.with_inputs(
             plan,
             view.snapshot,
             request,
@@ -327,7 +406,17 @@ class Session:
         confirmation: str | None = None,
     ) -> act.ActionOutcome:
         """Run one plan (write-ahead, idempotent). LIVE money moves need ``confirmation`` to
-        equal ``plan.confirm_phrase``; otherwise nothing is sent and the outcome is skipped."""
+        equal ``plan.confirm_phrase``; otherwise nothing is sent and the outcome is skipped.
+        A money move needs the case's customers to be this session's (:meth:`claim`): held
+        by another operator, or taken over since, it is skipped naming who holds them."""
+        notes: tuple[str, ...] = ()
+        if plan.moves_money and plan.possible:
+            try:
+                notes = await asyncio.to_thread(self._hold, view.customer_ids)
+            except CustomerBusy as exc:
+                outcome = skipped(plan, str(exc))
+                self._outcomes.setdefault(case_id, []).append(outcome)
+                return outcome
         outcome = await execute(
             plan,
             self.gateway,
@@ -337,18 +426,96 @@ class Session:
             confirmation=confirmation,
             live=self.live,
         )
+        if notes:  # a stale lock reclaimed: the operator is told with the outcome
+            outcome = replace(outcome, message=" ".join((*notes, outcome.message)))
         self._outcomes.setdefault(case_id, []).append(outcome)
         failure = outcome.failure
         if failure is not None and failure.permission:
             self._lacking.add(failure.permission)
+        self._case_of.setdefault(view.customer_ids, case_id)
+        await self.ledger(case_id)
         return outcome
+
+    async def record_no_refund(
+        self, case_id: str, view: CaseView, charge_id: str, reason: str
+    ) -> act.ActionOutcome:
+        """Record "not refunding ``charge_id`` because ``reason``" (no Stripe call): from then
+        on the refund the case owed shows as decided, and the handoff says why. Raises
+        ``ValueError`` for an empty reason."""
+        customer = view.snapshot.primary.id if view.snapshot.customers else None
+        plan = plan_no_refund(charge_id, reason, customer_id=customer)
+        return await self.execute(case_id, view, plan)
+
+    async def replan(
+        self, case_id: str, view: CaseView, classification: Classification
+    ) -> tuple[CaseView, tuple[act.Plan, ...]]:
+        """After an outcome: Stripe read again, the observation recorded, the ledger read, and
+        the plans made from both (raises the gateway's errors when the reload fails)."""
+        fresh = await self.refresh(view)
+        await self.observe(case_id, fresh)
+        return fresh, self.plans(fresh, classification, ledger=self._ledgers[case_id])
 
     def outcomes(self, case_id: str) -> tuple[act.ActionOutcome, ...]:
         return tuple(self._outcomes.get(case_id, ()))
 
     async def reconcile(self) -> list[str]:
-        """Settle actions a crash left in flight; one message per action."""
-        return await reconcile(self.gateway, self.caselog)
+        """Settle actions a crash left in flight; one message per action. A case whose
+        customers another operator holds is left to them."""
+
+        claimed: set[str] = set()
+        notes: list[str] = []
+
+        async def may_settle(case: CaseRecord) -> str | None:
+            fresh = [c for c in case.customer_ids if not self.locks.holds([c])]
+            try:
+                notes.extend(await asyncio.to_thread(self._hold, case.customer_ids))
+            except CustomerBusy as exc:
+                return str(exc)
+            claimed.update(fresh)
+            return None
+
+        try:
+            messages = await reconcile(self.gateway, self.caselog, may_settle=may_settle)
+        finally:  # held only to settle: the operator may be about to work on someone else
+            await asyncio.to_thread(self.locks.release, claimed)
+        return [*notes, *messages]
+
+    # --- one operator at a time per customer
+
+    def _hold(self, customer_ids: Sequence[str]) -> tuple[str, ...]:
+        """Hold the customers (claiming them if needed; returns the claim's notes); raises
+        ``CustomerBusy``."""
+        notes = () if self.locks.holds(customer_ids) else self.locks.claim(customer_ids).notes
+        self.locks.check(customer_ids)
+        return notes
+
+    async def claim(self, customer_ids: Sequence[str], *, take_over: bool = False) -> Claim:
+        """Hold these customers for this session (raises ``CustomerBusy`` naming who holds
+        them and since when; ``take_over`` takes them deliberately). ``Claim.notes`` says
+        what was reclaimed or taken over."""
+        return await asyncio.to_thread(self.locks.claim, customer_ids, take_over=take_over)
+
+    async def take_over(self, customer_ids: Sequence[str]) -> Claim:
+        """Take the customers from whoever holds them (the operator decided to)."""
+        return await self.claim(customer_ids, take_over=True)
+
+    # --- intents
+
+    def as_new_intent(self, plan: act.Plan) -> act.Plan:
+        """``plan`` as a further request on its target (a second partial refund the operator
+        really wants): sent as the next intent instead of replaying the last one."""
+        return replace(plan, new_intent=True)
+
+    async def prior_intents(self, case_id: str, plan: act.Plan) -> tuple[act.PriorIntent, ...]:
+        """What this case and Stripe (refunds tagged with an intent) already did on the
+        plan's target, oldest intent first (raises the gateway's errors)."""
+        record = await self.case(case_id)
+        target = plan.target_id or ""
+        seen = await look_in_stripe(self.gateway, plan.kind, target, plan.param_map)
+        ours = case_priors(record, plan.kind, target)
+        known = {i for p in ours for i in p.stripe_ids}
+        extra = tuple(p for p in seen.priors if not known & set(p.stripe_ids))
+        return tuple(sorted((*ours, *extra), key=lambda p: p.ordinal))
 
     # --- demo
 
@@ -361,6 +528,16 @@ class Session:
             DemoTicket(identifier=s.identifier, title=s.title, ticket=s.ticket)
             for s in sorted(scenarios, key=lambda s: (s.name != "duplicate-checkout", s.name))
         )
+
+    def demo_ticket_for(self, view: CaseView) -> DemoTicket | None:
+        """The practice ticket whose customer this is (None outside the demo, or when the
+        scenario's identifier names none of the view's customers)."""
+        emails = {e for c in view.snapshot.customers if (e := normalise_email(c.email))}
+        ids = set(view.customer_ids)
+        for ticket in self.demo_tickets():
+            if ticket.identifier in ids or normalise_email(ticket.identifier) in emails:
+                return ticket
+        return None
 
     # --- account review
 
@@ -386,6 +563,17 @@ class Session:
         )
 
     # --- hand off
+
+    async def check_handoff(self, case_id: str, view: CaseView, doc: ho.Handoff) -> tuple[str, ...]:
+        """Why ``doc`` (as the operator edited it) may not be copied or resolved: each claim
+        the case's facts contradict, one sentence each (empty: it states only what is true).
+        The facts are the view's snapshot (read after the actions) and the case's actions."""
+        record = await self.case(case_id)
+        classification = self._classification_of(case_id, record)
+        taken = [taken_from_record(action) for action in record.actions]
+        truth = ho.case_truth(view.snapshot, taken, classification, settings=self.settings)
+        templates = await asyncio.to_thread(ho.load_templates)
+        return ho.check_handoff(doc, truth, templates)
 
     async def handoff(
         self,
@@ -423,6 +611,7 @@ class Session:
             case_id=case_id,
             locale=locale,
             follow_up_text=saved if keep else None,
+            resolve_reason=record.resolve_reason,
         )
         if not keep:
             self._generated_follow_up[case_id] = result.follow_up

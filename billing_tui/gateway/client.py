@@ -134,7 +134,9 @@ class Operation:
                 attempt += 1
                 await asyncio.sleep(delay * (0.75 + random.random() / 2))
             except stripe.StripeError as exc:
-                raise translate(exc, not_found=not_found) from None
+                raise translate(
+                    exc, not_found=not_found, retries=self.settings.max_network_retries
+                ) from None
 
     async def list_all(
         self,

@@ -32,6 +32,12 @@ from billing_tui.core.model import (
     SubscriptionStatus,
     ts,
 )
+from billing_tui.core.open_enums import (
+    CHARGE_STATUSES,
+    DISPUTE_STATUSES,
+    INVOICE_STATUSES,
+    known_or_unknown,
+)
 
 JSON = Mapping[str, Any]
 _EPOCH = datetime.fromtimestamp(0, tz=UTC)
@@ -184,10 +190,12 @@ def subscription(obj: Any, product_names: Mapping[str, str] | None = None) -> Su
             )
         )
     details = data.get("cancellation_details") or {}
+    status, status_value = SubscriptionStatus.read(data.get("status"))
     return Subscription(
         id=str(data["id"]),
         customer_id=ref_id(data.get("customer")) or "",
-        status=SubscriptionStatus(str(data.get("status"))),
+        status=status,
+        status_value=status_value,
         items=tuple(items),
         created=_created(data),
         currency=str(data.get("currency") or (items[0].price.currency if items else "usd")),
@@ -198,6 +206,7 @@ def subscription(obj: Any, product_names: Mapping[str, str] | None = None) -> Su
         canceled_at=_dt(data.get("canceled_at")),
         ended_at=_dt(data.get("ended_at")),
         cancellation_reason=details.get("reason"),
+        cancellation_comment=details.get("comment"),
         trial_start=_dt(data.get("trial_start")),
         trial_end=_dt(data.get("trial_end")),
         default_payment_method_id=ref_id(data.get("default_payment_method")),
@@ -286,7 +295,7 @@ def invoice(obj: Any, payments: list[Any] | None = None) -> Invoice:
     return Invoice(
         id=str(data["id"]),
         customer_id=ref_id(data.get("customer")) or "",
-        status=str(data.get("status") or "draft"),
+        status=known_or_unknown(str(data.get("status") or "draft"), INVOICE_STATUSES),
         total=_money(data.get("total"), currency),
         amount_due=_money(data.get("amount_due"), currency),
         amount_paid=_money(data.get("amount_paid"), currency),
@@ -329,8 +338,18 @@ def refund(obj: Any) -> Refund:
     )
 
 
-def charge(obj: Any) -> Charge:
+def charge_has_refunds(obj: Any) -> bool:
+    """Whether the ``refunds`` expansion was honoured (the list object is present)."""
+    return isinstance(as_dict(obj).get("refunds"), Mapping)
+
+
+def charge(obj: Any, refunds: list[Any] | None = None) -> Charge:
+    """A charge; ``refunds`` (Refund objects, listed when a server ignored the expansion)
+    overrides an embedded ``refunds`` list."""
     data = as_dict(obj)
+    raw_refunds = (
+        [as_dict(r) for r in refunds] if refunds is not None else _list_data(data.get("refunds"))
+    )
     currency = str(data.get("currency") or "usd")
     details = data.get("payment_method_details") or {}
     amount = int(data.get("amount") or 0)
@@ -343,7 +362,7 @@ def charge(obj: Any) -> Charge:
         amount=Money(amount, currency),
         amount_captured=_money(captured, currency),
         amount_refunded=_money(data.get("amount_refunded"), currency),
-        status=str(data.get("status") or "pending"),
+        status=known_or_unknown(str(data.get("status") or "pending"), CHARGE_STATUSES),
         created=_created(data),
         livemode=bool(data.get("livemode", False)),
         paid=bool(data.get("paid", False)),
@@ -356,7 +375,7 @@ def charge(obj: Any) -> Charge:
         failure_code=data.get("failure_code"),
         failure_message=data.get("failure_message"),
         receipt_url=data.get("receipt_url"),
-        refunds=tuple(refund(r) for r in _list_data(data.get("refunds"))),
+        refunds=tuple(refund(r) for r in raw_refunds),
     )
 
 
@@ -367,7 +386,7 @@ def dispute(obj: Any) -> Dispute:
         id=str(data["id"]),
         charge_id=ref_id(data.get("charge")) or "",
         amount=_money(data.get("amount"), str(data.get("currency") or "usd")),
-        status=str(data.get("status") or "needs_response"),
+        status=known_or_unknown(str(data.get("status") or "needs_response"), DISPUTE_STATUSES),
         reason=str(data.get("reason") or "general"),
         created=_created(data),
         is_charge_refundable=bool(data.get("is_charge_refundable", False)),

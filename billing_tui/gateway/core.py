@@ -24,7 +24,7 @@ class Gateway:
     - ``await lookup(text) -> Lookup`` (both, pipelined: fewer rounds for ids)
     - mutations: ``create_refund``, ``cancel_subscription``, ``update_subscription``,
       ``create_portal_session``, ``pay_invoice`` (-> ``MutationResult``), and fresh reads
-      ``retrieve_subscription``, ``retrieve_charge``, ``retrieve_invoice``.
+      ``retrieve_subscription``, ``retrieve_charge``, ``retrieve_invoice``, ``list_refunds``.
     - ``page_fetcher(resource)`` for :func:`billing_tui.gateway.sweep.sweep`.
     - ``portal_configurations``, ``active_prices``, ``update_portal_configuration`` for the
       portal check; ``forget_portal()`` drops the cached configurations.
@@ -66,6 +66,7 @@ class Gateway:
         self.retrieve_subscription = writes.retrieve_subscription
         self.retrieve_charge = writes.retrieve_charge
         self.retrieve_invoice = writes.retrieve_invoice
+        self.list_refunds = writes.list_refunds
         self.create_refund = writes.create_refund
         self.cancel_subscription = writes.cancel_subscription
         self.update_subscription = writes.update_subscription

@@ -80,11 +80,16 @@ def _param(exc: stripe.StripeError) -> str | None:
     return value or getattr(exc, "param", None) or None
 
 
-def translate(exc: stripe.StripeError, *, not_found: str | None = None) -> GatewayError:
-    """Map one SDK exception to the domain error an operator can act on.
+def translate(
+    exc: stripe.StripeError, *, not_found: str | None = None, retries: int = 0
+) -> GatewayError:
+    """Map one SDK exception to the domain error an operator can act on, by what happened.
 
     ``not_found`` replaces Stripe's wording for a 404 ``resource_missing`` (e.g.
-    ``"No such charge: ch_…"`` when the caller knows what it was looking for).
+    ``"No such charge: ch_…"`` when the caller knows what it was looking for). ``retries`` is
+    the client's ``max_network_retries``: a message says "retried" only when the SDK did.
+    An answer that is not a Stripe error body (an HTML 404 from a wrong ``--api-base``, a proxy's
+    502) is classified by its status and says so, never as Stripe having trouble.
     """
     import stripe  # loaded already: ``exc`` came from it
 
@@ -114,16 +119,63 @@ def translate(exc: stripe.StripeError, *, not_found: str | None = None) -> Gatew
     if isinstance(exc, stripe.APIConnectionError):
         return NetworkDown(request_id=rid)
     if isinstance(exc, stripe.APIError):
-        status = exc.http_status
-        if status == 409:
-            return StripeUnavailable(
-                "Stripe reported a conflicting concurrent request (HTTP 409, retried). "
-                "Try again in a moment.",
-                request_id=rid,
-            )
+        return _server_error(exc, retries=retries)
+    return GatewayError(f"Stripe request failed: {_stripe_message(exc)}", request_id=rid)
+
+
+def _retried(exc: stripe.StripeError, retries: int) -> bool:
+    """Whether the SDK will have retried this answer (it retries 409 and 5xx only, unless the
+    server said not to)."""
+    status = exc.http_status or 0
+    retryable = status == 409 or status >= 500
+    return retries > 0 and retryable and should_retry_header(exc) is not False
+
+
+def _server_error(exc: stripe.APIError, *, retries: int) -> GatewayError:
+    """An ``APIError``: a real Stripe ``api_error`` body, or an answer that is no Stripe answer at
+    all (not JSON, or JSON without an ``error`` object: a proxy, a wrong ``--api-base``)."""
+    rid = exc.request_id
+    status = exc.http_status
+    tried = ", retried" if _retried(exc, retries) else ""
+    if status == 409:
         return StripeUnavailable(
-            f"Stripe is having trouble (HTTP {status or 'error'}, retried). Try again in a "
-            "minute; check https://status.stripe.com if it persists.",
+            f"Stripe reported a conflicting concurrent request (HTTP 409{tried}). "
+            "Try again in a moment.",
             request_id=rid,
         )
-    return GatewayError(f"Stripe request failed: {_stripe_message(exc)}", request_id=rid)
+    if exc.error is None:  # the body was not a Stripe error body
+        return _not_stripe(status, tried, rid)
+    return StripeUnavailable(
+        f"Stripe is having trouble (HTTP {status or 'error'}{tried}). Try again in a "
+        "minute; check https://status.stripe.com if it persists.",
+        request_id=rid,
+    )
+
+
+def _not_stripe(status: int | None, tried: str, rid: str | None) -> GatewayError:
+    """What an answer without a Stripe error body means, by its HTTP status."""
+    where = "is --api-base right?"
+    if status == 404:
+        return NotFound(
+            f"Not found at this address (HTTP 404 without a Stripe answer): {where}",
+            request_id=rid,
+        )
+    if status == 429:
+        return RateLimited(
+            "The server at this address is rate-limiting (HTTP 429 without a Stripe answer). "
+            "Wait a few seconds and try again.",
+            request_id=rid,
+        )
+    if status is not None and status >= 500:
+        return StripeUnavailable(
+            f"The server at this address failed (HTTP {status}{tried}) without a Stripe "
+            f"answer: Stripe or a proxy in between is having trouble; {where} "
+            "Check https://status.stripe.com if it persists.",
+            request_id=rid,
+        )
+    label = f"HTTP {status}" if status else "an unreadable answer"
+    return GatewayError(
+        f"The server at this address did not answer like Stripe ({label}, not a Stripe "
+        f"response body): {where}",
+        request_id=rid,
+    )

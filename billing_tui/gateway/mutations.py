@@ -69,6 +69,13 @@ class Writes(GatewayPart):
         )
         return convert.invoice(obj)
 
+    async def list_refunds(self, charge_id: str) -> tuple[Refund, ...]:
+        """Every refund of one charge, read fresh (``GET /v1/refunds?charge=``, all pages):
+        what the executor checks for a refund an intent already made before it refunds."""
+        op = self._op()
+        objs, _ = await op.list_all(self.v1.refunds.list_async, {"charge": charge_id})
+        return tuple(convert.refund(obj) for obj in objs)
+
     # ------------------------------------------------------------------ refunds
 
     async def create_refund(

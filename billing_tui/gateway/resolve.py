@@ -10,6 +10,7 @@ from billing_tui.core.identify import (
     IdentifierKind,
     detect_kind,
     github_username,
+    malformed_reason,
     normalise,
 )
 from billing_tui.core.model import Customer
@@ -71,9 +72,8 @@ def classify_text(text: str) -> tuple[str, IdentifierKind]:
         prefix = query.split("_", 1)[0]
         noun = ID_NOUN.get(_prefix_kind(prefix), "Stripe")
         raise MalformedId(
-            f"'{query}' looks like a {noun} id but is malformed: Stripe ids are the prefix, "
-            "an underscore and letters/digits only (e.g. cus_NffrFeUfNV2Hib). Check the "
-            "ticket for a truncated or mistyped id."
+            f"'{query}' looks like a {noun} id but is malformed: {malformed_reason(query)}. "
+            "Check the ticket for a truncated or mistyped id."
         )
     return query, kind
 

@@ -53,6 +53,7 @@ class RawParts:
     invoices: list[Any] = field(default_factory=list)
     invoice_payments: dict[str, list[Any]] = field(default_factory=dict)
     charges: list[Any] = field(default_factory=list)
+    refunds: dict[str, list[Any]] = field(default_factory=dict)  # charge id → refunds
     disputes: dict[str, Any] = field(default_factory=dict)
     payment_methods: dict[str, Any] = field(default_factory=dict)
     failures: list[PartFailure] = field(default_factory=list)
@@ -74,6 +75,8 @@ class RawParts:
             self.disputes.update((str(dp["id"]), dp) for dp in result[0])
         elif part == "invoice_payments":
             self.invoice_payments[key] = result[0]
+        elif part == "refunds":
+            self.refunds[key] = result[0]
 
     def failed(self, part: str) -> bool:
         return any(f.part == part for f in self.failures)
@@ -195,6 +198,7 @@ class SnapshotLoader(GatewayPart):
             **self._dispute_tasks(op, raw),
             **self._product_tasks(op, raw),
             **self._payment_tasks(op, raw),
+            **self._refund_tasks(op, raw),
         }
         if not tasks:
             return
@@ -259,6 +263,17 @@ class SnapshotLoader(GatewayPart):
             if not convert.invoice_has_payments(inv) and inv.get("status") in ("paid", "open")
         }
 
+    def _refund_tasks(self, op: Operation, raw: RawParts) -> dict[str, Any]:
+        """Refunds of refunded charges, only if the server ignored the ``refunds`` expansion
+        (without them a refunded charge would look as if nothing had been refunded)."""
+        return {
+            f"refunds:{charge['id']}": op.list_all(
+                wire.lister(self._client, "/v1/refunds"), {"charge": charge["id"]}
+            )
+            for charge in raw.charges
+            if not convert.charge_has_refunds(charge) and charge.get("amount_refunded")
+        }
+
     # ------------------------------------------------------------------ build
 
     def build(self, op: Operation, ids: tuple[str, ...], raw: RawParts) -> CustomerSnapshot:
@@ -276,8 +291,9 @@ class SnapshotLoader(GatewayPart):
             lambda i: convert.invoice(i, raw.invoice_payments.get(str(i["id"]))), failures,
         )  # fmt: skip
         charges: list[Charge] = _converted(
-            "charges", _dedupe(raw.charges), convert.charge, failures
-        )
+            "charges", _dedupe(raw.charges),
+            lambda c: convert.charge(c, raw.refunds.get(str(c["id"]))), failures,
+        )  # fmt: skip
         disputes: list[Dispute] = _converted(
             "disputes", list(raw.disputes.values()), convert.dispute, failures
         )

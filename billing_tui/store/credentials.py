@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn
 
 from billing_tui.core.keys import CredentialsError, KeyKind, SecretKey, parse_key
+from billing_tui.core.text import mask_key
 from billing_tui.store.config import (
     ConfigError,
     atomic_write_bytes,
@@ -56,6 +57,10 @@ _WAYS_OUT = (
     "or run `billing-tui login --insecure-file-store` to keep the key in a 0600 file "
     "(not encrypted)."
 )
+
+
+class NoKey(CredentialsError):
+    """No key is configured at all (as opposed to one that is there but unusable)."""
 
 
 def check_profile(profile: str) -> str:
@@ -169,7 +174,8 @@ def _keyring_get(profile: str) -> SecretKey | None:
         return parse_key(held.reveal())
     except CredentialsError as exc:
         raise CredentialsError(
-            f"The key stored in the keyring for profile {profile!r} is unusable ({exc}). "
+            f"The key stored in the keyring for profile {profile!r} "
+            f"({mask_key(held.reveal())}) is unusable ({exc}). "
             f"Run `billing-tui login --profile {profile}` again."
         ) from None
 
@@ -259,7 +265,9 @@ def resolve_key(profile: str | None = None) -> ResolvedKey:
         try:
             key = parse_key(env.reveal())
         except CredentialsError as exc:
-            raise CredentialsError(f"{ENV_VAR} is set but unusable: {exc}") from None
+            raise CredentialsError(
+                f"{ENV_VAR} is set but unusable ({mask_key(env.reveal())}): {exc}"
+            ) from None
         return ResolvedKey(key, "environment", profile)
     keyring_problem: CredentialsError | None = None
     try:
@@ -275,11 +283,12 @@ def resolve_key(profile: str | None = None) -> ResolvedKey:
             return ResolvedKey(parse_key(stored.reveal()), "file", profile)
         except CredentialsError as exc:
             raise CredentialsError(
-                f"The key in {insecure_file_path()} for profile {profile!r} is unusable ({exc})"
+                f"The key in {insecure_file_path()} for profile {profile!r} "
+                f"({mask_key(stored.reveal())}) is unusable ({exc})"
             ) from None
     if keyring_problem is not None:
-        raise CredentialsError(f"No Stripe key for profile {profile!r}: {keyring_problem}")
-    raise CredentialsError(
+        raise NoKey(f"No Stripe key for profile {profile!r}: {keyring_problem}")
+    raise NoKey(
         f"No Stripe key for profile {profile!r}. Run `billing-tui login"
         f"{'' if profile == DEFAULT_PROFILE else ' --profile ' + profile}` to store one in the "
         f"OS keyring, set {ENV_VAR}, or use --demo to try the built-in sandbox."

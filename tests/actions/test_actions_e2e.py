@@ -4,7 +4,7 @@ execution, the resulting Stripe state, the case log and the handoff."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -223,10 +223,14 @@ async def test_executing_the_recommended_plans(load: Loader, name: str) -> None:
     for outcome in outcomes:
         if outcome.plan.kind == ActionKind.REFUND:
             refund = sandbox.state.get("refund", outcome.stripe_ids[0])
+            charge = outcome.plan.target_id
             assert refund["metadata"] == {
                 "case_id": case_id,
                 "operator": "demo-operator",
                 "action": "refund",
+                "action_id": outcome.action_id,
+                "btui_intent": f"refund/{charge}/1",
+                "btui_key": outcome.idempotency_key,
             }
             assert refund["amount"] == outcome.plan.amount.amount  # type: ignore[union-attr]
         if outcome.plan.kind == ActionKind.PORTAL_SESSION:
@@ -288,11 +292,11 @@ async def test_the_same_plan_twice_refunds_once(load: Loader) -> None:
     refunds = [r for r in sandbox.state.all("refund") if r["charge"] == "ch_dupcheckoutB001"]
     assert len(refunds) == 1
     assert len((await loaded.session.case(loaded.case_id)).actions) == 1
-    # a stale plan (built before the refund) is refused by Stripe's own check, not re-sent
+    # re-planned on fresh state, the refund shows as done by the case's action, not runnable
     fresh = await loaded.session.refresh(loaded.view)
     again = next(p for p in loaded.session.plans(fresh, loaded.decided()) if p.kind == "refund")
-    assert again.blocked_reason is not None
-    assert "already fully refunded" in again.blocked_reason
+    assert again.superseded_by == first.action_id
+    assert again.blocked_reason == f"done: {refund.title} ({first.action_id})"
 
 
 async def test_blocked_and_unconfirmed_plans_never_reach_stripe(load: Loader) -> None:
@@ -316,6 +320,15 @@ async def test_a_failed_retry_is_recorded_with_stripes_reason(load: Loader) -> N
         if p.kind == ActionKind.RETRY_INVOICE_PAYMENT
     )
     assert not retry.recommended  # the card on file expired: after the card update
+    # the retry depends on the card update: not ready, and running it sends nothing
+    assert retry.blocked_reason is not None
+    assert retry.blocked_reason.startswith("waits for the card update")
+    skipped = await loaded.session.execute(loaded.case_id, loaded.view, retry)
+    assert skipped.status == "skipped"
+    assert (await loaded.session.case(loaded.case_id)).actions == ()
+    # an operator's retry with the expired card anyway (e.g. from another tool's plan) is
+    # declined by Stripe and recorded with Stripe's reason
+    retry = replace(retry, blocked_reason=None)
     outcome = await loaded.session.execute(loaded.case_id, loaded.view, retry)
     assert outcome.status == "failed"
     assert "expired" in outcome.message

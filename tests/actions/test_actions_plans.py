@@ -18,10 +18,11 @@ from billing_tui.core.model import (
 from billing_tui.core.plans import (
     ActionKind,
     Step,
-    idempotency_key,
+    intent_of,
     money_phrase,
     observe,
     parse_money,
+    parse_tag,
     plan_cancel,
     plan_refund,
     plan_update_quantity,
@@ -350,14 +351,42 @@ def test_unknown_refund_reason_is_rejected_with_the_choices() -> None:
         plan_refund(duplicate_snapshot(), "ch_dupe0002", reason="oops")
 
 
-def test_idempotency_key_is_deterministic_per_case_action_and_params() -> None:
-    params = {"charge": "ch_1", "amount": "1900"}
-    key = idempotency_key("case-1", ActionKind.REFUND, params)
-    assert key == idempotency_key("case-1", "refund", list(reversed(list(params.items()))))
-    assert key != idempotency_key("case-2", ActionKind.REFUND, params)
-    assert key != idempotency_key("case-1", ActionKind.REFUND, {**params, "amount": "1000"})
+def test_the_key_is_the_intent_never_the_state_observed() -> None:
+    """The same request on the same charge keys the same, whatever was refunded meanwhile and
+    whichever case asks; another amount, reason or ordinal is another key."""
+    snap = duplicate_snapshot()
+    before = plan_refund(snap, "ch_dupe0002", amount=Money(500, "usd"))
+    charge = snap.charge("ch_dupe0002")
+    assert charge is not None
+    refunded = replace(charge, amount_refunded=Money(500, "usd"))
+    later = replace(snap, charges=tuple(refunded if c.id == charge.id else c for c in snap.charges))
+    after = plan_refund(later, "ch_dupe0002", amount=Money(500, "usd"))
+    assert before.param("refunded_before") != after.param("refunded_before")  # shown, …
+    assert intent_of(before).key == intent_of(after).key  # … never keyed
+    # "refund the rest" is the request, not the amount it came to
+    rest_before, rest_after = plan_refund(snap, "ch_dupe0002"), plan_refund(later, "ch_dupe0002")
+    assert rest_before.amount != rest_after.amount
+    assert intent_of(rest_before).key == intent_of(rest_after).key
+    assert intent_of(rest_before).key != intent_of(before).key
+    other_reason = plan_refund(snap, "ch_dupe0002", amount=Money(500, "usd"), reason="fraudulent")
+    assert intent_of(other_reason).key != intent_of(before).key
+    second = intent_of(before, ordinal=2)
+    assert second.key != intent_of(before).key
+    assert second.tag == "refund/ch_dupe0002/2"
+    assert parse_tag(second.tag) == ("refund", "ch_dupe0002", 2)
+    key = intent_of(before).key
     assert len(key) <= 255
-    assert key.startswith("btui-case-1-refund-")
+    assert key.startswith("btui-refund-ch_dupe0002-1-")
+    # seats: the target quantity is the intent, the quantity seen before is not
+    team = next(s for s in snap.subscriptions if s.items)
+    seats = plan_update_quantity(snap, team.id, 7)
+    assert "quantity_before" in seats.param_map
+    assert dict(intent_of(seats).params).keys() == {
+        "subscription",
+        "item",
+        "quantity",
+        "proration_behavior",
+    }
 
 
 @pytest.mark.parametrize(

@@ -121,8 +121,9 @@ def test_mrr_and_arr_deltas_across_intervals_and_currencies(
 @given(parts=st.lists(st.integers(min_value=1, max_value=2500), min_size=1, max_size=4))
 @example(parts=[500, 500])  # the same partial amount twice, deliberately: two refunds
 def test_partial_refunds_on_the_sandbox_match_their_diffs(parts: list[int]) -> None:
-    """Any sequence of partial refunds of one charge: each possible plan's diff is what the
-    sandbox reports afterwards, and the refunded total never exceeds the charge."""
+    """Any sequence of partial refunds of one charge, each after the first an explicit new
+    intent: each possible plan's diff is what the sandbox reports afterwards, the refunded
+    total never exceeds the charge, and a request repeated without a new intent moves nothing."""
     asyncio.run(_partial_refunds(parts))
 
 
@@ -146,8 +147,15 @@ async def _partial_refunds(parts: list[int]) -> None:
                 assert plan.possible == fits, plan.blocked_reason
                 if not fits:
                     continue
+                if refunded:
+                    # the same request again replays: nothing moves …
+                    again = await session.execute(case.id, view, plan)
+                    assert again.replayed or again.status == "skipped", again.message
+                    # … a further refund is an explicit new intent
+                    plan = session.as_new_intent(plan)
                 outcome = await session.execute(case.id, view, plan)
                 assert outcome.status == "succeeded", outcome.message
+                assert not outcome.replayed
                 refunded += cents
                 view = await session.refresh(view)
                 for row in plan.diff:

@@ -15,11 +15,12 @@ from billing_tui.core.plans import (
     Failure,
     FailureKind,
     Plan,
+    intent_of,
     metadata_for,
-    plan_idempotency_key,
     plan_portal,
 )
 from billing_tui.desk.connection import Connection, ConnectionInfo
+from billing_tui.desk.intents import recorded_params
 from billing_tui.desk.records import OutcomeRecord, handoff_from_record
 from billing_tui.desk.session import CaseView, Session
 from billing_tui.gateway.client import build_client
@@ -80,7 +81,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[Session]:
 async def test_a_case_records_every_step(demo: Session) -> None:
     view, case_id, plans = await open_dupe(demo)
     record = await demo.case(case_id)
-    assert record.queries == (DANA,)
+    assert record.queries == ("d***@example.com",)  # the searched address, masked
     assert record.customer_ids == ("cus_dupcheckout1",)
     assert record.masked_email == "d***@example.com"
     assert "duplicate_subscription" in record.anomaly_codes
@@ -91,7 +92,7 @@ async def test_a_case_records_every_step(demo: Session) -> None:
     # looking the same customer up again reuses the open case and adds the query
     again = await demo.open_case("cus_dupcheckout1", view)
     assert again.id == case_id
-    assert again.queries == (DANA, "cus_dupcheckout1")
+    assert again.queries == ("d***@example.com", "cus_dupcheckout1")
     cancel = plans[0]
     await demo.execute(case_id, view, cancel)
     handoff = await demo.handoff(case_id, await demo.refresh(view))
@@ -185,11 +186,12 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
     refund = next(p for p in plans if p.kind == ActionKind.REFUND)
     cancel = next(p for p in plans if p.kind == ActionKind.CANCEL_SUBSCRIPTION)
     # 1. the refund was sent (Stripe applied it) but the app died before recording the result
-    key = plan_idempotency_key(case_id, refund)
+    intent = intent_of(refund)
+    key = intent.key
     sent = log.plan_action(
         case_id,
         kind="refund",
-        params=dict(refund.params),
+        params=recorded_params(refund.param_map, intent),
         idempotency_key=key,
         operator="demo-operator",
     )
@@ -198,15 +200,18 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
         "ch_dupcheckoutB001",
         amount=1900,
         reason="duplicate",
-        metadata=metadata_for(case_id, "demo-operator", "refund"),
+        metadata=metadata_for(
+            case_id, "demo-operator", "refund", tag=intent.tag, key=key, action_id=sent.id
+        ),
         idempotency_key=key,
     )
     # 2. the cancel (a DELETE, no key) went through, result lost
-    ckey = plan_idempotency_key(case_id, cancel)
+    cintent = intent_of(cancel)
+    ckey = cintent.key
     gone = log.plan_action(
         case_id,
         kind="cancel_subscription",
-        params=dict(cancel.params),
+        params=recorded_params(cancel.param_map, cintent),
         idempotency_key=ckey,
         operator="demo-operator",
     )
@@ -229,8 +234,9 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
     messages = await demo.reconcile()
     assert len(messages) == 3
     assert await demo.in_flight_actions() == ()
-    assert any("re-sent with the same key" in m and first.obj.id in m for m in messages)
-    assert any("sub_dupcheckoutB is canceled (read back)" in m for m in messages)
+    # what the lost calls did is read back from Stripe: the tagged refund, the canceled sub
+    assert any(f"found in Stripe: {first.obj.id}" in m for m in messages)
+    assert any("sub_dupcheckoutB is already canceled" in m for m in messages)
     assert any("interrupted before it was sent" in m for m in messages)
     refunds = [r for r in sandbox.state.all("refund") if r["charge"] == "ch_dupcheckoutB001"]
     assert len(refunds) == 1, "the re-send was replayed, not applied twice"
@@ -250,11 +256,12 @@ async def test_reconcile_settles_actions_a_crash_left_behind(demo: Session) -> N
 async def test_a_fresh_refund_waits_for_one_without_a_result(demo: Session) -> None:
     view, case_id, plans = await open_dupe(demo)
     refund = next(p for p in plans if p.kind == ActionKind.REFUND)
-    key = plan_idempotency_key(case_id, refund)
+    intent = intent_of(refund)
+    key = intent.key
     stuck = demo.caselog.plan_action(
         case_id,
         kind="refund",
-        params=dict(refund.params),
+        params=recorded_params(refund.param_map, intent),
         idempotency_key=key,
         operator="demo-operator",
     )

@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests.structures
 import stripe
 
+from billing_tui.core.settings import Settings
 from billing_tui.core.text import redact_keys
-from billing_tui.gateway import errors
+from billing_tui.gateway import Gateway, build_client, errors
+from tests.gateway.conftest import KEY
 
 
 def _body(message: str, *, code: str | None = None, param: str | None = None) -> dict[str, Any]:
@@ -131,3 +134,94 @@ def test_should_retry_header_is_case_insensitive() -> None:
     assert errors.should_retry_header(no) is False
     assert errors.should_retry_header(yes) is True
     assert errors.should_retry_header(stripe.RateLimitError("x")) is None
+
+
+class _Answers(stripe.HTTPClient):
+    """Answers every request with one fixed body and status (a wrong ``--api-base``, a proxy)."""
+
+    name = "fixed-answer"
+
+    def __init__(self, body: bytes, status: int) -> None:
+        super().__init__()
+        self._body, self._status = body, status
+        self.sent = 0
+
+    def request(self, method: str, url: str, headers: Any, post_data: Any = None) -> Any:
+        self.sent += 1
+        return self._body, self._status, requests.structures.CaseInsensitiveDict({})
+
+    async def request_async(
+        self, method: str, url: str, headers: Any, post_data: Any = None
+    ) -> Any:
+        return self.request(method, url, headers, post_data)
+
+    async def sleep_async(self, secs: float) -> None:
+        return None  # the SDK's retry backoff, skipped
+
+    async def close_async(self) -> None:
+        return None
+
+
+def _gateway(transport: stripe.HTTPClient, retries: int = 0) -> Gateway:
+    settings = Settings(max_network_retries=retries, rate_limit_retries=0)
+    client = build_client(KEY, settings=settings, http_client=transport)
+    return Gateway(client, settings=settings, prefetch=False)
+
+
+HTML_404 = b"<html><body><h1>404 Not Found</h1>nginx</body></html>"
+
+
+async def test_a_non_json_404_says_the_address_is_wrong_not_that_stripe_has_trouble() -> None:
+    transport = _Answers(HTML_404, 404)
+    with pytest.raises(errors.NotFound) as err:
+        await _gateway(transport, retries=2).resolve("cus_zh1")
+    message = str(err.value)
+    assert message.startswith("Not found at this address")
+    assert "is --api-base right?" in message
+    assert "retried" not in message
+    assert "Stripe is having trouble" not in message
+    assert transport.sent == 1  # a 404 is not retried, and nothing pretends it was
+
+
+async def test_a_json_404_that_is_no_stripe_error_body_is_also_a_wrong_address() -> None:
+    transport = _Answers(b'{"message": "no route"}', 404)
+    with pytest.raises(errors.NotFound, match="is --api-base right"):
+        await _gateway(transport).resolve("cus_zh1")
+
+
+@pytest.mark.parametrize(
+    ("status", "cls", "says"),
+    [
+        (401, errors.GatewayError, "did not answer like Stripe (HTTP 401"),
+        (403, errors.GatewayError, "did not answer like Stripe (HTTP 403"),
+        (405, errors.GatewayError, "did not answer like Stripe (HTTP 405"),
+        (200, errors.GatewayError, "did not answer like Stripe (HTTP 200"),
+        (429, errors.RateLimited, "HTTP 429 without a Stripe answer"),
+        (502, errors.StripeUnavailable, "HTTP 502) without a Stripe answer"),
+    ],
+)
+async def test_other_non_json_answers_are_named_by_what_happened(
+    status: int, cls: type[errors.GatewayError], says: str
+) -> None:
+    transport = _Answers(b"<html>Bad Gateway</html>", status)
+    with pytest.raises(errors.GatewayError) as err:
+        await _gateway(transport).resolve("cus_zh1")
+    assert type(err.value) is cls
+    assert says in str(err.value)
+    assert "retried" not in str(err.value)  # no retries configured: none claimed
+    assert "Stripe is having trouble" not in str(err.value)
+
+
+async def test_retried_is_said_only_when_the_sdk_retried() -> None:
+    transport = _Answers(b"<html>Bad Gateway</html>", 502)
+    with pytest.raises(errors.StripeUnavailable) as err:
+        await _gateway(transport, retries=1).resolve("cus_zh1")
+    assert "HTTP 502, retried" in str(err.value)
+    assert transport.sent == 2
+
+
+async def test_a_stripe_api_error_body_is_still_stripe_having_trouble() -> None:
+    body = b'{"error": {"type": "api_error", "message": "An unknown error occurred"}}'
+    with pytest.raises(errors.StripeUnavailable) as err:
+        await _gateway(_Answers(body, 500)).resolve("cus_zh1")
+    assert "Stripe is having trouble (HTTP 500)" in str(err.value)

@@ -77,13 +77,19 @@ def test_not_found_exits_1(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = _inspect(capsys, "nobody@example.com", "--scenarios", "healthy")
     assert code == 1
     assert out == ""
-    assert "No customer has the email 'nobody@example.com'" in err
+    assert "No customer has the email 'n***@example.com'" in err  # masked, like every email
 
 
 def test_malformed_id_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _inspect(capsys, "ch_12", "--scenarios", "healthy")
+    code, _, err = _inspect(capsys, "ch_12!", "--scenarios", "healthy")
     assert code == 2
     assert "malformed" in err
+    assert "expected ch_ followed by letters and digits only" in err
+
+
+def test_a_short_catalog_id_is_looked_up_not_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    data = _json(capsys, "cus_zh1", "--scenarios", "zh-locale")
+    assert [c["id"] for c in data["customers"]] == ["cus_zh1"]
 
 
 def test_no_key_for_real_stripe_exits_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -43,19 +43,43 @@ def gateway(transport: _NoNetwork) -> Gateway:
     return Gateway(stripe.StripeClient("sk_test_offline", http_client=transport))
 
 
-@pytest.mark.parametrize("text", ["ch_12", "cus_!!", "sub_", "in_ab"])
-async def test_malformed_id_is_refused_without_a_request(
-    gateway: Gateway, transport: _NoNetwork, text: str
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("ch_12.", "contains '.'"),
+        ("cus_!!", "contains '!'"),
+        ("sub_", "nothing follows the underscore"),
+        ("in_a b", "contains a space"),
+        ("sub_sched_1Mr3", "contains '_'"),
+    ],
+)
+async def test_malformed_id_is_refused_without_a_request_saying_what_was_expected(
+    gateway: Gateway, transport: _NoNetwork, text: str, found: str
 ) -> None:
     with pytest.raises(MalformedId) as err:
         await gateway.resolve(text)
-    assert text in str(err.value)
+    message = str(err.value)
+    assert text in message
+    prefix = text.split("_", 1)[0]
+    assert f"expected {prefix}_ followed by letters and digits only" in message
+    assert found in message
     assert transport.sent == []
 
 
 async def test_malformed_charge_id_says_charge(gateway: Gateway) -> None:
     with pytest.raises(MalformedId, match="charge id"):
-        await gateway.resolve("ch_12")
+        await gateway.resolve("ch_12.")
+
+
+@pytest.mark.parametrize("text", ["cus_zh1", "ch_12", "in_ab", "py_x", "cus_NffrFeUfNV2Hib"])
+async def test_every_stripe_id_shape_is_asked_for_not_refused(
+    gateway: Gateway, transport: _NoNetwork, text: str
+) -> None:
+    """Stripe promises no id length: a prefix and letters/digits is an id (the catalog's
+    ``cus_zh1`` too), so the request goes out instead of a "malformed" refusal."""
+    with pytest.raises(AssertionError, match="unexpected request"):  # it went out
+        await gateway.resolve(text)
+    assert transport.sent
 
 
 @pytest.mark.parametrize("text", ["", "   ", "''"])

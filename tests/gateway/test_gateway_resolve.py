@@ -120,7 +120,7 @@ async def test_name_search(make: GatewayFactory) -> None:
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
-        ("nobody@example.com", "No customer has the email 'nobody@example.com'"),
+        ("nobody@example.com", "No customer has the email 'n***@example.com'"),  # masked
         ("cus_doesnotexist1", "No such customer: cus_doesnotexist1"),
         ("sub_doesnotexist1", "No such subscription: sub_doesnotexist1"),
         ("in_doesnotexist1", "No such invoice: in_doesnotexist1"),

@@ -162,11 +162,28 @@ async def test_a_part_the_key_cannot_read_is_a_failure_not_an_empty_list(
     assert not snap.failed("charges")
 
 
+async def test_an_unknown_status_keeps_the_subscription_shown_as_unknown(
+    make: GatewayFactory,
+) -> None:
+    """``subscription.status`` is an open enum: a value this version does not know keeps the
+    subscription on screen as "unknown (<value>)" instead of making it vanish."""
+    sandbox, gateway = make("duplicate-checkout")
+    sandbox.state.get("subscription", "sub_dupcheckoutB")["status"] = "hibernating"
+    snap = await gateway.snapshot(["cus_dupcheckout1"])
+    assert {s.id for s in snap.subscriptions} == {"sub_dupcheckoutA", "sub_dupcheckoutB"}
+    odd = snap.subscription("sub_dupcheckoutB")
+    assert odd is not None
+    assert odd.status is SubscriptionStatus.UNKNOWN
+    assert odd.status_label == "unknown (hibernating)"
+    assert not odd.is_live
+    assert not snap.failed("subscriptions")
+
+
 async def test_an_object_in_an_unexpected_shape_is_a_failure_not_a_crash(
     make: GatewayFactory,
 ) -> None:
     sandbox, gateway = make("duplicate-checkout")
-    sandbox.state.get("subscription", "sub_dupcheckoutB")["status"] = "hibernating"
+    sandbox.state.get("subscription", "sub_dupcheckoutB")["trial_end"] = "next tuesday"
     snap = await gateway.snapshot(["cus_dupcheckout1"])
     assert [s.id for s in snap.subscriptions] == ["sub_dupcheckoutA"]
     failure = next(f for f in snap.failures if f.part == "subscriptions")

@@ -67,6 +67,7 @@ async def test_detected_kind_changes_as_you_type(app: BillingApp) -> None:
         assert "nothing yet" in text_of(app, "#kind")
         await pilot.press(*"cus_")
         assert "malformed id" in text_of(app, "#kind")
+        assert "expected cus_ followed by letters and digits only" in text_of(app, "#kind")
         await pilot.press(*"abc123")
         assert "customer id" in text_of(app, "#kind")
         app.screen.query_one("#query", Input).value = ""
@@ -266,11 +267,12 @@ async def test_searching_an_object_id_opens_with_the_cursor_on_it(app: BillingAp
 
 async def test_a_malformed_id_is_refused_with_a_reason(app: BillingApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await search(pilot, "cus_x")
+        await search(pilot, "cus_x!")
         assert isinstance(app.screen, SearchScreen)
         message = app.screen.query_one("#message", Static)
         assert message.has_class("-error")
-        assert "cus_x" in str(message.render())
+        assert "cus_x!" in str(message.render())
+        assert "contains '!'" in str(message.render())
 
 
 async def test_results_are_read_again_after_returning_from_the_customer(

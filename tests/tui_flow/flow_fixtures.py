@@ -21,6 +21,7 @@ from billing_tui.core.contract import ContractCheck, ContractLine
 from billing_tui.core.handoff import Handoff, ProductGap
 from billing_tui.core.model import Money
 from billing_tui.core.plans import ActionKind, DiffRow, Plan, RevenueImpact
+from billing_tui.core.plans.ledger import EMPTY_LEDGER, CaseLedger
 
 TEAM_QUESTION = Question(
     id="who_uses",
@@ -179,8 +180,20 @@ class FixedSession:
     def suggest(self, view: Any, answers: Answers = NO_ANSWERS) -> Classification:
         return fixed_classification(answers, contract=self.contract)
 
-    def plans(self, view: Any, classification: Any) -> tuple[Plan, ...]:
+    def plans(self, view: Any, classification: Any, ledger: Any = None) -> tuple[Plan, ...]:
         return self.plan_list
+
+    def ledger_for(self, view: Any) -> CaseLedger:
+        return EMPTY_LEDGER
+
+    async def ledger(self, case_id: str) -> CaseLedger:
+        return EMPTY_LEDGER
+
+    async def replan(
+        self, case_id: str, view: Any, classification: Any
+    ) -> tuple[Any, tuple[Plan, ...]]:
+        """The fixed plans again (a fixed session's Stripe never changes)."""
+        return view, self.plan_list
 
     async def execute(
         self, case_id: str, view: Any, plan: Plan, confirmation: str | None = None
@@ -231,9 +244,19 @@ class FixedHandoffSession:
     info: FixedInfo = field(default_factory=FixedInfo)
     saved: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
+    #: What the checker answers (the real one is tested in tests/truth on the real Session).
+    problems: tuple[str, ...] = ()
+    checked: list[str] = field(default_factory=list)
+    #: What is still open (resolving then asks for a reason).
+    blockers: tuple[str, ...] = ()
+    reasons: list[str | None] = field(default_factory=list)
 
     async def refresh(self, view: Any) -> Any:
         return view
+
+    async def check_handoff(self, case_id: str, view: Any, doc: Handoff) -> tuple[str, ...]:
+        self.checked.append(doc.follow_up)
+        return self.problems
 
     async def handoff(self, case_id: str, view: Any) -> Handoff:
         return FIXED_HANDOFF
@@ -241,8 +264,12 @@ class FixedHandoffSession:
     async def save_follow_up(self, case_id: str, text: str) -> None:
         self.saved.append(text)
 
-    async def resolve_case(self, case_id: str) -> None:
+    async def resolve_case(self, case_id: str, reason: str | None = None) -> None:
         self.resolved.append(case_id)
+        self.reasons.append(reason)
+
+    async def resolve_blockers(self, case_id: str, view: Any) -> tuple[str, ...]:
+        return self.blockers
 
 
 def widget_text(widget: Any) -> str:

@@ -78,9 +78,10 @@ async def test_duplicate_checkout_ticket_start_to_finish(tmp_path: Path) -> None
         assert isinstance(handoff, HandoffScreen)
         assert handoff.doc is not None
         # the handoff reads the customer again: the state after the actions, not before
-        assert "1 live subscription(s)" in handoff.doc.section("BILLING STATE")
+        assert "1 live subscription · MRR $19.00" in handoff.doc.section("BILLING STATE")
         assert "sub_dupcheckoutB · Pro monthly USD ($19.00/month) · canceled" in (
             handoff.doc.section("BILLING STATE")
         )
         await pilot.press("c")
+        await settle(pilot)  # the checker runs before the copy
         assert app.clipboard == handoff.doc.follow_up

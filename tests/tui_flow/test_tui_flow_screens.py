@@ -293,8 +293,10 @@ async def test_handoff_shows_six_sections_and_copies() -> None:
         titles = [widget_text(w) for w in app.screen.query(".section-title")]
         assert titles == list(SECTION_TITLES)
         await pilot.press("c")
+        await app.workers.wait_for_complete()
         assert app.clipboard == FOLLOW_UP
         await pilot.press("a")
+        await app.workers.wait_for_complete()
         assert all(title in app.clipboard for title in SECTION_TITLES)
         assert FOLLOW_UP in app.clipboard
         await pilot.press("g")
@@ -308,7 +310,9 @@ async def test_edited_follow_up_is_copied_saved_and_resolved() -> None:
         await app.workers.wait_for_complete()
         await pilot.press("e", "ctrl+home", *"PS ", "escape")
         await pilot.press("c")
+        await app.workers.wait_for_complete()
         assert app.clipboard == "PS " + FOLLOW_UP
+        assert session.checked == ["PS " + FOLLOW_UP]  # the edited text is what is checked
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -364,3 +368,43 @@ def test_every_binding_has_an_id_a_label_and_a_tooltip(screen_class: type[Screen
         assert binding.id, binding
         assert binding.description, binding
         assert binding.tooltip, binding
+
+
+async def test_a_follow_up_the_facts_contradict_is_neither_copied_nor_resolved() -> None:
+    problem = "The follow-up says “Nothing else is needed”, but in_1 is open with $9.00 due"
+    session = FixedHandoffSession(problems=(problem,))
+    app = Host(HandoffScreen(session, "case_1", None))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("c")
+        await app.workers.wait_for_complete()
+        await pilot.press("a")
+        await app.workers.wait_for_complete()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.clipboard == ""  # nothing was copied
+        assert session.resolved == []
+        toasts = [str(n.message) for n in app._notifications]
+        assert any(t.startswith(problem) for t in toasts)
+
+
+async def test_resolving_with_something_open_asks_a_reason_and_keeps_it() -> None:
+    session = FixedHandoffSession(blockers=("CRITICAL payment_failed: in_1 is open",))
+    app = Host(HandoffScreen(session, "case_1", None))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("escape")  # no reason: the case stays open
+        await app.workers.wait_for_complete()
+        assert session.resolved == []
+        await pilot.press("r")
+        await pilot.pause()
+        await pilot.press("enter")  # an empty reason is not accepted
+        await pilot.pause()
+        await pilot.press(*"customer pays by wire", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert session.resolved == ["case_1"]
+        assert session.reasons == ["customer pays by wire"]

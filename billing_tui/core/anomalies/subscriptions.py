@@ -28,16 +28,17 @@ from billing_tui.core.queries import (
     duplicate_groups,
     live_by_customer,
     live_customers,
-    max_quantity,
     oldest_first,
     paying_card,
     person,
     plan_name,
+    seat_item,
+    seats_text,
     shared_plans,
     subscription_name,
 )
 from billing_tui.core.settings import Settings
-from billing_tui.core.text import card_label, human_gap, mask_email, normalise_email
+from billing_tui.core.text import card_label, human_gap, human_span, mask_email, normalise_email
 
 
 def _card_sentence(refs: Sequence[CardRef | None]) -> str:
@@ -51,6 +52,16 @@ def _card_sentence(refs: Sequence[CardRef | None]) -> str:
     return f"paid by different cards ({labels})"
 
 
+def _quantities(subs: Sequence[Subscription]) -> str:
+    """``quantity 1 each``, ``quantity 5 each``, or each one's items when they differ."""
+    shapes = [seats_text(s) for s in subs]
+    if len(set(shapes)) == 1 and len(subs[0].items) == 1:
+        return f"quantity {subs[0].items[0].quantity or 1} each"
+    if len(set(shapes)) == 1:
+        return f"{shapes[0]} each"
+    return "holding " + ", ".join(f"{s.id}: {shape}" for s, shape in zip(subs, shapes, strict=True))
+
+
 def detect_duplicate_subscription(
     snapshot: CustomerSnapshot, settings: Settings, now: datetime
 ) -> list[Anomaly]:
@@ -59,14 +70,16 @@ def detect_duplicate_subscription(
         subs = group.subscriptions
         plans = shared_plans(subs[0], subs[1])
         name = plan_name(plans[0]) if plans else subscription_name(subs[0])
-        gap = human_gap((subs[-1].created - subs[0].created).total_seconds())
-        apart = f"created {gap} apart" if len(subs) == 2 else f"created within {gap}"
+        if len(subs) == 2:
+            apart = f"created {human_gap(group.spread_seconds)} apart"
+        else:
+            apart = f"created within {human_span(group.spread_seconds)}"
         cards = _card_sentence([paying_card(snapshot, s) for s in subs])
         found.append(
             anomaly(
                 DUPLICATE_SUBSCRIPTION,
                 "Duplicate subscription",
-                f"{len(subs)} subscriptions to {name} {apart}, {cards}, quantity 1 each",
+                f"{len(subs)} subscriptions to {name} {apart}, {cards}, {_quantities(subs)}",
                 group.ids,
             )
         )
@@ -116,21 +129,36 @@ def detect_cross_customer_duplicate(
     return found
 
 
+def _seat_anomaly(sub: Subscription, duplicated: set[str], settings: Settings) -> Anomaly | None:
+    """A subscription's seats as a team purchase; None for a member of a duplicate group: its
+    members name no different people or teams, so their quantity is the same purchase made
+    again (the repeated purchase is the finding, not team intent)."""
+    item = seat_item(sub)
+    seats = (item.quantity or 1) if item is not None else 0
+    if item is None or seats <= 1:
+        return None
+    if sub.id in duplicated:
+        return None
+    where = f"on {sub.id}"
+    if len(sub.items) > 1:
+        where += f" (one subscription with {len(sub.items)} items: {seats_text(sub)})"
+    return anomaly(
+        TEAM_PURCHASE_PATTERN,
+        "Team purchase",
+        f"{plan_name(item.price)} has {seats} seats (quantity {seats}) {where}",
+        (sub.id,),
+    )
+
+
 def detect_team_purchase_pattern(
     snapshot: CustomerSnapshot, settings: Settings, now: datetime
 ) -> list[Anomaly]:
-    found: list[Anomaly] = []
-    for sub in oldest_first(snapshot.live_subscriptions):
-        seats = max_quantity(sub)
-        if seats > 1:
-            found.append(
-                anomaly(
-                    TEAM_PURCHASE_PATTERN,
-                    "Team purchase",
-                    f"{subscription_name(sub)} has {seats} seats (quantity {seats}) on {sub.id}",
-                    (sub.id,),
-                )
-            )
+    duplicated = {sid for g in duplicate_groups(snapshot, settings) for sid in g.ids}
+    found = [
+        a
+        for sub in oldest_first(snapshot.live_subscriptions)
+        if (a := _seat_anomaly(sub, duplicated, settings)) is not None
+    ]
     for subs in live_by_customer(snapshot).values():
         by_product: dict[str, list[Subscription]] = defaultdict(list)
         for sub in subs:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from billing_tui.core.anomalies import Anomaly
 from billing_tui.core.classify import Classification
+from billing_tui.core.handoff.check import check_follow_up, check_handoff
 from billing_tui.core.handoff.document import (
     SECTION_TITLES,
     Handoff,
@@ -21,6 +22,7 @@ from billing_tui.core.handoff.document import (
     Section,
     TakenAction,
 )
+from billing_tui.core.handoff.facts import CaseTruth, case_truth
 from billing_tui.core.handoff.follow_up import follow_up, follow_up_values, latest, situations
 from billing_tui.core.handoff.gaps import product_gaps
 from billing_tui.core.handoff.templates import (
@@ -36,6 +38,8 @@ from billing_tui.core.handoff.templates import (
 )
 from billing_tui.core.model import CustomerSnapshot, Subscription
 from billing_tui.core.plans import ActionKind, ActionOutcome
+from billing_tui.core.plans.impact import arr_of, money_text, mrr_by_currency
+from billing_tui.core.queries import seats_text
 from billing_tui.core.text import date_label, mask_email, redact
 
 __all__ = [
@@ -44,6 +48,7 @@ __all__ = [
     "TEMPLATE_DIR",
     "TEMPLATE_ENV",
     "CaseFacts",
+    "CaseTruth",
     "Handoff",
     "ProductGap",
     "Section",
@@ -53,6 +58,9 @@ __all__ = [
     "action_text",
     "assemble",
     "available_locales",
+    "case_truth",
+    "check_follow_up",
+    "check_handoff",
     "choose_locale",
     "decision_text",
     "follow_up",
@@ -92,9 +100,9 @@ def _customer_section(snapshot: CustomerSnapshot, actions: Sequence[TakenAction]
 
 
 def _sub_line(sub: Subscription) -> str:
-    parts = [sub.id, sub.label, sub.status.value]
-    if sub.quantity > 1:
-        parts.append(f"{sub.quantity} seats")
+    parts = [sub.id, sub.label, sub.status_label]
+    if len(sub.items) > 1 or sub.quantity > 1:
+        parts.append(seats_text(sub))
     end = sub.current_period_end
     if sub.status.value == "canceled":
         parts.append(f"ended {date_label(sub.ended_at)}" if sub.ended_at else "ended")
@@ -109,7 +117,13 @@ def _sub_line(sub: Subscription) -> str:
 def _billing_section(snapshot: CustomerSnapshot, anomalies: Sequence[Anomaly]) -> str:
     lines: list[str] = []
     live = snapshot.live_subscriptions
-    lines.append(f"{len(live)} live subscription(s):" if live else "no live subscriptions")
+    if live:
+        count = f"{len(live)} live subscription{'s' if len(live) != 1 else ''}"
+        mrr = mrr_by_currency(live)
+        arr = ", ".join(arr_of(m).format() for m in mrr)
+        lines.append(f"{count} · MRR {money_text(mrr, ', ')} · ARR {arr}:")
+    else:
+        lines.append("no live subscriptions")
     lines += [f"- {_sub_line(s)}" for s in live]
     ended = [s for s in snapshot.subscriptions if not s.is_live]
     if ended:
@@ -167,6 +181,10 @@ def _classification_text(classification: Classification | None) -> str:
     if (bucket := classification.working) is not None:
         why = [e.sentence for e in classification.evidence_for(bucket) if e.supports]
         lines += [f"- {sentence}" for sentence in why[:5]]
+    for other in classification.secondary:
+        lines.append(f"also: {other.value} (a second problem, with its own plans)")
+        why = [e.sentence for e in classification.evidence_for(other) if e.supports]
+        lines += [f"- {sentence}" for sentence in why[:3]]
     if classification.contract is not None:
         state = "confirmed" if classification.contract.confirmed else "NOT confirmed"
         lines.append(f"contract shape {state}: {'; '.join(classification.contract.reasons)}")
@@ -204,6 +222,8 @@ class CaseFacts:
     product_gaps: tuple[ProductGap, ...]
     case_id: str | None = None
     locale: str = ""
+    #: Why the case was resolved with something still open (empty: it was not).
+    resolve_reason: str = ""
 
 
 def assemble(facts: CaseFacts) -> Handoff:
@@ -212,7 +232,12 @@ def assemble(facts: CaseFacts) -> Handoff:
     bodies = {
         Section.CUSTOMER: customer,
         Section.BILLING_STATE: facts.billing,
-        Section.DECISION: decision_text(facts.classification, facts.actions),
+        Section.DECISION: decision_text(facts.classification, facts.actions)
+        + (
+            f"\nresolved with findings still open; the operator's reason: {facts.resolve_reason}"
+            if facts.resolve_reason
+            else ""
+        ),
         Section.ACTION_TAKEN: action_text(facts.actions),
         Section.FOLLOW_UP: facts.follow_up or "(no follow-up saved)",
         Section.PRODUCT_GAP: "\n".join(f"- {gap.title}" for gap in facts.product_gaps) or "none",
@@ -237,6 +262,7 @@ def render(
     locale: str | None = None,
     follow_up_text: str | None = None,
     templates: Mapping[str, TemplateSet] | None = None,
+    resolve_reason: str = "",
 ) -> Handoff:
     """The handoff for a case from a live view of its customers: six sections, the follow-up,
     product gaps; redacted.
@@ -249,16 +275,24 @@ def render(
     customer = snapshot.primary if snapshot.customers else None
     chosen = choose_locale(customer.preferred_locales if customer else (), locale, templates=sets)
     bucket = classification.working if classification is not None else None
-    message = follow_up_text or follow_up(snapshot, bucket, taken, locale=chosen, templates=sets)
+    truth = case_truth(snapshot, taken, classification)
+    message = follow_up_text or follow_up(
+        snapshot, bucket, taken, locale=chosen, templates=sets, truth=truth
+    )
+    gaps: dict[str, ProductGap] = {}
+    for each in (bucket, *truth.secondary):
+        for gap in product_gaps(snapshot, anomalies, each, case_id=case_id):
+            gaps.setdefault(gap.title, gap)
     facts = CaseFacts(
         customer=_customer_section(snapshot, taken),
         billing=_billing_section(snapshot, anomalies),
         classification=classification,
         actions=taken,
         follow_up=message,
-        product_gaps=product_gaps(snapshot, anomalies, bucket, case_id=case_id),
+        product_gaps=tuple(gaps.values()),
         case_id=case_id,
         locale=chosen,
+        resolve_reason=resolve_reason,
     )
     return assemble(facts)
 

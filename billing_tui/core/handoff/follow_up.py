@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from billing_tui.core.classify import Bucket
 from billing_tui.core.handoff.document import TakenAction
+from billing_tui.core.handoff.facts import CaseTruth, case_truth
 from billing_tui.core.handoff.templates import DEFAULT_LOCALE, TemplateSet, load_templates
 from billing_tui.core.model import (
     Charge,
@@ -16,6 +17,7 @@ from billing_tui.core.model import (
     Subscription,
 )
 from billing_tui.core.plans import ActionKind
+from billing_tui.core.plans.impact import money_text
 from billing_tui.core.text import brand_label
 
 
@@ -83,15 +85,14 @@ def _subscription_values(sub: Subscription | None, ts: TemplateSet) -> dict[str,
 def _refund_values(
     snapshot: CustomerSnapshot, done: Sequence[TakenAction], ts: TemplateSet
 ) -> dict[str, str]:
-    """The refunded total (in the first refund's currency) and the card it went back to."""
+    """The refunded totals, one per currency (never summed across currencies), and the card
+    the first refund went back to."""
     refunds = [a for a in done if a.kind == ActionKind.REFUND and a.amount is not None]
     if not refunds:
         return {}
-    currency = refunds[0].amount.currency if refunds[0].amount else "usd"
-    amounts = [a.amount for a in refunds if a.amount is not None and a.amount.currency == currency]
-    total = sum(amounts, Money.zero(currency))
+    joiner = ts.text("list_and") or " and "
     return {
-        "amount": total.format(),
+        "amount": money_text((a.amount for a in refunds if a.amount is not None), joiner),
         "card": _card_of(snapshot, refunds[0].params.get("charge"), ts),
     }
 
@@ -124,8 +125,11 @@ def _invoice_values(snapshot: CustomerSnapshot, done: Sequence[TakenAction]) -> 
     open_inv = latest(i for i in snapshot.invoices if i.status == "open")
     prorated = latest(i for i in snapshot.invoices if i.has_proration)
     retried = next((a for a in done if a.kind == ActionKind.RETRY_INVOICE_PAYMENT), None)
+    paid = snapshot.invoice(retried.params.get("invoice") or "") if retried is not None else None
     if retried is not None and retried.amount is not None:
         values["invoice_amount"] = retried.amount.format()
+    elif paid is not None:
+        values["invoice_amount"] = paid.amount_paid.format()
     elif open_inv is not None:
         values["invoice_amount"] = open_inv.amount_remaining.format()
     elif prorated is not None:
@@ -152,7 +156,9 @@ def follow_up_values(
     }
 
 
-def situations(snapshot: CustomerSnapshot, bucket: Bucket | None) -> tuple[str, ...]:
+def situations(
+    snapshot: CustomerSnapshot, bucket: Bucket | None, truth: CaseTruth | None = None
+) -> tuple[str, ...]:
     """Facts of the case that change the wording (template keys ``kind:situation``)."""
     found: list[str] = []
     if bucket == Bucket.MISSING_SELF_SERVE and any(i.has_proration for i in snapshot.invoices):
@@ -163,7 +169,53 @@ def situations(snapshot: CustomerSnapshot, bucket: Bucket | None) -> tuple[str, 
             found.append("trial")
     if any(d.is_open and not d.is_charge_refundable for d in snapshot.disputes):
         found.append("dispute")
+    if truth is not None and truth.open_duplicates:
+        found.append("duplicated")
     return tuple(found)
+
+
+def _grouped(actions: Sequence[TakenAction]) -> dict[str, list[TakenAction]]:
+    """The succeeded actions that speak to the customer, by template key, in order."""
+    grouped: dict[str, list[TakenAction]] = {}
+    for action in actions:
+        if action.status == "succeeded" and action.kind != ActionKind.NO_OP:
+            grouped.setdefault(action.variant, []).append(action)
+    return grouped
+
+
+def _closing(ts: TemplateSet, scope: str, here: Sequence[str], truth: CaseTruth) -> str | None:
+    """``closing:open`` while something is still open, ``closing:several`` for a case with
+    more than one problem, else the bucket's ``closing``."""
+    table = ts.raw.get("buckets", {})
+    if truth.open_issues:
+        for where in (scope, "_default"):
+            value = table.get(where, {}).get("closing:open")
+            if isinstance(value, str):
+                return value
+        return None
+    if truth.secondary:
+        value = table.get(scope, {}).get("closing:several")
+        if isinstance(value, str):
+            return value
+    return ts.closing(scope, here)
+
+
+def _secondary_sentences(
+    ts: TemplateSet, truth: CaseTruth, fill: _Fill, done: Sequence[str]
+) -> list[str]:
+    """What the case's other problems still ask of the customer (their bucket's ``no_op``)."""
+    sentences: list[str] = []
+    for other in truth.secondary:
+        still_open = (other == Bucket.FAILED_PAYMENT and truth.open_invoices) or (
+            other == Bucket.DUPLICATE_PERSONAL and truth.open_duplicates
+        )
+        if not still_open or (other == Bucket.FAILED_PAYMENT and "portal_session" in done):
+            continue
+        here = ("duplicated",) if other == Bucket.DUPLICATE_PERSONAL else ()
+        template = ts.sentence(other.value, "no_op", here, fallback=False)
+        if template:
+            sentences.append(template.format_map(fill))
+    return sentences
 
 
 def follow_up(
@@ -173,33 +225,40 @@ def follow_up(
     *,
     locale: str = DEFAULT_LOCALE,
     templates: Mapping[str, TemplateSet] | None = None,
+    truth: CaseTruth | None = None,
 ) -> str:
-    """A short customer message for what was done, in ``locale``."""
+    """A short customer message for what was done, in ``locale``: every count, amount and
+    claim from ``truth`` (:func:`~billing_tui.core.handoff.facts.case_truth` of the snapshot
+    and the actions when not given)."""
     sets = templates if templates is not None else load_templates()
     ts = sets.get(locale) or sets[DEFAULT_LOCALE]
+    facts = truth if truth is not None else case_truth(snapshot, actions)
     scope = bucket.value if bucket is not None else "_none"
-    fill = _Fill(follow_up_values(snapshot, actions, ts), ts.text("missing") or "[{key}]")
-    here = situations(snapshot, bucket)
+    values = follow_up_values(snapshot, actions, ts)
+    values.update(_truth_values(facts, values.get("plan")))
+    here = situations(snapshot, bucket, facts)
     sentences: list[str] = []
-    seen: set[str] = set()
-    for action in actions:
-        if action.status != "succeeded" or action.kind == ActionKind.NO_OP:
-            continue
-        if action.variant in seen:
-            continue
-        seen.add(action.variant)
-        template = ts.sentence(scope, action.variant, here)
+    grouped = _grouped(actions)
+    for variant, done in grouped.items():
+        count = len(done)
+        fill = _Fill(
+            {**values, **_count_values(snapshot, done, ts)}, ts.text("missing") or "[{key}]"
+        )
+        key = variant if count == 1 else f"{variant}:many"
+        template = ts.sentence(scope, key, here)
         if template:
             sentences.append(template.format_map(fill))
+    fill = _Fill(values, ts.text("missing") or "[{key}]")
     for situation in here:
         explain = ts.sentence(scope, f"explain:{situation}", fallback=False)
         if explain:
             sentences.append(explain.format_map(fill))
-    if not sentences or (bucket == Bucket.PRODUCT_FAILURE and "refund" not in seen):
+    if not sentences or (bucket == Bucket.PRODUCT_FAILURE and "refund" not in grouped):
         template = ts.sentence(scope, "no_op", here)
         if template:
             sentences.append(template.format_map(fill))
-    closing = ts.closing(scope, here)
+    sentences += _secondary_sentences(ts, facts, fill, tuple(grouped))
+    closing = _closing(ts, scope, here, facts)
     if closing:
         sentences.append(closing.format_map(fill))
     customer = snapshot.primary if snapshot.customers else None
@@ -207,3 +266,27 @@ def follow_up(
     greeting = ts.text("greeting").format(name=name) if name else ts.text("greeting_no_name")
     body = " ".join(sentences) if ts.locale == "en" else "".join(sentences)
     return f"{greeting}\n\n{body}\n\n{ts.text('signoff')}"
+
+
+def _truth_values(truth: CaseTruth, plan: str | None) -> dict[str, str]:
+    """Counts the facts give: live subscriptions (to the plan), members of a duplicate group."""
+    groups = truth.duplicate_shapes
+    values = {
+        "live_count": str(truth.live_count(plan)),
+        "members": str(max((n for n, _ in groups), default=1)),
+    }
+    if truth.open_duplicates:  # the wording about duplicates is about the duplicated plan
+        group = truth.open_duplicates[0]
+        items = sorted(group.original.items, key=lambda i: i.price.id)
+        values["duplicated_plan"] = items[0].price.product_name if items else group.product_name
+        values["live_count"] = str(len(group.subscriptions))
+    return values
+
+
+def _count_values(
+    snapshot: CustomerSnapshot, done: Sequence[TakenAction], ts: TemplateSet
+) -> dict[str, str]:
+    """``count`` for one template key's actions, and (refunds) the amount of just those."""
+    values = {"count": str(len(done))}
+    values.update(_refund_values(snapshot, done, ts))
+    return values

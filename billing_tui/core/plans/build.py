@@ -103,8 +103,9 @@ def plan_refund(
         ("amount", str(refund.amount)),
         ("currency", refund.currency),
         ("reason", reason),
-        # the state the plan was made against: a second, deliberate partial refund (planned
-        # after the first one) is a new intent; the same plan sent again is not
+        # what the operator asked for ("rest": whatever is left), which the intent is keyed on
+        ("requested", str(amount.amount) if amount is not None else "rest"),
+        # the state the plan was made against: shown and logged, never part of the intent
         ("refunded_before", str(charge.amount_refunded.amount)),
     )
     card = f" on {card_label(charge.card)}" if charge.card else ""
@@ -310,7 +311,7 @@ def plan_update_quantity(
             ("item", item_id),
             ("quantity", str(quantity)),
             ("proration_behavior", behaviour),
-            ("quantity_before", str(old_qty)),
+            ("quantity_before", str(old_qty)),  # observed: shown, never part of the intent
         ),
         diff=(seats, change.next_invoice),
         api_calls=(

@@ -65,8 +65,23 @@ def open_refundable_disputes(snapshot: CustomerSnapshot, charge: Charge) -> list
     return [d for d in snapshot.disputes_of(charge.id) if d.is_open and d.is_charge_refundable]
 
 
+def unknown_guard(sub: Subscription) -> str | None:
+    """Why nothing may be done to ``sub`` while Stripe sent a value this version does not know
+    (an unknown status or interval): what acting on it would do cannot be told."""
+    if not sub.unknown_values:
+        return None
+    return (
+        f"{sub.id} has {'; '.join(sub.unknown_values)}: this version cannot tell what acting on "
+        "it would do; handle it in the Dashboard (or update billing-tui)"
+    )
+
+
 def cancel_guard(sub: Subscription) -> str | None:
-    """Why ``sub`` cannot be canceled (already canceled, or expired before paying)."""
+    """Why ``sub`` cannot be canceled (already canceled, expired before paying, or holding a
+    value this version does not understand)."""
+    blocked = unknown_guard(sub)
+    if blocked is not None:
+        return blocked
     if sub.status == SubscriptionStatus.CANCELED:
         when = (
             f" since {date_label(sub.canceled_at or sub.ended_at)}"

@@ -5,6 +5,7 @@ Estimates only: what Stripe bills is what it reports back; the diff marks comput
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -28,14 +29,18 @@ def arr_of(mrr: Money) -> Money:
 
 
 def with_quantity(sub: Subscription, quantity: int) -> Subscription:
-    """``sub`` as it would be with its first item at ``quantity`` seats."""
-    first, *rest = sub.items
-    return replace(sub, items=(replace(first, quantity=quantity), *rest))
+    """``sub`` as it would be with its seat item (:func:`primary_item`) at ``quantity`` seats."""
+    item = primary_item(sub)
+    return replace(
+        sub, items=tuple(replace(i, quantity=quantity) if i is item else i for i in sub.items)
+    )
 
 
 def primary_item(sub: Subscription) -> SubscriptionItem | None:
-    """The item a seat change acts on (the first), if any."""
-    return sub.items[0] if sub.items else None
+    """The item a seat change acts on: the one with the most seats (the first of equals)."""
+    if not sub.items:
+        return None
+    return max(sub.items, key=lambda i: ((i.quantity or 1), -sub.items.index(i)))
 
 
 def proration_estimate(item: SubscriptionItem, old: int, new: int, now: datetime) -> Money:
@@ -50,3 +55,22 @@ def proration_estimate(item: SubscriptionItem, old: int, new: int, now: datetime
     )
     amount = (Decimal((new - old) * unit) * fraction).quantize(Decimal(1))
     return Money(int(amount), item.price.currency)
+
+
+def by_currency(values: Iterable[Money]) -> tuple[Money, ...]:
+    """One total per currency, by currency code: amounts in different currencies are listed,
+    never summed (a customer paying $19.00 and €7.00 has MRR "$19.00 · €7.00")."""
+    totals: dict[str, Money] = {}
+    for value in values:
+        totals[value.currency] = totals.get(value.currency, Money.zero(value.currency)) + value
+    return tuple(totals[c] for c in sorted(totals))
+
+
+def money_text(values: Iterable[Money], joiner: str = " · ") -> str:
+    """Per-currency amounts as text (``$19.00 · €7.00``); empty for none."""
+    return joiner.join(m.format() for m in by_currency(values))
+
+
+def mrr_by_currency(subs: Iterable[Subscription]) -> tuple[Money, ...]:
+    """The MRR of ``subs``, one figure per currency."""
+    return by_currency(s.mrr for s in subs)

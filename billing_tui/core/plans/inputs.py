@@ -2,7 +2,7 @@
 turned into a rebuilt :class:`Plan`.
 
 A refund's amount and reason code, a seat change's target count, a cancel's timing (now, at
-the end of the period, on a date). :func:`replan` parses what was typed (a malformed value
+the end of the period, on a date). :func:`with_inputs` parses what was typed (a malformed value
 raises :class:`InputError` naming the field) and rebuilds the plan through the builders, so
 the diff, the revenue impact, the guards and the LIVE confirmation phrase all follow the
 entered values; a plan is never edited as text. ``triage --refund-amount`` goes through the
@@ -204,7 +204,7 @@ def parse_refund(request: PlanRequest, plan: Plan) -> tuple[Money | None, str]:
 # --------------------------------------------------------------------------- rebuilding
 
 
-def replan(
+def with_inputs(
     plan: Plan,
     snapshot: CustomerSnapshot,
     request: PlanRequest,

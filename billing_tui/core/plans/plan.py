@@ -3,14 +3,15 @@
 Pure data (no I/O): :class:`ActionKind` knows its label, its rung on the safe ladder, the
 restricted-key permission it needs and how to describe a recorded call; :class:`Plan` is one
 proposed action with its diff and revenue impact; :class:`ActionOutcome` (with a typed
-:class:`Failure`) is what executing it did. Idempotency keys and the Stripe metadata are derived
-here so the planner, the executor and the tests agree on them.
+:class:`Failure`) is what executing it did. :class:`Intent` (what the operator asked for, never
+the state observed) gives the idempotency key and the Stripe tag, so the planner, the
+executor and the tests agree on them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -190,7 +191,9 @@ class Plan:
     kind: ActionKind
     title: str  # "Cancel sub_… (Pro Monthly) immediately, no proration"
     target_id: str | None  # the subscription, charge, invoice or customer it acts on
-    params: tuple[tuple[str, str], ...] = ()  # the call's parameters, for the diff and the key
+    # the call's parameters and the state planned against (shown, logged); only the
+    # INTENT_PARAMS among them make the idempotency key (see intent_of)
+    params: tuple[tuple[str, str], ...] = ()
     diff: tuple[DiffRow, ...] = ()
     api_calls: tuple[str, ...] = ()  # e.g. "POST /v1/refunds charge=ch_… amount=1900"
     reversible: bool = True
@@ -205,6 +208,12 @@ class Plan:
     amount: Money | None = None  # the refund (or retried invoice) amount
     recommended: bool = True  # False: an alternative offered alongside ("on request")
     warnings: tuple[str, ...] = ()  # shown with the plan; never block it
+    # --- additive field (ledger helper): the case action that made this plan moot
+    superseded_by: str | None = None  # "act-…": shown, never runnable (blocked_reason says why)
+    # True: a further request on the same target (a second partial refund the operator really
+    # wants), sent as the next intent ordinal; False: the case's latest intent, which replays
+    # (sends nothing) once it succeeded
+    new_intent: bool = False
 
     @property
     def possible(self) -> bool:
@@ -213,6 +222,10 @@ class Plan:
     @property
     def step(self) -> Step:
         return self.kind.step
+
+    @property
+    def superseded(self) -> bool:
+        return self.superseded_by is not None
 
     @property
     def param_map(self) -> dict[str, str]:
@@ -365,34 +378,119 @@ def observe(snapshot: CustomerSnapshot, object_id: str, field_name: str) -> str:
     raise KeyError(f"{object_id}.{field_name} is not a field the diff knows")
 
 
-# --------------------------------------------------------------------------- idempotency
+# --------------------------------------------------------------------------- intents
+
+#: Per action kind, the parameters that state what the operator asked for. An intent's
+#: idempotency key and its Stripe tag are made of these alone: never of the state the plan was
+#: made against (a refund's ``refunded_before``, a seat change's ``quantity_before``) nor of
+#: anything computed from it (the amount of "refund the rest" is ``requested=rest``). This is
+#: the one place that decides what is part of an intent.
+INTENT_PARAMS: Mapping[ActionKind, tuple[str, ...]] = {
+    ActionKind.REFUND: ("charge", "requested", "currency", "reason"),
+    ActionKind.CANCEL_SUBSCRIPTION: ("subscription", "mode"),
+    ActionKind.UPDATE_QUANTITY: ("subscription", "item", "quantity", "proration_behavior"),
+    ActionKind.RETRY_INVOICE_PAYMENT: ("invoice",),
+    ActionKind.PORTAL_SESSION: ("customer", "configuration", "flow", "subscription", "return_url"),
+    ActionKind.NO_OP: ("note",),
+}
+
+#: The Stripe metadata key that carries an intent's tag (``refund/ch_X/1``) and its key.
+INTENT_TAG = "btui_intent"
+INTENT_KEY = "btui_key"
 
 
-def idempotency_key(
-    case_id: str, kind: ActionKind | str, params: Iterable[tuple[str, str]] | Mapping[str, str]
-) -> str:
-    """A deterministic key for one intent: the same case, action and parameters → the same key.
+@dataclass(frozen=True)
+class Intent:
+    """What the operator asked for: an action kind on one target with the requested
+    parameters, the ``ordinal``-th such request for this customer (1, 2, …).
 
-    A retry after a crash, a timeout or a second click reuses it, so Stripe replays the first
-    result instead of refunding or updating twice.
+    The idempotency key is scoped by customer and intent, **not** by case: a quarantined or
+    re-created case log, or a second case open on the same customer in another terminal, sends
+    the same key for the same intent, so Stripe replays the first result (for 24 h; after that
+    the executor's look-up of the tag in Stripe is what keeps it from acting twice). The case
+    id goes into the Stripe metadata instead (:func:`metadata_for`).
     """
-    items = sorted(params.items() if isinstance(params, Mapping) else params)
-    canonical = "\n".join(f"{k}={v}" for k, v in items)
-    digest = hashlib.sha256(f"{case_id}\n{kind}\n{canonical}".encode()).hexdigest()[:24]
-    return f"btui-{case_id}-{ActionKind(kind).value}-{digest}"
+
+    kind: ActionKind
+    target: str
+    customer_id: str
+    params: tuple[tuple[str, str], ...]  # the INTENT_PARAMS of the plan, sorted
+    ordinal: int = 1
+
+    @property
+    def tag(self) -> str:
+        """``refund/ch_X/1``: what the Stripe object carries in ``metadata[btui_intent]``."""
+        return f"{self.kind.value}/{self.target}/{self.ordinal}"
+
+    @property
+    def key(self) -> str:
+        """The idempotency key (before any ``-retryN`` / ``-nN`` suffix): one per intent."""
+        canonical = "\n".join(f"{k}={v}" for k, v in self.params)
+        text = f"{self.customer_id}\n{self.kind.value}\n{self.target}\n{canonical}\n{self.ordinal}"
+        digest = hashlib.sha256(text.encode()).hexdigest()[:24]
+        return f"btui-{self.kind.value}-{self.target}-{self.ordinal}-{digest}"
+
+    def describe(self) -> str:
+        """``intent #2`` as the operator reads it."""
+        return f"intent #{self.ordinal}"
 
 
-def plan_idempotency_key(case_id: str, plan: Plan) -> str:
-    """The key :func:`execute` sends for ``plan`` (before any ``-retryN`` / ``-nN`` suffix).
+def parse_tag(tag: str | None) -> tuple[str, str, int] | None:
+    """``"refund/ch_X/2"`` → ``("refund", "ch_X", 2)``; anything else → None."""
+    if not tag:
+        return None
+    kind, _, rest = tag.partition("/")
+    target, _, ordinal = rest.rpartition("/")
+    if not kind or not target or not ordinal.isdigit() or int(ordinal) < 1:
+        return None
+    return kind, target, int(ordinal)
 
-    A plan's parameters carry the state it was planned against (a refund's
-    ``refunded_before``, a seat change's ``quantity_before``): pressing the key twice on the
-    same view replays the first call, while a deliberate second partial refund of the same
-    amount, planned after the first one shows on the charge, is a new intent with a new key.
+
+def intent_of(plan: Plan, ordinal: int = 1) -> Intent:
+    """The intent ``plan`` states, as its ``ordinal``-th request on its target."""
+    wanted = INTENT_PARAMS.get(plan.kind, ())
+    values = plan.param_map
+    params = tuple(sorted((name, values[name]) for name in wanted if name in values))
+    return Intent(plan.kind, plan.target_id or "", plan.customer_id or "", params, ordinal)
+
+
+@dataclass(frozen=True)
+class PriorIntent:
+    """An earlier request on the same target, found in the case log or in Stripe (by tag).
+
+    ``key`` is the intent key it was made with (None when unknown: an action recorded before
+    intents were tagged); ``done``: it took effect (a succeeded action, a refund that is not
+    failed or canceled).
     """
-    return idempotency_key(case_id, plan.kind, dict(plan.params))
+
+    ordinal: int
+    source: str  # "case log" | "Stripe"
+    done: bool
+    key: str | None = None
+    stripe_ids: tuple[str, ...] = ()
+    amount: Money | None = None
+    status: str = ""
+
+    def describe(self) -> str:
+        what = self.amount.format() if self.amount else ""
+        ids = ", ".join(self.stripe_ids)
+        parts = [p for p in (what, ids, self.status) if p]
+        return f"intent #{self.ordinal} ({'; '.join(parts) or 'no details'}, {self.source})"
 
 
-def metadata_for(case_id: str, operator: str, kind: ActionKind | str) -> dict[str, str]:
-    """What goes on the Stripe object so the Dashboard shows who did it and why."""
-    return {"case_id": case_id, "operator": operator, "action": ActionKind(kind).value}
+def metadata_for(
+    case_id: str,
+    operator: str,
+    kind: ActionKind | str,
+    *,
+    tag: str = "",
+    key: str = "",
+    action_id: str = "",
+) -> dict[str, str]:
+    """What goes on the Stripe object: who did it, in which case and action, and the intent's
+    tag and key (:attr:`Intent.tag`, :attr:`Intent.key`), so that a later run finds what
+    this intent made in Stripe even without the case log."""
+    data = {"case_id": case_id, "operator": operator, "action": ActionKind(kind).value}
+    extra = {INTENT_TAG: tag, INTENT_KEY: key, "action_id": action_id}
+    data.update({name: value for name, value in extra.items() if value})
+    return data

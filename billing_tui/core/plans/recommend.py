@@ -5,11 +5,18 @@
    change seats);
 3. refund only the affected charge;
 4. document (``no_op``), then follow up (the handoff).
+
+The plans follow the case, not just the snapshot: the :class:`~billing_tui.core.plans.ledger.
+CaseLedger` (what the case already did) is the second input. A canceled duplicate's charge
+stays owed until refunded or declined with a reason; alternatives of a done action are shown
+superseded; seat changes are computed from the count before the case changed it; a retry of
+an invoice waits for a card that can pay (:mod:`billing_tui.core.plans.replan`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from billing_tui.core import queries
@@ -24,23 +31,40 @@ from billing_tui.core.plans.build import (
     plan_update_quantity,
 )
 from billing_tui.core.plans.guards import portal_flow_guard
-from billing_tui.core.plans.plan import Plan
+from billing_tui.core.plans.ledger import (
+    EMPTY_LEDGER,
+    CancelIntent,
+    CaseLedger,
+    RefundIntent,
+    RetryIntent,
+)
+from billing_tui.core.plans.plan import ActionKind, Plan
+from billing_tui.core.plans.replan import (
+    done_seat_target,
+    owed_duplicate_refunds,
+    seats_before_case,
+    supersede,
+)
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 from billing_tui.core.text import date_label, human_gap
 
+#: The answer naming the duplicate the operator keeps (default: the oldest of its group).
+KEEP_ANSWER = "keep"
+
 
 def cancellable_duplicates(
-    snapshot: CustomerSnapshot, settings: Settings = DEFAULT_SETTINGS
+    snapshot: CustomerSnapshot, settings: Settings = DEFAULT_SETTINGS, *, keep: str | None = None
 ) -> list[tuple[Subscription, ...]]:
     """Subscriptions that duplicate each other, oldest (the one to keep) first.
 
     The groups are the ONE definition, :func:`billing_tui.core.queries.duplicate_groups` across
     customers — exactly what the ``duplicate_subscription`` and ``cross_customer_duplicate``
     detectors raise — narrowed by :func:`~billing_tui.core.queries.cancellable` to what may be
-    canceled (a cross-customer group keeps its team seats and other people's plans).
+    canceled (a cross-customer group keeps its team seats and other people's plans). ``keep``
+    (the operator's pick, answer ``keep``) is kept instead of the oldest.
     """
     groups = queries.duplicate_groups(snapshot, settings, across_customers=True)
-    return [g.subscriptions for g in queries.cancellable(groups, settings)]
+    return [g.subscriptions for g in queries.cancellable(groups, settings, keep=keep)]
 
 
 def paid_charges_of(snapshot: CustomerSnapshot, sub: Subscription) -> tuple[Charge, ...]:
@@ -74,12 +98,123 @@ def recommend(
     portal_known: bool | None = None,
     return_url: str | None = None,
     settings: Settings = DEFAULT_SETTINGS,
+    ledger: CaseLedger = EMPTY_LEDGER,
 ) -> tuple[Plan, ...]:
     """The plans for this case, in the safe order; guards set ``Plan.blocked_reason``.
 
     Before the operator confirms, the plans follow the *suggested* bucket so they can be
     previewed, and every money-moving plan is blocked with the classification's reason.
+    ``ledger`` is what the case already did: plans it made moot are marked superseded, and a
+    refund it still owes is proposed whatever the bucket.
     """
+    plans = _recommend(
+        classification, snapshot, live, now, portal_known, return_url, settings, ledger
+    )
+    plans += _owed_refunds(classification, snapshot, ledger, live, plans)
+    plans += _done_by_case(classification, snapshot, ledger, live, plans)
+    marked = supersede(plans, ledger, snapshot)
+    return tuple(sorted(marked, key=lambda p: (p.step, p.superseded, not p.recommended)))
+
+
+def _owed_refunds(
+    classification: Classification,
+    snapshot: CustomerSnapshot,
+    ledger: CaseLedger,
+    live: bool,
+    planned: list[Plan],
+) -> list[Plan]:
+    """The refunds of canceled duplicates' charges the case still owes, not planned yet."""
+    already = {p.target_id for p in planned if p.kind == ActionKind.REFUND}
+    paid = {s.id: paid_charges_of(snapshot, s) for s in snapshot.subscriptions}
+    found: list[Plan] = []
+    for owed in owed_duplicate_refunds(snapshot, ledger, paid):
+        if owed.charge.id in already:
+            continue
+        already.add(owed.charge.id)
+        found.append(
+            plan_refund(
+                snapshot,
+                owed.charge.id,
+                reason="duplicate",
+                classification=classification,
+                live=live,
+                why=owed.why(),
+            )
+        )
+    return found
+
+
+#: The refund reasons Stripe takes (what a recorded refund may have used).
+_REFUND_REASONS = ("duplicate", "requested_by_customer", "fraudulent")
+
+
+def _done_by_case(
+    classification: Classification,
+    snapshot: CustomerSnapshot,
+    ledger: CaseLedger,
+    live: bool,
+    planned: list[Plan],
+) -> list[Plan]:
+    """The plans of cancels and refunds the case did that the snapshot no longer suggests
+    (the subscription is canceled, the charge refunded), with their alternatives: kept on
+    the list so they show as done or superseded instead of vanishing."""
+    cancels = {p.target_id for p in planned if p.kind == ActionKind.CANCEL_SUBSCRIPTION}
+    refunds = {p.target_id for p in planned if p.kind == ActionKind.REFUND}
+    retries = {p.target_id for p in planned if p.kind == ActionKind.RETRY_INVOICE_PAYMENT}
+    found: list[Plan] = []
+    for entry in ledger.done:
+        intent = entry.intent
+        if isinstance(intent, RetryIntent) and intent.invoice_id not in retries:
+            if snapshot.invoice(intent.invoice_id) is not None:
+                retries.add(intent.invoice_id)
+                found.append(
+                    plan_retry_invoice(
+                        snapshot, intent.invoice_id, classification=classification, live=live
+                    )
+                )
+        elif isinstance(intent, CancelIntent) and intent.subscription_id not in cancels:
+            if snapshot.subscription(intent.subscription_id) is None:
+                continue
+            cancels.add(intent.subscription_id)
+            for at_end in (False, True):
+                found.append(
+                    plan_cancel(
+                        snapshot,
+                        intent.subscription_id,
+                        at_period_end=at_end,
+                        classification=classification,
+                        live=live,
+                        recommended=False,
+                    )
+                )
+        elif isinstance(intent, RefundIntent) and intent.charge_id not in refunds:
+            if snapshot.charge(intent.charge_id) is None:
+                continue
+            refunds.add(intent.charge_id)
+            found.append(
+                plan_refund(
+                    snapshot,
+                    intent.charge_id,
+                    reason=intent.reason if intent.reason in _REFUND_REASONS else "duplicate",
+                    classification=classification,
+                    live=live,
+                    recommended=False,
+                )
+            )
+    return found
+
+
+def _recommend(
+    classification: Classification,
+    snapshot: CustomerSnapshot,
+    live: bool,
+    now: datetime | None,
+    portal_known: bool | None,
+    return_url: str | None,
+    settings: Settings,
+    ledger: CaseLedger,
+) -> list[Plan]:
+    """The bucket's plans (unsorted, before the ledger marks what is moot)."""
     bucket = classification.working
     when = now or snapshot.loaded_at
     customer = snapshot.primary.id if snapshot.customers else None
@@ -104,20 +239,14 @@ def recommend(
                 why="nothing points at a billing problem; write down what was checked",
             )
         )
-        return tuple(sorted(plans, key=lambda p: (p.step, not p.recommended)))
-    ctx = _Ctx(snapshot, classification, live, when, known, return_url, settings)
-    match bucket:
-        case Bucket.DUPLICATE_PERSONAL:
-            plans += _duplicate(ctx)
-        case Bucket.TEAM_INTENT:
-            plans += _team(ctx)
-        case Bucket.FAILED_PAYMENT:
-            plans += _failed_payment(ctx)
-        case Bucket.MISSING_SELF_SERVE:
-            plans += _missing_self_serve(ctx)
-        case Bucket.PRODUCT_FAILURE:
-            plans += _product_failure(ctx)
-    return tuple(sorted(plans, key=lambda p: (p.step, not p.recommended)))
+        return plans
+    ctx = _Ctx(snapshot, classification, live, when, known, return_url, settings, ledger)
+    plans += _BRANCHES[bucket](ctx)
+    # the case's other problems keep their own plans (not their documentation notes)
+    for other in classification.secondary:
+        plans += [p for p in _BRANCHES[other](ctx) if p.kind != ActionKind.NO_OP]
+    unique = {(p.kind, p.target_id, p.params): p for p in reversed(plans)}
+    return [p for p in plans if unique.get((p.kind, p.target_id, p.params)) is p]
 
 
 @dataclass(frozen=True)
@@ -129,6 +258,7 @@ class _Ctx:
     portal_known: bool
     return_url: str | None = None
     settings: Settings = DEFAULT_SETTINGS
+    ledger: CaseLedger = EMPTY_LEDGER
 
     @property
     def customer(self) -> str | None:
@@ -138,7 +268,7 @@ class _Ctx:
 def _duplicate(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
-    groups = cancellable_duplicates(snap, ctx.settings)
+    groups = cancellable_duplicates(snap, ctx.settings, keep=cls.answers.get(KEEP_ANSWER))
     for group in groups:
         original, extras = group[0], group[1:]
         for extra in extras:
@@ -153,7 +283,8 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
                     why=(
                         f"{extra.id}{where} duplicates {original.id} (created "
                         f"{human_gap((extra.created - original.created).total_seconds())} "
-                        "later): cancel the newer one now, keep the original"
+                        f"{'later' if extra.created >= original.created else 'earlier'}): "
+                        f"cancel it now, keep {original.id}"
                     ),
                 )
             )
@@ -179,6 +310,7 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
                         why=f"refund only the duplicate's charge; {original.id} stays paid",
                     )
                 )
+    paid = {s.id: paid_charges_of(snap, s) for s in snap.subscriptions}
     subs_gap = snap.completeness.part(SnapshotPart.SUBSCRIPTIONS)
     if not groups and not subs_gap.complete:
         plans.append(
@@ -189,7 +321,7 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
                 why="no money moves until a reload loads every subscription",
             )
         )
-    elif not groups:
+    elif not groups and not owed_duplicate_refunds(snap, ctx.ledger, paid):
         plans.append(
             plan_note(
                 "Document: no duplicate subscription is live any more",
@@ -207,12 +339,19 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
     return plans
 
 
-def _seat_target(cls: Classification, sub: Subscription) -> tuple[int, bool]:
-    """The seat count the customer asked for (answers ``seats``), or one fewer as an offer."""
+def _seat_target(ctx: _Ctx, sub: Subscription) -> tuple[int, bool]:
+    """The seat count the customer asked for (answers ``seats``), or one fewer as an offer.
+
+    A count the case already set (the ledger's seat change, still what Stripe shows) stays the
+    target, so its plans show as done instead of offering "one fewer" of the new count.
+    """
+    cls = ctx.classification
     raw = cls.answers.get("seats") or cls.answers.get("target_quantity")
-    if raw is not None and raw.strip().isdigit() and int(raw) != sub.quantity:
-        return int(raw), True
-    return max(sub.quantity - 1, 1), False
+    if raw is not None and raw.strip().isdigit():
+        asked = int(raw)
+        if asked != sub.quantity or done_seat_target(ctx.ledger, sub) == asked:
+            return asked, True
+    return max(seats_before_case(ctx.ledger, sub) - 1, 1), False
 
 
 def _team(ctx: _Ctx) -> list[Plan]:
@@ -221,7 +360,7 @@ def _team(ctx: _Ctx) -> list[Plan]:
     snap = ctx.snapshot
     plans: list[Plan] = []
     live = snap.live_subscriptions
-    teams = [s for s in live if s.quantity > 1 and len(s.items) == 1]
+    teams = [s for s in live if (i := queries.seat_item(s)) is not None and (i.quantity or 1) > 1]
     personal = [s for s in live if s.quantity == 1 and queries.person(s, ctx.settings) is not None]
     for sub in teams:
         plans += _team_seat_plans(ctx, sub, personal)
@@ -253,11 +392,12 @@ def _team_seat_plans(ctx: _Ctx, sub: Subscription, personal: list[Subscription])
     """One team subscription's seat change (from the renewal, or now prorated) and, when the
     customer's personal plans move onto the team, their period-end cancels."""
     snap, cls = ctx.snapshot, ctx.classification
-    target, asked = _seat_target(cls, sub)
+    target, asked = _seat_target(ctx, sub)
     consolidate = not asked and personal and sub.customer_id == personal[0].customer_id
     moving = personal if consolidate else []
     if moving:
-        target = sub.quantity + len(moving)
+        # to N seats, from the count before the case changed it: never "+len(moving)" again
+        target = seats_before_case(ctx.ledger, sub) + len(moving)
     why = _seat_change_why(ctx, sub, target, moving)
     plans = [
         plan_update_quantity(
@@ -319,6 +459,20 @@ def _card_can_pay(snapshot: CustomerSnapshot, now: datetime) -> bool:
     return False
 
 
+def _waits_for_card(ctx: _Ctx) -> str:
+    """Why a retry waits: it depends on the card update (the portal link, then the customer)."""
+    sent = ctx.ledger.portal_links()
+    if sent:
+        return (
+            f"waits for the card update: the link was sent ({sent[-1].action_id}), but the "
+            "card on file still cannot pay — reload once the customer has put in a new card"
+        )
+    return (
+        "waits for the card update: the card on file cannot pay, so a retry now would be "
+        "declined — send the card-update link first, then reload"
+    )
+
+
 def _failed_payment(ctx: _Ctx) -> list[Plan]:
     snap, cls = ctx.snapshot, ctx.classification
     plans: list[Plan] = []
@@ -337,21 +491,21 @@ def _failed_payment(ctx: _Ctx) -> list[Plan]:
         )
     card_ok = _card_can_pay(snap, ctx.now)
     for inv in _open_invoices(snap):
-        plans.append(
-            plan_retry_invoice(
-                snap,
-                inv.id,
-                classification=cls,
-                live=ctx.live,
-                recommended=card_ok,
-                why=(
-                    "collect the open invoice with the card on file"
-                    if card_ok
-                    else "after the customer has put in a working card (the card on file "
-                    "cannot pay)"
-                ),
-            )
+        retry = plan_retry_invoice(
+            snap,
+            inv.id,
+            classification=cls,
+            live=ctx.live,
+            recommended=card_ok,
+            why=(
+                "collect the open invoice with the card on file"
+                if card_ok
+                else "after the customer has put in a working card (the card on file cannot pay)"
+            ),
         )
+        if not card_ok and retry.blocked_reason is None:
+            retry = replace(retry, blocked_reason=_waits_for_card(ctx))
+        plans.append(retry)
     plans.append(
         plan_note(
             "Document the failed payment; no refund",
@@ -470,3 +624,12 @@ def _product_failure(ctx: _Ctx) -> list[Plan]:
         )
     )
     return plans
+
+
+_BRANCHES: dict[Bucket, Callable[[_Ctx], list[Plan]]] = {
+    Bucket.DUPLICATE_PERSONAL: _duplicate,
+    Bucket.TEAM_INTENT: _team,
+    Bucket.FAILED_PAYMENT: _failed_payment,
+    Bucket.MISSING_SELF_SERVE: _missing_self_serve,
+    Bucket.PRODUCT_FAILURE: _product_failure,
+}

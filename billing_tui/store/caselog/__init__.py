@@ -35,9 +35,11 @@ The package, by role:
   quarantine of corrupt files (:class:`~.storage.CaseFiles`);
 - :mod:`.index` — the open-case index (:class:`~.index.OpenCaseIndex`);
 - :mod:`.log` — the :class:`CaseLog` API;
-- :mod:`.export` — CSV / JSON exports for audits.
+- :mod:`.export` — CSV / JSON exports for audits;
+- :mod:`.customer_lock` — one operator at a time per customer (:class:`CustomerLocks`).
 """
 
+from billing_tui.store.caselog.customer_lock import Claim, CustomerBusy, CustomerLocks, Holder
 from billing_tui.store.caselog.export import EXPORT_COLUMNS, ExportFormat, render_export
 from billing_tui.store.caselog.index import INDEX_FILE
 from billing_tui.store.caselog.log import PART_CAPACITY, CaseLog
@@ -94,8 +96,12 @@ __all__ = [
     "CaseNotFound",
     "CaseRecord",
     "CaseStatus",
+    "Claim",
     "CorruptFile",
+    "CustomerBusy",
+    "CustomerLocks",
     "ExportFormat",
+    "Holder",
     "JSONObject",
     "JSONScalar",
     "JSONValue",

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, Unpack, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, Unpack, cast
 
 from tinydb import Query
 from tinydb.table import Table
@@ -31,8 +32,10 @@ from billing_tui.store.caselog.records import (
     CaseRecord,
     JSONValue,
     checked_changes,
+    io_failure,
     new_action_id,
     new_case_id,
+    scrub_text,
     to_json_object,
     utcnow,
 )
@@ -45,6 +48,31 @@ from billing_tui.store.caselog.storage import (
 from billing_tui.store.config import data_dir
 
 PART_CAPACITY = 100
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _io(
+    doing: str,
+) -> Callable[[Callable[Concatenate[CaseLog, _P], _R]], Callable[Concatenate[CaseLog, _P], _R]]:
+    """A CaseLog method whose operating-system failures (permissions, a read-only disk, a
+    directory where a file should be…) become one :class:`CaseLogError` sentence naming the
+    path: every command and the workstation show that sentence, never a traceback."""
+
+    def wrap(
+        method: Callable[Concatenate[CaseLog, _P], _R],
+    ) -> Callable[Concatenate[CaseLog, _P], _R]:
+        @functools.wraps(method)
+        def guarded(self: CaseLog, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return method(self, *args, **kwargs)
+            except OSError as exc:
+                raise io_failure(exc, doing, self.directory) from None
+
+        return guarded
+
+    return wrap
 
 
 class CaseLog:
@@ -66,8 +94,11 @@ class CaseLog:
         self._capacity = part_capacity
         self._files = CaseFiles(self.directory, lock_timeout=lock_timeout)
         self._index = OpenCaseIndex(self._files)
-        with self._files.locked():
-            self._files.clean_temp_files()
+        try:
+            with self._files.locked():
+                self._files.clean_temp_files()
+        except OSError as exc:
+            raise io_failure(exc, "open", self.directory) from None
 
     @property
     def problems(self) -> builtins.list[str]:
@@ -120,6 +151,7 @@ class CaseLog:
 
     # --- cases -------------------------------------------------------------------------------
 
+    @_io("write")
     def open_case(
         self,
         *,
@@ -169,12 +201,14 @@ class CaseLog:
                     self._files.quarantine(path, exc.reason)  # then retry: the part starts afresh
         return CaseRecord.from_json(record.to_json())
 
+    @_io("read")
     def get(self, case_id: str) -> CaseRecord:
         record = self._files.load(case_id)
         if record is None:
             raise CaseNotFound(f"No case {case_id} in the case log ({self.directory})")
         return record
 
+    @_io("read")
     def find_open(self, customer_ids: Sequence[str]) -> CaseRecord | None:
         """The newest open case about any of these customers (same set preferred)."""
         wanted = set(customer_ids)
@@ -187,6 +221,7 @@ class CaseLog:
         candidates.sort(key=lambda r: (set(r.customer_ids) == wanted, r.opened_at), reverse=True)
         return candidates[0]
 
+    @_io("write")
     def update(self, case_id: str, **changes: Unpack[CaseChanges]) -> CaseRecord:
         """Change some of a case's fields (see :class:`CaseChanges`); returns the stored record."""
         # Validated field by field against CaseRecord's types by checked_changes.
@@ -195,6 +230,7 @@ class CaseLog:
 
     # --- actions (write-ahead) ---------------------------------------------------------------
 
+    @_io("write")
     def plan_action(
         self,
         case_id: str,
@@ -239,10 +275,12 @@ class CaseLog:
 
         return self._modify(case_id, change).action(chosen[0])
 
+    @_io("write")
     def mark_in_flight(self, case_id: str, action_id: str) -> ActionRecord:
         """The request is about to be sent (durable on return)."""
         return self._set_action(case_id, action_id, "in_flight", None)
 
+    @_io("write")
     def finish_action(
         self,
         case_id: str,
@@ -282,6 +320,7 @@ class CaseLog:
 
         return self._modify(case_id, change).action(action_id)
 
+    @_io("read")
     def in_flight(
         self, *, include_planned: bool = False
     ) -> builtins.list[tuple[CaseRecord, ActionRecord]]:
@@ -298,6 +337,7 @@ class CaseLog:
 
     # --- many cases --------------------------------------------------------------------------
 
+    @_io("write")
     def import_cases(self, records: Sequence[CaseRecord]) -> None:
         """Bulk-write existing records (restore, migration, benchmarks): one write per file."""
         by_path: dict[Path, builtins.list[CaseRecord]] = {}
@@ -308,12 +348,14 @@ class CaseLog:
                 with self._table(path) as table:
                     table.insert_multiple([r.to_json() for r in group])
 
+    @_io("read")
     def all(self) -> builtins.list[CaseRecord]:
         records: builtins.list[CaseRecord] = []
         for path in self._files.shard_paths():
             records.extend(self._files.read_shard(path))
         return records
 
+    @_io("read")
     def list(
         self,
         status: str | None = None,
@@ -321,7 +363,8 @@ class CaseLog:
         search: str | None = None,
     ) -> builtins.list[CaseRecord]:
         """Cases, open first, newest first; filtered by status, bucket and a search text."""
-        needle = search.strip().lower() if search else ""
+        # the log keeps masked texts: a full address searched for finds its masked form
+        needle = scrub_text(search.strip()).lower() if search else ""
         result = []
         for record in self.all():
             if status and record.status != status:
@@ -335,6 +378,7 @@ class CaseLog:
         result.sort(key=lambda r: r.status != "open")
         return result
 
+    @_io("read")
     def export(self, since: date | None = None, fmt: ExportFormat = "csv") -> str:
         """Cases updated on/after ``since`` for audits: ids, bucket, actions, amounts, operator."""
         records = [r for r in self.list() if since is None or r.updated_at.date() >= since]

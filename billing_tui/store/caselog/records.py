@@ -4,10 +4,11 @@ A :class:`CaseRecord` (one case) holds its :class:`ActionRecord`\\ s (the write-
 Decisions and results are kept as plain JSON (:data:`JSONObject`): the store knows nothing of
 the domain; ``billing_tui.desk.records`` converts the typed values to and from exactly that JSON.
 
-Every string written is scrubbed (:func:`scrub`): anything shaped like a Stripe secret key is
-masked and 13–19 digit Luhn-valid numbers (card numbers) are removed — the one rule of
-:func:`billing_tui.core.text.redact`, without touching e-mail addresses (they are masked before
-they get here).
+Every free-text string is scrubbed (:func:`scrub`) when a record is written AND when it is read:
+e-mail addresses (the searched query too) become ``d***@example.com``, anything shaped like a
+Stripe key ``sk_live_…abcd``, and 13–19 digit Luhn-valid numbers (card numbers) are removed — the
+one rule of :func:`billing_tui.core.text.redact`. Scrubbing on read masks logs written before
+this rule, so no record handed out (and nothing printed or exported from one) is unmasked.
 """
 
 from __future__ import annotations
@@ -45,6 +46,15 @@ class CaseLogError(Exception):
 
 class CaseNotFound(CaseLogError):
     """No such case (or action), or not a case id at all."""
+
+
+def io_failure(error: OSError, doing: str, where: object) -> CaseLogError:
+    """An operating-system failure as the one sentence an operator reads: ``cannot write the
+    case log at /path/cases-2026-11-01.json: permission denied`` (the file the system names,
+    else ``where``)."""
+    path = error.filename if error.filename else where
+    reason = (error.strerror or type(error).__name__).lower()
+    return CaseLogError(f"cannot {doing} the case log at {path}: {reason}")
 
 
 # --- time and operator ------------------------------------------------------------------------
@@ -98,8 +108,8 @@ def to_json_object(value: Mapping[str, object]) -> JSONObject:
 
 
 def scrub_text(text: str) -> str:
-    """Mask secret keys and drop card numbers (never e-mail addresses: they come masked)."""
-    return redact(text, emails=False)
+    """Mask e-mail addresses and secret keys, drop card numbers (:func:`redact`)."""
+    return redact(text)
 
 
 def scrub(value: JSONValue) -> JSONValue:
@@ -135,6 +145,12 @@ def _texts(value: object) -> tuple[str, ...]:
     if not isinstance(value, Iterable):
         raise TypeError(f"expected a list, found {type(value).__name__}")
     return tuple(str(v) for v in value)
+
+
+def _scrubbed(value: object) -> tuple[str, ...]:
+    """A stored list of free texts, scrubbed, repeats dropped (two searches of one address are
+    one masked query)."""
+    return tuple(dict.fromkeys(scrub_text(t) for t in _texts(value)))
 
 
 def _object(value: object) -> JSONObject:
@@ -196,12 +212,12 @@ class ActionRecord:
         return cls(
             id=str(data["id"]),
             kind=str(data["kind"]),
-            params={str(k): str(v) for k, v in _object(data.get("params")).items()},
+            params={str(k): scrub_text(str(v)) for k, v in _object(data.get("params")).items()},
             idempotency_key=str(data["idempotency_key"]),
             status=status,
             created_at=_dt(data["created_at"]),
             updated_at=_dt(data["updated_at"]),
-            result=_object(data.get("result")),
+            result={k: scrub(v) for k, v in _object(data.get("result")).items()},
             operator=str(data.get("operator") or ""),
         )
 
@@ -227,6 +243,10 @@ class CaseRecord:
     follow_up: str = ""
     product_gaps: tuple[str, ...] = ()
     livemode: bool = False
+    #: What the case last observed in Stripe (``billing_tui.desk.records.ObservationRecord``).
+    observed: JSONObject | None = field(default=None, hash=False)
+    #: Why the case was resolved with a CRITICAL finding or a failed action still open.
+    resolve_reason: str = ""
 
     @property
     def bucket(self) -> str | None:
@@ -254,7 +274,7 @@ class CaseRecord:
             "updated_at": iso(self.updated_at),
             "operator": self.operator,
             "status": self.status,
-            "queries": [scrub_text(q) for q in self.queries],
+            "queries": list(dict.fromkeys(scrub_text(q) for q in self.queries)),
             "customer_ids": list(self.customer_ids),
             "masked_email": scrub_text(self.masked_email),
             "anomaly_codes": list(self.anomaly_codes),
@@ -264,6 +284,8 @@ class CaseRecord:
             "follow_up": scrub_text(self.follow_up),
             "product_gaps": [scrub_text(g) for g in self.product_gaps],
             "livemode": self.livemode,
+            "observed": scrub(to_json_value(self.observed)),
+            "resolve_reason": scrub_text(self.resolve_reason),
         }
 
     @classmethod
@@ -275,16 +297,18 @@ class CaseRecord:
             updated_at=_dt(data["updated_at"]),
             operator=str(data.get("operator") or ""),
             status=status,
-            queries=_texts(data.get("queries")),
+            queries=_scrubbed(data.get("queries")),
             customer_ids=_texts(data.get("customer_ids")),
-            masked_email=str(data.get("masked_email") or ""),
+            masked_email=scrub_text(str(data.get("masked_email") or "")),
             anomaly_codes=_texts(data.get("anomaly_codes")),
-            classification=_object_or_none(data.get("classification")),
-            contract=_object_or_none(data.get("contract")),
+            classification=_scrub_object(_object_or_none(data.get("classification"))),
+            contract=_scrub_object(_object_or_none(data.get("contract"))),
             actions=tuple(ActionRecord.from_json(_object(a)) for a in _items(data.get("actions"))),
-            follow_up=str(data.get("follow_up") or ""),
-            product_gaps=_texts(data.get("product_gaps")),
+            follow_up=scrub_text(str(data.get("follow_up") or "")),
+            product_gaps=_scrubbed(data.get("product_gaps")),
             livemode=bool(data.get("livemode", False)),
+            observed=_object_or_none(data.get("observed")),
+            resolve_reason=scrub_text(str(data.get("resolve_reason") or "")),
         )
 
 
@@ -312,13 +336,15 @@ class CaseChanges(TypedDict, total=False):
     follow_up: str
     product_gaps: str | Sequence[str]
     livemode: bool
+    observed: Mapping[str, JSONValue] | None
+    resolve_reason: str
 
 
 #: Fields ``CaseLog.update`` may change (the keys of :class:`CaseChanges`).
 UPDATABLE = frozenset(CaseChanges.__annotations__)
 
 _SEQUENCES = ("queries", "customer_ids", "anomaly_codes", "product_gaps")
-_OBJECTS = ("classification", "contract")
+_OBJECTS = ("classification", "contract", "observed")
 
 
 def checked_changes(changes: Mapping[str, object]) -> dict[str, object]:

@@ -34,6 +34,7 @@ from billing_tui.store.caselog.records import (
     CaseNotFound,
     CaseRecord,
     JSONObject,
+    io_failure,
     parse_case_id,
     utcnow,
 )
@@ -179,12 +180,14 @@ class CaseFiles:
         self._lock_timeout = lock_timeout
         #: Files that could not be read (moved aside) and other things the operator must know.
         self.problems: list[str] = []
+        if self.directory.exists() and not self.directory.is_dir():
+            raise CaseLogError(
+                f"cannot open the case log at {self.directory}: it is a file, not a directory"
+            )
         try:
             ensure_private_dir(self.directory)
         except OSError as exc:
-            raise CaseLogError(
-                f"Cannot create the case log directory {self.directory}: {exc.strerror or exc}"
-            ) from None
+            raise io_failure(exc, "create", self.directory) from None
         self._lock = filelock.FileLock(
             str(self.directory / LOCK_FILE), timeout=lock_timeout, mode=0o600
         )

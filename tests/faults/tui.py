@@ -1,0 +1,112 @@
+"""The workstation under a kill: the real App, driven by keys through Pilot, closed mid-action.
+
+An operator works the whole duplicate ticket in the TUI against the loopback sandbox (search,
+open the customer, classify with the suggestion, run each recommended plan and confirm it).
+In the first session the App is shut down at a random moment after an action was confirmed
+(the terminal closed; its workers are cancelled). Then the operator starts the workstation
+again on the same HOME and works the ticket again, until every plan it runs reports done.
+
+The TUI has no exit code; what it reports is the plans' states: "done" when every plan the
+operator ran ended succeeded (or there was nothing left to run). That report is judged
+against Stripe like an exit code (:data:`TUI_DONE` / :data:`TUI_NOT_DONE`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from tests.faults.harness import KILLED, MAX_RUNS, Run, Trial, environment
+from tests.faults.truth import EXIT_DONE, Facts
+
+TUI_DONE = EXIT_DONE
+TUI_NOT_DONE = 1
+
+
+async def _settle(pilot: Pilot[Any]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _work_ticket(t: Trial, cut: tuple[int, float] | None) -> int:
+    """One workstation session on the ticket; ``cut`` = (plan number, seconds after its
+    confirmation) shuts the App down then. Returns the report (done / not done / KILLED)."""
+    from billing_tui.app import BillingApp
+    from billing_tui.cli.opening import open_session
+    from billing_tui.desk.connection import ConnectionOptions, resolve_target
+
+    session = await asyncio.to_thread(
+        open_session,
+        resolve_target(ConnectionOptions(api_base=t.server.url)),
+        operator="ops-faults",
+    )
+    try:
+        return await _drive(BillingApp(session), cut)
+    finally:
+        await session.aclose()
+
+
+async def _drive(app: Any, cut: tuple[int, float] | None) -> int:
+    from screens.actions import ActionScreen, PlanState
+    from screens.customer import CustomerScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot)
+        app.screen.query_one("#query", Input).value = "dana.whitfield@example.com"
+        await pilot.press("enter")
+        await _settle(pilot)
+        await pilot.press("enter")
+        await _settle(pilot)
+        customer = app.screen
+        if not isinstance(customer, CustomerScreen):
+            return TUI_NOT_DONE
+        await pilot.press("c")
+        await _settle(pilot)
+        await pilot.press("ctrl+f", "ctrl+f")
+        await _settle(pilot)
+        if app.screen is not customer or customer.classification is None:
+            return TUI_NOT_DONE
+        await pilot.press("a")
+        await _settle(pilot)
+        actions = app.screen
+        if not isinstance(actions, ActionScreen):
+            return TUI_NOT_DONE
+        todo = [
+            i
+            for i, plan in enumerate(actions.plans)
+            if plan.recommended and actions.states[i] == PlanState.READY
+        ]
+        for number, index in enumerate(todo):
+            actions.query_one("#plans").move_cursor(row=index)
+            await pilot.press("x")
+            await pilot.pause()
+            await pilot.press("y")
+            if cut is not None and cut[0] == number:
+                await asyncio.sleep(cut[1])
+                app.exit()  # the terminal closes: the App's workers are cancelled
+                return KILLED
+            await _settle(pilot)
+        states = [actions.states[i] for i in todo]
+        app.exit()
+    return TUI_DONE if all(s == PlanState.SUCCEEDED for s in states) else TUI_NOT_DONE
+
+
+def killed_tui(mode: Any, t: Trial) -> list[tuple[Facts, int]]:
+    """The first session is cut mid-action, then restarted until the plans report done."""
+    rng = random.Random(t.seed)
+    cut = (rng.randint(0, 1), rng.uniform(0, 4 * mode.faults.latency_ms / 1000))
+    report = KILLED
+    made = 0
+    with environment(t.env):
+        while report != TUI_DONE and made < MAX_RUNS:
+            started = time.perf_counter()
+            report = asyncio.run(_work_ticket(t, cut if not t.runs else None))
+            t.runs.append(Run(report, "", "", time.perf_counter() - started))
+            made += int(report != KILLED)
+    return [(t.facts(), report)]
