@@ -105,6 +105,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ) -> None:
         super().__init__(classes="-live" if live else None)
         self.plan = plan
+        self.original = plan
         self.live = live
         self.inputs = inputs if inputs is not None and inputs.editable and rebuild else None
         self.rebuild = rebuild
@@ -149,7 +150,9 @@ class ConfirmScreen(ModalScreen[bool]):
             return
         form = event.form
         try:
-            plan = self.rebuild(event.request)
+            # the starting values are the plan as recommended (same intent, same key)
+            start = self.inputs is not None and event.request == self.inputs.request()
+            plan = self.original if start else self.rebuild(event.request)
         except InputError as refused:
             form.mark(refused.field)
             self._refuse_inputs(refused.message)

@@ -39,11 +39,11 @@ class PlanInputsForm(Vertical):
         height: 1;
     }
     PlanInputsForm Label {
-        width: 8;
+        width: 7;
         text-style: bold;
     }
     PlanInputsForm Input {
-        width: 14;
+        width: 11;
     }
     PlanInputsForm Input.-invalid {
         background: $error 30%;
@@ -121,10 +121,7 @@ class PlanInputsForm(Vertical):
         inputs = self.inputs
         left = inputs.refundable.format() if inputs.refundable else "—"
         done = inputs.refunded_by_case.format() if inputs.refunded_by_case else "nothing"
-        return (
-            f"{inputs.currency.upper() if inputs.currency else ''} · refundable {left} · "
-            f"this case refunded {done}"
-        )
+        return f"refundable {left} · this case refunded {done}"
 
     # ------------------------------------------------------------------ values
 
