@@ -76,7 +76,12 @@ from billing_tui.core.plans.plan import (
     parse_tag,
     signed,
 )
-from billing_tui.core.plans.recommend import cancellable_duplicates, paid_charges_of, recommend
+from billing_tui.core.plans.recommend import (
+    cancellable_duplicates,
+    owed_charges,
+    paid_charges_of,
+    recommend,
+)
 
 __all__ = [
     "INTENT_KEY",
@@ -116,6 +121,7 @@ __all__ = [
     "next_invoice_text",
     "observe",
     "open_refundable_disputes",
+    "owed_charges",
     "paid_charges_of",
     "parse_cancel_date",
     "parse_money",
