@@ -29,7 +29,13 @@ from textual.worker import WorkerFailed
 
 from billing_tui.core.classify import Classification
 from billing_tui.core.errors import GatewayError
-from billing_tui.core.plans import ActionKind, ActionOutcome, Plan, completeness_guard
+from billing_tui.core.plans import (
+    ActionKind,
+    ActionOutcome,
+    Plan,
+    PlanRequest,
+    completeness_guard,
+)
 from billing_tui.core.plans.ledger import CaseLedger, Entry, OutcomeState
 from billing_tui.core.plans.replan import same_intent
 from screens.actions_intent import NewIntent, NewIntentConfirmScreen, why_no_new_intent
@@ -498,7 +504,7 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
     async def _confirm_and_run(self, index: int) -> None:
         plan = self.plans[index]
         try:
-            await self._run_confirmed(index, plan, ConfirmScreen(plan, live=self.live))
+            await self._run_confirmed(index, plan, await self._confirmation(plan))
         finally:
             self.busy = False
 
@@ -508,6 +514,9 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         if not confirmed:
             self._set_state(index, PlanState.READY, "Not run: cancelled at the confirmation.")
             return
+        # the plan as confirmed: rebuilt with the operator's amount, seats or cancel date
+        plan = confirm.plan
+        self.plans = (*self.plans[:index], plan, *self.plans[index + 1 :])
         calls = "; ".join(plan.api_calls) or plan.title
         self._set_state(index, PlanState.RUNNING, f"Running: {calls} …")
         self.ran = True
@@ -661,6 +670,18 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             " ".join(claim.notes) or f"You hold {customers} now.",
             title="Taken over",
         )
+
+    async def _confirmation(self, plan: Plan) -> ConfirmScreen:
+        """The confirmation for ``plan``, with its inputs when the case is loaded."""
+        if self.view is None:
+            return ConfirmScreen(plan, live=self.live)
+        view, basis = self.view, self.basis
+        inputs = await self.session.plan_inputs(self.case_id, view, plan)
+
+        def rebuild(request: PlanRequest) -> Plan:
+            return self.session.with_inputs(view, basis, plan, request)
+
+        return ConfirmScreen(plan, live=self.live, inputs=inputs, rebuild=rebuild)
 
     async def _replan(self, ran: Plan) -> None:
         """Re-plan from a fresh read of Stripe and the case ledger, keeping the cursor on the

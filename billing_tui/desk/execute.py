@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Literal
 
 from billing_tui import gateway as gw
@@ -122,6 +123,17 @@ async def _cancel(
             (sub_id,),
             updated.request_id,
             f"{sub_id} cancels at the end of its period ({date_label(end)}); "
+            "undo possible until then",
+        )
+    if params.get("mode") == "at_date":
+        on = datetime.fromtimestamp(int(params["cancel_at"]), UTC)
+        updated = await gateway.update_subscription(
+            sub_id, cancel_at=on, metadata=metadata, idempotency_key=key
+        )
+        return _Done(
+            (sub_id,),
+            updated.request_id,
+            f"{sub_id} cancels on {date_label(updated.obj.cancel_at or on)}; "
             "undo possible until then",
         )
     canceled = await gateway.cancel_subscription(
@@ -572,7 +584,10 @@ async def _settle(
             result = OutcomeRecord(stripe_ids=found.stripe_ids, message=found.message)
             await _finish(caselog, case.id, action.id, "succeeded", result)
             return f"{label}: {found.message}"
-        if kind == ActionKind.CANCEL_SUBSCRIPTION and params.get("mode") != "at_period_end":
+        if kind == ActionKind.CANCEL_SUBSCRIPTION and params.get("mode") not in (
+            "at_period_end",
+            "at_date",
+        ):
             return await _read_back_cancel(gateway, caselog, case, action, label)
         done = await _perform(
             gateway, kind, params, action.idempotency_key, _metadata(case.id, action)

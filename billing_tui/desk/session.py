@@ -32,7 +32,7 @@ from billing_tui.core.classify import (
     Question,
 )
 from billing_tui.core.lease import Holder
-from billing_tui.core.model import CustomerSnapshot, PortalConfiguration
+from billing_tui.core.model import CustomerSnapshot, Money, PortalConfiguration
 from billing_tui.core.plans.ledger import EMPTY_LEDGER, CaseLedger, Observation
 from billing_tui.core.plans.replan import plan_no_refund
 from billing_tui.core.portal_policy import PortalFinding, check_portal
@@ -362,10 +362,48 @@ class Session:
         raises ``ValueError`` with a sentence for a malformed amount. Guards re-applied."""
         if plan.amount is None:
             raise ValueError("only a refund plan has an amount to change")
-        money = act.parse_money(amount, plan.amount.currency)
-        return act.with_refund_amount(
-            plan, view.snapshot, money, classification=classification, live=self.live
+        return self.with_inputs(view, classification, plan, act.PlanRequest(amount=amount))
+
+    def with_inputs(
+        self,
+        view: CaseView,
+        classification: Classification | None,
+        plan: act.Plan,
+        request: act.PlanRequest,
+    ) -> act.Plan:
+        """``plan`` rebuilt with the operator's parameters (refund amount and reason, seat
+        count, cancel timing) through the plan builders, every guard re-applied; raises
+        ``InputError`` (a ``ValueError``) naming the field for a value that cannot be used."""
+        rebuilt = act.with_inputs(
+            plan,
+            view.snapshot,
+            request,
+            classification=classification,
+            live=self.live,
+            now=self.now(),
         )
+        return self._permission_guard(rebuilt)
+
+    async def plan_inputs(self, case_id: str, view: CaseView, plan: act.Plan) -> act.PlanInputs:
+        """The inputs ``plan`` offers in the confirmation, with what this case already
+        refunded of the plan's charge (from the case log)."""
+        refunded: Money | None = None
+        if plan.kind == act.ActionKind.REFUND and plan.amount is not None:
+            record = await self.case(case_id)
+            total = Money.zero(plan.amount.currency)
+            for action in record.actions:
+                params = dict(action.params)
+                money = act.amount_of(params)
+                if (
+                    action.kind == act.ActionKind.REFUND
+                    and action.status == "succeeded"
+                    and params.get("charge") == plan.target_id
+                    and money is not None
+                    and money.currency == total.currency
+                ):
+                    total = total + money
+            refunded = total
+        return act.plan_inputs(plan, view.snapshot, refunded_by_case=refunded)
 
     async def execute(
         self,

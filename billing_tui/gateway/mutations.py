@@ -9,6 +9,7 @@ resource_missing`` re-reads the subscription and reports it done if it is cancel
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from billing_tui.core.model import Charge, Invoice, Refund, Subscription
@@ -162,14 +163,18 @@ class Writes(GatewayPart):
         sub_id: str,
         *,
         cancel_at_period_end: bool | None = None,
+        cancel_at: datetime | None = None,
         quantity: int | None = None,
         item_id: str | None = None,
         proration_behavior: str | None = None,
         metadata: Mapping[str, str] | None = None,
         idempotency_key: str,
     ) -> MutationResult[Subscription]:
-        """Schedule/undo a period-end cancel, change the quantity (of ``item_id``, or of the
-        only item), set metadata. Only the given fields are sent."""
+        """Schedule/undo a period-end cancel, schedule a cancel on ``cancel_at`` (a future
+        time), change the quantity (of ``item_id``, or of the only item), set metadata. Only
+        the given fields are sent."""
+        if cancel_at is not None and cancel_at_period_end is not None:
+            raise ValueError("give cancel_at or cancel_at_period_end, not both")
         if proration_behavior is not None and proration_behavior not in PRORATION_BEHAVIORS:
             raise ValueError(f"proration_behavior must be one of {sorted(PRORATION_BEHAVIORS)}")
         if quantity is not None and quantity < 1:
@@ -179,6 +184,8 @@ class Writes(GatewayPart):
         op = self._op()
         if cancel_at_period_end is not None:
             params["cancel_at_period_end"] = cancel_at_period_end
+        if cancel_at is not None:
+            params["cancel_at"] = int(cancel_at.timestamp())
         if quantity is not None:
             if item_id is None:
                 current = await op.call(

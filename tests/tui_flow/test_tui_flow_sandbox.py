@@ -186,21 +186,25 @@ async def test_live_mode_confirm_without_the_amount_does_nothing(tmp_path: Path)
         phrase = actions.plans[refund].confirm_phrase
         assert phrase == "19.00"
         actions.query_one("#plans").move_cursor(row=refund)
-        await pilot.press("x", "y")
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.pause()
+        await pilot.press("enter")  # the phrase box has the focus: an empty phrase
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, ConfirmScreen)  # still asking
         assert "type 19.00 exactly" in widget_text(modal.query_one("#message"))
-        await pilot.press("enter")  # on Cancel: nothing runs
+        await pilot.press("escape")  # nothing runs
         await settle(pilot)
         assert ticket.sandbox_objects("refund") == []
         assert actions.states[refund] == PlanState.READY
 
         await pilot.press("x")
         await pilot.pause()
+        await pilot.pause()
         modal = app.screen
         assert isinstance(modal, ConfirmScreen)
-        modal.query_one("#phrase", Input).focus()
+        assert app.focused is modal.query_one("#phrase", Input)
         await pilot.press(*phrase, "enter")
         await settle(pilot)
         assert [r["amount"] for r in ticket.sandbox_objects("refund")] == [1900]

@@ -160,11 +160,12 @@ async def test_confirm_y_runs_in_test_mode() -> None:
 async def test_live_confirm_needs_the_phrase() -> None:
     app = Host(ConfirmScreen(REFUND_PLAN, live=True))
     async with app.run_test() as pilot:
-        await pilot.press("y")
+        await pilot.pause()
+        assert app.focused is app.screen.query_one("#phrase", Input)  # LIVE: the typed box
+        await pilot.press("enter")
         await pilot.pause()
         assert app.results == []
         assert "type 19.00 exactly" in widget_text(app.screen.query_one("#message", Static))
-        app.screen.query_one("#phrase", Input).focus()
         await pilot.press(*"19", "enter")
         await pilot.pause()
         assert app.results == []  # a wrong phrase does nothing either

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
 
 from billing_tui.core.classify import Bucket
+from billing_tui.core.plans import ActionKind, Plan, PlanRequest
+from billing_tui.sandbox import catalog
 from screens.actions import ActionScreen
 from screens.cases import CasesScreen
 from screens.confirm import ConfirmScreen
 from screens.handoff import HandoffScreen
 from screens.wizard import WizardScreen
+from tests.demo import demo_session
 from tests.tui_flow.flow_fixtures import (
     REFUND_PLAN,
     FixedCasesSession,
@@ -100,3 +105,52 @@ def test_fixed_data_is_what_the_snapshots_show() -> None:
 def test_cases(snap_compare: SnapCompare, size: tuple[int, int]) -> None:
     app = Host(CasesScreen(FixedCasesSession(), reconciled=("case-…0a refund: succeeded",)))
     assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+def _sandbox_confirmation(tmp_path: Path, scenario: str, kind: ActionKind) -> ConfirmScreen:
+    """The confirmation of the first ``kind`` plan of a sandbox scenario, with its inputs
+    (the demo's fixed clock keeps the snapshot stable)."""
+
+    async def build() -> ConfirmScreen:
+        session = demo_session(tmp_path / "cases", scenarios=(scenario,))
+        ident = next(s.identifier for s in catalog.list_scenarios() if s.name == scenario)
+        view = await session.load((await session.lookup(ident)).customer_ids)
+        case = await session.open_case(ident, view)
+        decided = session.suggest(view).confirm().confirm_contract()
+        plan = next(p for p in session.plans(view, decided) if p.kind == kind)
+        inputs = await session.plan_inputs(case.id, view, plan)
+
+        def rebuild(request: PlanRequest) -> Plan:
+            return session.with_inputs(view, decided, plan, request)
+
+        return ConfirmScreen(plan, live=False, inputs=inputs, rebuild=rebuild)
+
+    return asyncio.run(build())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_confirm_refund_with_a_typed_amount(
+    snap_compare: SnapCompare, size: tuple[int, int], tmp_path: Path
+) -> None:
+    async def type_amount(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        pilot.app.screen.query_one("#amount").focus()
+        await pilot.press("end", "ctrl+u", *"7.50")
+        await settle(pilot)
+
+    modal = _sandbox_confirmation(tmp_path, "duplicate-checkout", ActionKind.REFUND)
+    assert snap_compare(Host(modal), terminal_size=size, run_before=type_amount)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_confirm_seats_refused(
+    snap_compare: SnapCompare, size: tuple[int, int], tmp_path: Path
+) -> None:
+    async def type_seats(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        pilot.app.screen.query_one("#seats").focus()
+        await pilot.press("end", "ctrl+u", "0")
+        await settle(pilot)
+
+    modal = _sandbox_confirmation(tmp_path, "seat-reduction", ActionKind.UPDATE_QUANTITY)
+    assert snap_compare(Host(modal), terminal_size=size, run_before=type_seats)

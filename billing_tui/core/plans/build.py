@@ -146,12 +146,15 @@ def plan_cancel(
     subscription_id: str,
     *,
     at_period_end: bool = False,
+    cancel_at: datetime | None = None,
     classification: Classification | None = None,
     live: bool = False,
+    now: datetime | None = None,
     why: str = "",
     recommended: bool = True,
 ) -> Plan:
-    """Cancel now (``prorate=false``, ``invoice_now=false``) or at the end of the period."""
+    """Cancel now (``prorate=false``, ``invoice_now=false``), at the end of the period, or on
+    ``cancel_at`` (Stripe's ``cancel_at``: a future time; renewals before it still bill)."""
     sub = snapshot.subscription(subscription_id)
     if sub is None:
         raise KeyError(f"{subscription_id} is not a subscription of this case")
@@ -160,19 +163,22 @@ def plan_cancel(
     mrr = mrr_change(sub)
     if at_period_end and blocked is None and sub.cancel_at_period_end:
         blocked = f"{sub.id} already cancels at the end of its period ({date_label(end)})"
-    how = _period_end_cancel(sub) if at_period_end else _immediate_cancel(sub)
+    if cancel_at is not None:
+        blocked = blocked or _dated_cancel_guard(sub, cancel_at, now or snapshot.loaded_at)
+        how = _dated_cancel(sub, cancel_at)
+    else:
+        how = _period_end_cancel(sub) if at_period_end else _immediate_cancel(sub)
+    later = cancel_at if cancel_at is not None else (end if at_period_end else None)
     plan = Plan(
         kind=ActionKind.CANCEL_SUBSCRIPTION,
         title=how.title,
         target_id=sub.id,
         params=(("subscription", sub.id), *how.params),
-        diff=(how.state, DiffRow(sub.id, "next_invoice", next_invoice_text(sub), "none")),
+        diff=(how.state, DiffRow(sub.id, "next_invoice", next_invoice_text(sub), how.next_invoice)),
         api_calls=(how.api_call,),
-        reversible=at_period_end,
+        reversible=later is not None,
         reversal=how.reversal,
-        impact=RevenueImpact(
-            mrr_delta=mrr, arr_delta=arr_of(mrr), effective=end if at_period_end else None
-        ),
+        impact=RevenueImpact(mrr_delta=mrr, arr_delta=arr_of(mrr), effective=later),
         moves_money=True,
         blocked_reason=blocked,
         rationale=why or how.rationale,
@@ -192,6 +198,42 @@ class _CancelMode:
     api_call: str
     reversal: str
     rationale: str
+    next_invoice: str = "none"
+
+
+def _dated_cancel_guard(sub: Subscription, cancel_at: datetime, now: datetime) -> str | None:
+    """Why ``sub`` cannot be set to cancel on ``cancel_at``: a time not in the future, or the
+    date it already cancels on."""
+    if cancel_at <= now:
+        return f"a cancel date must be in the future (after {date_label(now)})"
+    if sub.cancel_at is not None and date_label(sub.cancel_at) == date_label(cancel_at):
+        return f"{sub.id} already cancels on {date_label(cancel_at)}"
+    return None
+
+
+def _dated_cancel(sub: Subscription, cancel_at: datetime) -> _CancelMode:
+    on = date_label(cancel_at)
+    end = sub.current_period_end
+    renews = end is not None and cancel_at > end and not sub.cancel_at_period_end
+    stamp = int(cancel_at.timestamp())
+    return _CancelMode(
+        title=f"Cancel {sub.id} ({sub.label}) on {on}",
+        params=(("mode", "at_date"), ("cancel_at", str(stamp))),
+        state=DiffRow(sub.id, "cancel_at", date_label(sub.cancel_at), on),
+        api_call=(
+            f"POST /v1/subscriptions/{sub.id} cancel_at={stamp} "
+            "metadata[case_id] metadata[operator] metadata[action]"
+        ),
+        reversal=(
+            f"cancel_at can be cleared until {on} (POST /v1/subscriptions/{sub.id} cancel_at=)"
+        ),
+        rationale=(
+            f"stop the subscription on {on}; it renews on {date_label(end)} first"
+            if renews
+            else f"stop the subscription on {on}; the customer keeps access until then"
+        ),
+        next_invoice=next_invoice_text(sub) if renews else "none",
+    )
 
 
 def _period_end_cancel(sub: Subscription) -> _CancelMode:

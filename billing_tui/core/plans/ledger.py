@@ -106,8 +106,10 @@ def intent_of(kind: ActionKind, params: Mapping[str, str]) -> Intent:
                 params.get("charge", ""), amount_of(params), params.get("reason", "")
             )
         case ActionKind.CANCEL_SUBSCRIPTION:
+            # a cancel on a date (mode at_date) is scheduled like one at the period end
             return CancelIntent(
-                params.get("subscription", ""), params.get("mode") == "at_period_end"
+                params.get("subscription", ""),
+                params.get("mode") in ("at_period_end", "at_date"),
             )
         case ActionKind.UPDATE_QUANTITY:
             return SeatIntent(

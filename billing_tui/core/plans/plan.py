@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import IntEnum, StrEnum
 
@@ -74,11 +74,12 @@ class ActionKind(StrEnum):
                 what = amount.format() if amount else "the rest"
                 return f"Refund {what} of {params.get('charge', '?')} ({params.get('reason', '')})"
             case ActionKind.CANCEL_SUBSCRIPTION:
-                when = (
-                    "at the end of the period"
-                    if params.get("mode") == "at_period_end"
-                    else "immediately"
-                )
+                when = "immediately"
+                if params.get("mode") == "at_period_end":
+                    when = "at the end of the period"
+                elif params.get("mode") == "at_date" and params.get("cancel_at", "").isdigit():
+                    stamp = datetime.fromtimestamp(int(params["cancel_at"]), UTC)
+                    when = f"on {date_label(stamp)}"
                 return f"Cancel {params.get('subscription', '?')} {when}"
             case ActionKind.UPDATE_QUANTITY:
                 sub_id, quantity = params.get("subscription", "?"), params.get("quantity", "?")
