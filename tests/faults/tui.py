@@ -66,10 +66,13 @@ async def _drive(app: Any, cut: tuple[int, float] | None) -> int:
         customer = app.screen
         if not isinstance(customer, CustomerScreen):
             return TUI_NOT_DONE
-        await pilot.press("c")
-        await _settle(pilot)
-        await pilot.press("ctrl+f", "ctrl+f")
-        await _settle(pilot)
+        if customer.classification is None or not customer.classification.ready_for_money:
+            # A restarted workstation shows the case's recorded classification ("Classified:
+            # … press a."); the operator classifies only a case that has none yet.
+            await pilot.press("c")
+            await _settle(pilot)
+            await pilot.press("ctrl+f", "ctrl+f")
+            await _settle(pilot)
         if app.screen is not customer or customer.classification is None:
             return TUI_NOT_DONE
         await pilot.press("a")
@@ -77,12 +80,13 @@ async def _drive(app: Any, cut: tuple[int, float] | None) -> int:
         actions = app.screen
         if not isinstance(actions, ActionScreen):
             return TUI_NOT_DONE
-        todo = [
-            i
-            for i, plan in enumerate(actions.plans)
-            if plan.recommended and actions.states[i] == PlanState.READY
-        ]
-        for number, index in enumerate(todo):
+        ended: list[PlanState] = []
+        tried: set[str] = set()
+        for number in range(len(actions.plans) + 2):
+            index = _next_plan(actions, tried)
+            if index is None:
+                break
+            tried.add(actions.plans[index].title)
             actions.query_one("#plans").move_cursor(row=index)
             await pilot.press("x")
             await pilot.pause()
@@ -92,9 +96,29 @@ async def _drive(app: Any, cut: tuple[int, float] | None) -> int:
                 app.exit()  # the terminal closes: the App's workers are cancelled
                 return KILLED
             await _settle(pilot)
-        states = [actions.states[i] for i in todo]
+            # The pane re-plans after each outcome (done plans sort below the rest) and keeps
+            # the cursor on the plan that ran: its row is how that plan ended.
+            ran = actions.highlighted
+            ended.append(actions.states[ran] if ran is not None else PlanState.FAILED)
         app.exit()
-    return TUI_DONE if all(s == PlanState.SUCCEEDED for s in states) else TUI_NOT_DONE
+    return TUI_DONE if all(s == PlanState.SUCCEEDED for s in ended) else TUI_NOT_DONE
+
+
+def _next_plan(actions: Any, tried: set[str]) -> int | None:
+    """The first recommended plan still ready that this session has not run, as the list
+    shows it now (an operator reads the list again after each outcome, never old row numbers)."""
+    from screens.actions import PlanState
+
+    return next(
+        (
+            i
+            for i, plan in enumerate(actions.plans)
+            if plan.recommended
+            and actions.states[i] == PlanState.READY
+            and plan.title not in tried
+        ),
+        None,
+    )
 
 
 def killed_tui(mode: Any, t: Trial) -> list[tuple[Facts, int]]:
