@@ -6,9 +6,15 @@ In the first session the App is shut down at a random moment after an action was
 (the terminal closed; its workers are cancelled). Then the operator starts the workstation
 again on the same HOME and works the ticket again, until every plan it runs reports done.
 
+The operator reads the plan list as it is after each outcome (the pane re-plans and sorts
+done plans below the rest) and runs the next recommended plan still ready; a case reopened
+with a recorded classification is not classified again.
+
 The TUI has no exit code; what it reports is the plans' states: "done" when every plan the
-operator ran ended succeeded (or there was nothing left to run). That report is judged
-against Stripe like an exit code (:data:`TUI_DONE` / :data:`TUI_NOT_DONE`).
+operator ran ended succeeded (or there was nothing left to run), "not done" also when the
+pane offers as ready a cancel or refund Stripe already holds (a restarted workstation must
+show the killed session's actions as done). That report is judged against Stripe like an
+exit code (:data:`TUI_DONE` / :data:`TUI_NOT_DONE`).
 """
 
 from __future__ import annotations
@@ -47,12 +53,12 @@ async def _work_ticket(t: Trial, cut: tuple[int, float] | None) -> int:
         operator="ops-faults",
     )
     try:
-        return await _drive(BillingApp(session), cut)
+        return await _drive(BillingApp(session), cut, t)
     finally:
         await session.aclose()
 
 
-async def _drive(app: Any, cut: tuple[int, float] | None) -> int:
+async def _drive(app: Any, cut: tuple[int, float] | None, t: Trial) -> int:
     from screens.actions import ActionScreen, PlanState
     from screens.customer import CustomerScreen
 
@@ -80,6 +86,8 @@ async def _drive(app: Any, cut: tuple[int, float] | None) -> int:
         actions = app.screen
         if not isinstance(actions, ActionScreen):
             return TUI_NOT_DONE
+        if _offers_done_again(actions, await asyncio.to_thread(t.facts)):
+            return TUI_NOT_DONE
         ended: list[PlanState] = []
         tried: set[str] = set()
         for number in range(len(actions.plans) + 2):
@@ -104,6 +112,25 @@ async def _drive(app: Any, cut: tuple[int, float] | None) -> int:
     return TUI_DONE if all(s == PlanState.SUCCEEDED for s in ended) else TUI_NOT_DONE
 
 
+def _offers_done_again(actions: Any, facts: Facts) -> bool:
+    """Whether the pane offers as ready a money move Stripe already holds (the cancel of a
+    cancelled subscription, a refund of a charge already refunded): a restarted workstation
+    must show what the killed session did as done, not ask the operator to do it again."""
+    from billing_tui.core.plans import ActionKind
+    from screens.actions import PlanState
+
+    for plan, state in zip(actions.plans, actions.states, strict=True):
+        if state != PlanState.READY:
+            continue
+        if plan.kind == ActionKind.CANCEL_SUBSCRIPTION and (
+            plan.param("subscription") in facts.cancelled
+        ):
+            return True
+        if plan.kind == ActionKind.REFUND and facts.refunds.get(plan.param("charge") or ""):
+            return True
+    return False
+
+
 def _next_plan(actions: Any, tried: set[str]) -> int | None:
     """The first recommended plan still ready that this session has not run, as the list
     shows it now (an operator reads the list again after each outcome, never old row numbers)."""
@@ -113,9 +140,7 @@ def _next_plan(actions: Any, tried: set[str]) -> int | None:
         (
             i
             for i, plan in enumerate(actions.plans)
-            if plan.recommended
-            and actions.states[i] == PlanState.READY
-            and plan.title not in tried
+            if plan.recommended and actions.states[i] == PlanState.READY and plan.title not in tried
         ),
         None,
     )
