@@ -20,8 +20,10 @@ exit code (:data:`TUI_DONE` / :data:`TUI_NOT_DONE`).
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 import time
+from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
@@ -53,12 +55,22 @@ async def _work_ticket(t: Trial, cut: tuple[int, float] | None) -> int:
         operator="ops-faults",
     )
     try:
-        return await _drive(BillingApp(session), cut, t)
+        return await _drive(BillingApp(session), cut, t, lambda: _die(session))
     finally:
         await session.aclose()
 
 
-async def _drive(app: Any, cut: tuple[int, float] | None, t: Trial) -> int:
+def _die(session: Any) -> None:
+    """What a kill does to the session's customer leases: nothing is released. (Closing the
+    App would release them on unmount; a killed process cannot.) The leases stay on disk
+    under this session's token, which stops being alive when the session is dropped, so the
+    restart has to reclaim them as it would a dead pid's."""
+    locks = session.locks
+    locks.close = lambda: None
+    locks.release = lambda *_args, **_kwargs: None
+
+
+async def _drive(app: Any, cut: tuple[int, float] | None, t: Trial, die: Callable[[], None]) -> int:
     from screens.actions import ActionScreen, PlanState
     from screens.customer import CustomerScreen
 
@@ -101,6 +113,7 @@ async def _drive(app: Any, cut: tuple[int, float] | None, t: Trial) -> int:
             await pilot.press("y")
             if cut is not None and cut[0] == number:
                 await asyncio.sleep(cut[1])
+                die()
                 app.exit()  # the terminal closes: the App's workers are cancelled
                 return KILLED
             await _settle(pilot)
@@ -156,6 +169,7 @@ def killed_tui(mode: Any, t: Trial) -> list[tuple[Facts, int]]:
         while report != TUI_DONE and made < MAX_RUNS:
             started = time.perf_counter()
             report = asyncio.run(_work_ticket(t, cut if not t.runs else None))
+            gc.collect()  # a killed session is gone before the restart: its lease is stale
             t.runs.append(Run(report, "", "", time.perf_counter() - started))
             made += int(report != KILLED)
     return [(t.facts(), report)]
