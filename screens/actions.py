@@ -27,10 +27,11 @@ from textual.worker import WorkerFailed
 
 from billing_tui.core.classify import Classification
 from billing_tui.core.errors import GatewayError
-from billing_tui.core.plans import ActionOutcome, Plan, completeness_guard
+from billing_tui.core.plans import ActionKind, ActionOutcome, Plan, completeness_guard
 from billing_tui.core.plans.ledger import CaseLedger, Entry, OutcomeState
 from billing_tui.core.plans.replan import same_intent
 from screens.confirm import ConfirmScreen
+from screens.no_refund import NoRefundScreen
 from widgets.diff import PlanDiff
 from widgets.header import ModeHeader
 from widgets.messages import ReportsWorkerFailures
@@ -63,7 +64,8 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         "Plans in the safe order: restore self-serve, fix the state, refund only the affected "
         "charge, document. Greyed plans say why they cannot run. x or Enter asks for "
         "confirmation (in LIVE mode type the amount or id); a plan that succeeded cannot run "
-        "again, and the case log keeps every call's idempotency key."
+        "again, and the case log keeps every call's idempotency key. w on a refund records "
+        "why it is not made."
     )
 
     DEFAULT_CSS = """
@@ -125,6 +127,14 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
             "Run plan",
             id="actions.execute",
             tooltip="Confirm and run the highlighted plan (Enter does the same)",
+        ),
+        Binding(
+            "w",
+            "no_refund",
+            "No refund",
+            show=False,  # listed in help (F1); the footer stays as it was at 80 columns
+            id="actions.no_refund",
+            tooltip="On a refund plan: record why the charge is not refunded (asks the reason)",
         ),
         Binding("j", "cursor_down", "Down", show=False, id="actions.down", tooltip="Next plan"),
         Binding("k", "cursor_up", "Up", show=False, id="actions.up", tooltip="Previous plan"),
@@ -360,6 +370,37 @@ class ActionScreen(ReportsWorkerFailures, Screen[bool]):
         self.states[index] = PlanState.CONFIRMING
         self._refresh_row(index)
         self._confirm_and_run(index)
+
+    def action_no_refund(self) -> None:
+        """On a refund plan: ask why it is not made and record it (no Stripe call)."""
+        index = self.highlighted
+        plan = self.plans[index] if index is not None else None
+        if index is None or plan is None or plan.kind != ActionKind.REFUND or not plan.target_id:
+            self.notify("Highlight a refund plan to record why it is not made.", severity="warning")
+            return
+        if self.busy:
+            self.notify("Another action is being confirmed or is running.", severity="warning")
+            return
+        if self.states[index] in (*_FINAL, PlanState.SUPERSEDED):
+            self.notify(f"Already settled: {self._block_reason(plan) or plan.title}")
+            return
+        self.busy = True
+        self._record_no_refund(plan)
+
+    @work(group="execute", exit_on_error=False)
+    async def _record_no_refund(self, plan: Plan) -> None:
+        try:
+            reason = await self.app.push_screen_wait(NoRefundScreen(plan))
+            if reason is None:
+                return
+            outcome = await self.session.record_no_refund(
+                self.case_id, self.view, plan.target_id or "", reason
+            )
+            self.ran = True
+            self.notify(describe_outcome(outcome)[1], title="No refund")
+            await self._replan(plan)
+        finally:
+            self.busy = False
 
     def _refusal(self, index: int, plan: Plan) -> str | None:
         if self.busy:

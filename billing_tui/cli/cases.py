@@ -49,7 +49,11 @@ def register(subparsers: SubParsers) -> None:
 
     p_show = sub.add_parser("show", help="everything recorded about one case")
     p_show.add_argument("case_id", metavar="ID")
-    p_show.add_argument("--json", action="store_true", help="print the stored record as JSON")
+    p_show.add_argument(
+        "--json",
+        action="store_true",
+        help="print the stored record as JSON, with its ledger (done, failed, still owed)",
+    )
     p_show.set_defaults(handler=_show)
 
     p_handoff = sub.add_parser("handoff", help="print a case's handoff (the six sections)")
@@ -82,15 +86,22 @@ def _book() -> CaseBook:
     return case_book()
 
 
+def _with_ledger(book: CaseBook, record: CaseRecord) -> dict[str, object]:
+    """The stored record, plus what its ledger says (done, failed, still owed)."""
+    return {**record.to_json(), "ledger": book.ledger(record).to_json()}
+
+
 def _list(args: argparse.Namespace) -> int:
-    records = _book().cases(status=args.status, bucket=args.bucket, search=args.search)
+    book = _book()
+    records = book.cases(status=args.status, bucket=args.bucket, search=args.search)
     if args.json:
-        print(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False))
+        found = [_with_ledger(book, r) for r in records]
+        print(json.dumps(found, indent=2, ensure_ascii=False))
         return 0
     if not records:
         print("no cases" + (" matching the filters" if args.status or args.bucket else ""))
         return 0
-    header = ("CASE", "STATUS", "BUCKET", "CUSTOMER", "ACTIONS", "OPENED", "OPERATOR")
+    header = ("CASE", "STATUS", "BUCKET", "CUSTOMER", "ACTIONS", "OWED", "OPENED", "OPERATOR")
     rows = [
         (
             r.id,
@@ -98,6 +109,7 @@ def _list(args: argparse.Namespace) -> int:
             r.bucket or "—",
             r.masked_email or "—",
             _actions_summary(r.actions),
+            str(len(book.ledger(r).still_owed()) or "—"),
             time_label(r.opened_at),
             r.operator,
         )
@@ -119,9 +131,10 @@ def _actions_summary(actions: Sequence[ActionRecord]) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
-    record = _book().case(args.case_id)  # a CaseLogError is said by main: one sentence, exit 2
+    book = _book()
+    record = book.case(args.case_id)  # a CaseLogError is said by main: one sentence, exit 2
     if args.json:
-        print(json.dumps(record.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps(_with_ledger(book, record), indent=2, ensure_ascii=False))
         return 0
     for line in show_lines(record):
         print(line)
@@ -141,6 +154,7 @@ def show_lines(record: CaseRecord) -> list[str]:
         *_classification_lines(recorded_decision(record)),
         *_contract_lines(record.contract),
         *_action_lines(record.actions),
+        *_ledger_lines(record),
         *(["product gaps: " + "; ".join(record.product_gaps)] if record.product_gaps else []),
         *_follow_up_lines(record.follow_up),
     ]
@@ -186,6 +200,19 @@ def _action_lines(actions: Sequence[ActionRecord]) -> list[str]:
             line += f" · error: {result.error}"
         lines.append(line)
         lines.append(f"    params: {', '.join(f'{k}={v}' for k, v in a.params.items())}")
+    return lines
+
+
+def _ledger_lines(record: CaseRecord) -> list[str]:
+    """What the case did, what failed, and what it still owes (as it last observed Stripe)."""
+    from billing_tui.desk.records import ledger_report
+
+    report = ledger_report(record)
+    lines = [f"done: {', '.join(f'{e.title} ({e.action_id})' for e in report.done) or 'nothing'}"]
+    lines += [f"failed: {e.title} ({e.action_id}): {e.outcome.message}" for e in report.failed]
+    owed = report.still_owed()
+    lines.append("still owed: " + ("nothing" if not owed else owed[0]))
+    lines += [f"  {line}" for line in owed[1:]]
     return lines
 
 

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 from billing_tui.cli.options import SubParsers, UsageError, add_connection_options, report_failure
 from billing_tui.core.classify import Answers, Bucket, Classification
 from billing_tui.core.plans import ActionKind, ActionOutcome, Plan, completeness_guard, settled
+from billing_tui.core.plans.ledger import CaseLedger
+from billing_tui.core.plans.replan import plan_status
 from billing_tui.core.ticket import read_ticket
 
 if TYPE_CHECKING:
@@ -92,6 +94,19 @@ def register(subparsers: SubParsers) -> None:
         "--refund-amount",
         metavar="AMOUNT",
         help="refund this much instead of the whole charge (partial), e.g. 9.50",
+    )
+    parser.add_argument(
+        "--no-refund",
+        metavar="REASON",
+        help="record that the refund this case proposes (e.g. of a canceled duplicate's "
+        "charge) is not made, and why; the refund is then no longer owed and the handoff's "
+        "DECISION gives the reason (with --yes; a dry run only shows it)",
+    )
+    parser.add_argument(
+        "--no-refund-charge",
+        metavar="CHARGE",
+        help="with --no-refund: the charge it is about, when the case proposes more than one "
+        "refund",
     )
     parser.add_argument(
         "--new-intent",
@@ -198,6 +213,32 @@ def select_plans(plans: Sequence[Plan], wanted: Sequence[str]) -> list[Plan]:
     return sorted(chosen, key=lambda p: order[id(p)])
 
 
+def _declinable(plans: Sequence[Plan], charge: str | None) -> list[str]:
+    """The charges ``--no-refund`` is about: the proposed refund's, or ``charge``'s."""
+    proposed = list(
+        dict.fromkeys(
+            p.target_id
+            for p in plans
+            if p.kind == ActionKind.REFUND and p.superseded_by is None and p.target_id
+        )
+    )
+    if charge:
+        if charge not in proposed:
+            raise TriageError(
+                f"--no-refund-charge {charge}: no refund of it is proposed "
+                f"(proposed: {', '.join(proposed) or 'none'})"
+            )
+        return [charge]
+    if not proposed:
+        raise TriageError("--no-refund: this case proposes no refund")
+    if len(proposed) > 1:
+        raise TriageError(
+            f"--no-refund: this case proposes refunds of {', '.join(proposed)}: "
+            "say which with --no-refund-charge"
+        )
+    return proposed
+
+
 def held_back(plans: Sequence[Plan], selected: Sequence[Plan]) -> list[Plan]:
     """Recommended money moves a guard blocks: not selected (they cannot run), but run through
     the executor anyway so the case log and the exit code say they were held back."""
@@ -221,9 +262,12 @@ def decide(
     return classification.confirm(chosen, reason if chosen != classification.suggested else None)
 
 
-def plan_lines(plan: Plan) -> list[str]:
+def plan_lines(plan: Plan, ledger: CaseLedger | None = None) -> list[str]:
+    status = plan_status(plan, ledger or CaseLedger())
     lines = [f"[{plan.step.value}] {plan.kind.value}: {plan.title}"]
-    if plan.blocked_reason:
+    if status in ("done", "superseded"):  # the reason says what is done, and its action id
+        lines.append(f"    {status.upper()}: {plan.blocked_reason}")
+    elif plan.blocked_reason:
         lines.append(f"    BLOCKED: {plan.blocked_reason}")
     if not plan.recommended:
         lines.append("    (alternative, on request)")
@@ -255,12 +299,13 @@ def _outcome_json(outcome: ActionOutcome) -> dict[str, Any]:
     }
 
 
-def _plan_json(plan: Plan) -> dict[str, Any]:
+def _plan_json(plan: Plan, ledger: CaseLedger | None = None) -> dict[str, Any]:
     return {
         "kind": plan.kind.value,
         "title": plan.title,
-        "status": "blocked" if plan.blocked_reason else "planned",
+        "status": plan_status(plan, ledger or CaseLedger()),
         "blocked_reason": plan.blocked_reason,
+        "superseded_by": plan.superseded_by,
         "recommended": plan.recommended,
         "amount": plan.amount.amount if plan.amount else None,
         "currency": plan.amount.currency if plan.amount else None,
@@ -351,6 +396,7 @@ class Triage:
         self.failed = False
         self.held: list[ActionOutcome] = []  # money moves skipped by a guard
         self.partial = False  # the customer loaded only in part: no money may move
+        self.recorded: list[ActionOutcome] = []  # --no-refund decisions written to the case
         self.ticket: str = getattr(args, "ticket_text", "") or ""
 
     @property
@@ -372,6 +418,8 @@ class Triage:
         case = await session.open_case(args.identifier, view)
         suggestion, decided = await self._classify(case, view, answers)
         plans = self._plans(view, decided)
+        if args.no_refund is not None:
+            plans = await self._no_refund(case, view, decided, plans)
         selected = select_plans(plans, args.action)
         self._summary(case, view, suggestion, decided)
         self._completeness(view)
@@ -388,7 +436,7 @@ class Triage:
                     "nothing to execute: the evidence points at no billing problem (bucket "
                     "none); pass --bucket and --reason to act anyway"
                 )
-            self._dry_run(plans, selected)
+            self._dry_run(plans, selected, self.session.ledger_for(view))
 
     async def _find(self) -> CaseView:
         from billing_tui.gateway import GatewayError
@@ -435,6 +483,26 @@ class Triage:
         except ValueError as exc:
             raise TriageError(f"--refund-amount: {exc}") from None
         return tuple(adjusted.get(id(p), p) for p in plans)
+
+    async def _no_refund(
+        self, case: CaseRecord, view: CaseView, decided: Classification, plans: tuple[Plan, ...]
+    ) -> tuple[Plan, ...]:
+        """``--no-refund REASON``: the proposed refund is declined with a reason (recorded
+        with ``--yes``; a dry run leaves it out and says it would be recorded)."""
+        reason = (self.args.no_refund or "").strip()
+        if not reason:
+            raise TriageError("--no-refund: say why the charge is not refunded")
+        if ActionKind.REFUND.value in self.args.action:
+            raise TriageError("--no-refund and --action refund contradict each other")
+        charges = _declinable(plans, self.args.no_refund_charge)
+        if not (self.args.yes and decided.confirmed):
+            self.text += [f"would record: not refunding {c}: {reason}" for c in charges]
+            return tuple(
+                p for p in plans if p.kind != ActionKind.REFUND or p.target_id not in charges
+            )
+        for charge in charges:
+            self.recorded.append(await self.session.record_no_refund(case.id, view, charge, reason))
+        return self.session.plans(view, decided)
 
     async def _new_intents(self, case: CaseRecord, selected: Sequence[Plan]) -> list[Plan]:
         """``--new-intent``: the named actions as further requests, each shown with what was
@@ -529,7 +597,7 @@ class Triage:
         if blocked is not None:
             self.text.append(f"warning: no money moves on this load: {blocked.replace(' (r)', '')}")
 
-    def _dry_run(self, plans: Sequence[Plan], selected: Sequence[Plan]) -> None:
+    def _dry_run(self, plans: Sequence[Plan], selected: Sequence[Plan], ledger: CaseLedger) -> None:
         self.text.append(
             "plans (dry run: nothing is sent; add --yes to execute the selected ones):"
         )
@@ -537,17 +605,17 @@ class Triage:
             mark = "*" if plan in selected else " "
             self.text += [
                 f"{mark} {line}" if i == 0 else f"  {line}"
-                for i, line in enumerate(plan_lines(plan))
+                for i, line in enumerate(plan_lines(plan, ledger))
             ]
-        self.out["actions"] = [_plan_json(p) for p in selected]
-        self.out["plans"] = [_plan_json(p) for p in plans]
+        self.out["actions"] = [_plan_json(p, ledger) for p in selected]
+        self.out["plans"] = [_plan_json(p, ledger) for p in plans]
         self.out["handoff"] = None
 
     async def _execute(self, case: CaseRecord, view: CaseView, selected: Sequence[Plan]) -> None:
         """Run the selected plans in order (stop at the first failure), then hand off."""
         from billing_tui.gateway import GatewayError
 
-        outcomes: list[ActionOutcome] = []
+        outcomes: list[ActionOutcome] = list(self.recorded)
         for plan in selected:
             outcome = await self.session.execute(
                 case.id, view, plan, confirmation=plan.confirm_phrase

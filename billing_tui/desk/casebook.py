@@ -17,7 +17,12 @@ from pathlib import Path
 
 from billing_tui.core.classify import Bucket
 from billing_tui.core.handoff import Handoff
-from billing_tui.desk.records import DecisionRecord, handoff_from_record
+from billing_tui.desk.records import (
+    DecisionRecord,
+    LedgerReport,
+    handoff_from_record,
+    ledger_report,
+)
 from billing_tui.store.caselog import CaseLog, CaseRecord, ExportFormat
 
 
@@ -87,6 +92,10 @@ class CaseBook:
     def case(self, case_id: str) -> CaseRecord:
         """One case (raises CaseNotFound, a CaseLogError, with the sentence to show)."""
         return self.caselog.get(case_id)
+
+    def ledger(self, record: CaseRecord) -> LedgerReport:
+        """What the case did, what failed, and what it still owes (from the log alone)."""
+        return ledger_report(record)
 
     def handoff(self, case_id: str) -> Handoff:
         """The case's handoff from the log alone (raises CaseLogError like :meth:`case`)."""

@@ -28,7 +28,7 @@ from billing_tui.core.classify import (
     Evidence,
 )
 from billing_tui.core.contract import ContractCheck, ContractLine
-from billing_tui.core.model import PartFailure
+from billing_tui.core.model import Money, PartFailure
 from billing_tui.core.plans import (
     ActionKind,
     ActionOutcome,
@@ -43,6 +43,7 @@ from billing_tui.core.plans.ledger import (
     Observation,
     Outcome,
     OutcomeState,
+    OwedCharge,
     intent_of,
 )
 from billing_tui.store.caselog import ActionRecord, CaseRecord
@@ -135,6 +136,9 @@ class DecisionRecord:
     answers: tuple[tuple[str, str], ...] = ()
     evidence: tuple[Evidence, ...] = ()
     contract_confirmed: bool | None = None
+    #: Every bucket the evidence pointed at (``Classification.findings``): the case's secondary
+    #: problems keep their plans and handoff lines after a reload. Absent in older records.
+    findings: tuple[Bucket, ...] = ()
 
     @classmethod
     def of(cls, classification: Classification) -> DecisionRecord:
@@ -148,6 +152,7 @@ class DecisionRecord:
             answers=tuple(classification.answers.values.items()),
             evidence=classification.evidence,
             contract_confirmed=None if contract is None else contract.confirmed,
+            findings=classification.findings,
         )
 
     def to_json(self) -> JSONObject:
@@ -160,6 +165,7 @@ class DecisionRecord:
             "answers": dict(self.answers),
             "evidence": [_evidence_json(e) for e in self.evidence],
             "contract_confirmed": self.contract_confirmed,
+            "findings": [b.value for b in self.findings],
         }
 
     @classmethod
@@ -176,6 +182,9 @@ class DecisionRecord:
             answers=tuple((str(k), str(v)) for k, v in _mapping(data.get("answers")).items()),
             evidence=tuple(e for e in evidence if e is not None),
             contract_confirmed=None if contract is None else bool(contract),
+            findings=tuple(
+                b for b in (_bucket(item) for item in _items(data.get("findings"))) if b
+            ),
         )
 
     def to_classification(self, contract: ContractRecord | None) -> Classification:
@@ -193,6 +202,7 @@ class DecisionRecord:
             bucket=self.bucket,
             override_reason=self.override_reason,
             confirmed=self.confirmed and self.bucket is not None,
+            findings=self.findings,
         )
 
 
@@ -450,6 +460,15 @@ def _datetime(value: object) -> datetime | None:
     return parsed
 
 
+def _owed_json(owed: OwedCharge) -> JSONObject:
+    return {
+        "charge": owed.charge_id,
+        "subscription": owed.subscription_id,
+        "refundable": owed.refundable.amount,
+        "currency": owed.refundable.currency,
+    }
+
+
 @dataclass(frozen=True)
 class ObservationRecord:
     """What the case observed, as the case log keeps it (``CaseRecord.observed``): when, whom,
@@ -468,6 +487,7 @@ class ObservationRecord:
                 {"part": f.part, "message": f.message, "customer_id": f.customer_id}
                 for f in seen.failures
             ],
+            "owed_refunds": [_owed_json(o) for o in seen.owed_refunds],
         }
 
     @classmethod
@@ -483,12 +503,22 @@ class ObservationRecord:
             )
             for f in (_mapping(item) for item in _items(data.get("failures")))
         )
+        owed = tuple(
+            OwedCharge(
+                _text(o.get("charge")),
+                _text(o.get("subscription")),
+                Money(_int(o.get("refundable")), _text(o.get("currency"))),
+            )
+            for o in (_mapping(item) for item in _items(data.get("owed_refunds")))
+            if o.get("charge")
+        )
         return cls(
             Observation(
                 loaded_at,
                 _texts(data.get("customer_ids")),
                 _texts(data.get("anomaly_codes")),
                 failures,
+                owed,
             )
         )
 
@@ -542,3 +572,71 @@ def ledger_of(record: CaseRecord) -> CaseLedger:
         decided=classification_from_record(record),
         entries=tuple(entry_of(a) for a in record.actions),
     )
+
+
+def _entry_json(entry: Entry) -> JSONObject:
+    outcome = entry.outcome
+    return {
+        "action_id": entry.action_id,
+        "kind": entry.kind.value,
+        "title": entry.title,
+        "state": outcome.state.value,
+        "message": outcome.message,
+        "stripe_ids": list(outcome.stripe_ids),
+        "cause": outcome.cause.value if outcome.cause is not None else None,
+    }
+
+
+@dataclass(frozen=True)
+class LedgerReport:
+    """What ``cases show`` / ``cases list`` say of a case's ledger: what was done, what failed
+    (and was not done since), what is unsettled, and the refunds still owed as the case last
+    observed them. Read from the case log alone (no Stripe)."""
+
+    ledger: CaseLedger
+
+    @property
+    def done(self) -> tuple[Entry, ...]:
+        return self.ledger.done
+
+    @property
+    def failed(self) -> tuple[Entry, ...]:
+        return self.ledger.open_failures
+
+    @property
+    def pending(self) -> tuple[Entry, ...]:
+        return self.ledger.pending
+
+    @property
+    def owed_refunds(self) -> tuple[OwedCharge, ...]:
+        return self.ledger.owed_refunds
+
+    def still_owed(self) -> tuple[str, ...]:
+        """One sentence per thing the case still owes: a refund, a failed or unsettled action."""
+        return (
+            *(
+                f"refund {o.refundable.format()} of {o.charge_id} (canceled duplicate "
+                f"{o.subscription_id}), or record why not"
+                for o in self.owed_refunds
+            ),
+            *(f"{e.kind.label} failed: {e.title} ({e.action_id})" for e in self.failed),
+            *(f"{e.kind.label} unsettled: {e.title} ({e.action_id})" for e in self.pending),
+        )
+
+    def to_json(self) -> JSONObject:
+        observed = self.ledger.observed
+        return {
+            "done": [_entry_json(e) for e in self.done],
+            "failed": [_entry_json(e) for e in self.failed],
+            "pending": [_entry_json(e) for e in self.pending],
+            "owed_refunds": [_owed_json(o) for o in self.owed_refunds],
+            "still_owed": list(self.still_owed()),
+            "observed_at": None
+            if observed is None
+            else observed.loaded_at.astimezone(UTC).isoformat(timespec="seconds"),
+        }
+
+
+def ledger_report(record: CaseRecord) -> LedgerReport:
+    """The case's ledger as ``cases`` reports it."""
+    return LedgerReport(ledger_of(record))

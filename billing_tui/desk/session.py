@@ -45,6 +45,7 @@ from billing_tui.desk.connection import Connection, ConnectionInfo
 from billing_tui.desk.execute import execute, reconcile, skipped
 from billing_tui.desk.intents import case_priors, look_in_stripe
 from billing_tui.desk.records import (
+    JSONObject,
     classification_from_record,
     contract_json,
     decision_json,
@@ -169,9 +170,14 @@ class Session:
         """The open case for these customers (reused, with this query added), or a new one."""
         return await asyncio.to_thread(self._open_case, query, view)
 
+    def _observation(self, view: CaseView, ledger: CaseLedger) -> JSONObject:
+        """``CaseRecord.observed`` for ``view``, with the refunds the case owes on it."""
+        owed = act.owed_charges(view.snapshot, ledger)
+        return observation_json(Observation.of(view.snapshot, view.anomaly_codes, owed))
+
     def _open_case(self, query: str, view: CaseView) -> CaseRecord:
         record = self._find_or_open_case(query, view)
-        observed = observation_json(Observation.of(view.snapshot, view.anomaly_codes))
+        observed = self._observation(view, self._ledger_of(record))
         record = self.caselog.update(record.id, observed=observed)
         self._case_of[view.customer_ids] = record.id
         self._ledgers[record.id] = self._ledger_of(record)
@@ -223,7 +229,7 @@ class Session:
 
     async def observe(self, case_id: str, view: CaseView) -> None:
         """Record what ``view`` observed (when, whom, anomalies, parts that failed to load)."""
-        observed = observation_json(Observation.of(view.snapshot, view.anomaly_codes))
+        observed = self._observation(view, self._ledgers.get(case_id, EMPTY_LEDGER))
         record = await asyncio.to_thread(self.caselog.update, case_id, observed=observed)
         self._case_of[view.customer_ids] = case_id
         self._ledgers[case_id] = self._ledger_of(record)
@@ -252,15 +258,15 @@ class Session:
         return record
 
     async def resolve_blockers(self, case_id: str, view: CaseView) -> tuple[str, ...]:
-        """What is still open on the case — CRITICAL anomalies of the view, failed actions —
-        one sentence each: resolving with any of them asks the operator for a reason."""
+        """What is still open on the case — CRITICAL anomalies of the view, refunds it owes,
+        failed actions — one sentence each: resolving with any of them asks for a reason."""
         record = await self.case(case_id)
         taken = [taken_from_record(action) for action in record.actions]
         classification = self._classification_of(case_id, record)
         truth = ho.case_truth(view.snapshot, taken, classification, settings=self.settings)
-        return tuple(f"CRITICAL {a.code}: {a.detail}" for a in truth.critical) + tuple(
-            f"{a.kind.label} failed: {a.title}" for a in truth.failed
-        )
+        critical = tuple(f"CRITICAL {a.code}: {a.detail}" for a in truth.critical)
+        failed = tuple(f"{a.kind.label} failed: {a.title}" for a in truth.failed)
+        return critical + truth.unrefunded + failed
 
     # --- classify
 

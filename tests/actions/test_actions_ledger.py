@@ -75,7 +75,7 @@ async def test_the_ledger_reads_back_every_kind_of_outcome_with_typed_intents(
     # the stored shape is the code's own schema: explicit fields, plain JSON
     stored = json.loads(json.dumps((await other.case(case.case_id)).to_json()))
     assert set(stored["observed"]) == {
-        "loaded_at", "customer_ids", "anomaly_codes", "complete", "failures",
+        "loaded_at", "customer_ids", "anomaly_codes", "complete", "failures", "owed_refunds",
     }  # fmt: skip
     await session.aclose()
 

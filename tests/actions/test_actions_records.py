@@ -149,6 +149,7 @@ TODAYS_CLASSIFICATION = {
         }
     ],
     "contract_confirmed": True,
+    "findings": [],
 }
 TODAYS_CONTRACT = {
     "confirmed": True,

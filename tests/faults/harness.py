@@ -28,8 +28,11 @@ from billing_tui.sandbox import Sandbox
 from billing_tui.sandbox.server import SandboxServer
 from tests.faults.truth import EXIT_DONE, KEY, SCENARIOS, Baseline, Facts
 
-#: How often an operator re-runs a step that did not report done, at most.
-MAX_RUNS = 4
+#: How often an operator re-runs a step that did not report done, at most. Under the storm
+#: modes (30 % 500s and 20 % 429s on every request) a run is often held back (exit 3) because
+#: part of the customer did not load — the tool moving no money, rightly — so four runs left
+#: 2–3 % of tickets canceled but not yet refunded; an operator re-runs until it says done.
+MAX_RUNS = 8
 #: A subprocess run that takes longer than this is stuck (the trial fails loudly).
 RUN_TIMEOUT = 120.0
 #: The exit code a killed run leaves (it is never judged: the operator restarts it).

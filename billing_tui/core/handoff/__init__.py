@@ -39,6 +39,7 @@ from billing_tui.core.handoff.templates import (
 from billing_tui.core.model import CustomerSnapshot, Subscription
 from billing_tui.core.plans import ActionKind, ActionOutcome
 from billing_tui.core.plans.impact import arr_of, money_text, mrr_by_currency
+from billing_tui.core.plans.ledger import NO_REFUND
 from billing_tui.core.queries import seats_text
 from billing_tui.core.text import date_label, mask_email, redact
 
@@ -160,7 +161,14 @@ def decision_text(
         for a in actions
         if a.status == "succeeded" and a.rationale and a.kind != ActionKind.NO_OP
     ]
-    return "\n".join([_classification_text(classification), *reasons])
+    declined = [
+        f"- not refunding {a.params.get('charge', '')}: {a.params.get('reason', '')}"
+        for a in actions
+        if a.status == "succeeded"
+        and a.kind == ActionKind.NO_OP
+        and a.params.get("decision") == NO_REFUND
+    ]
+    return "\n".join([_classification_text(classification), *reasons, *declined])
 
 
 def _classification_text(classification: Classification | None) -> str:
@@ -224,6 +232,16 @@ class CaseFacts:
     locale: str = ""
     #: Why the case was resolved with something still open (empty: it was not).
     resolve_reason: str = ""
+    #: What the case still owes, one sentence each (``CaseTruth.owed``; empty: nothing, or
+    #: not known — a handoff from the case log alone).
+    owed: tuple[str, ...] = ()
+
+
+def _owed_text(owed: Sequence[str]) -> str:
+    """ACTION TAKEN's tail: what the case still owes (a refund, a failed action)."""
+    if not owed:
+        return ""
+    return "\nstill owed by this case:" + "".join(f"\n- {line}" for line in owed)
 
 
 def assemble(facts: CaseFacts) -> Handoff:
@@ -238,7 +256,7 @@ def assemble(facts: CaseFacts) -> Handoff:
             if facts.resolve_reason
             else ""
         ),
-        Section.ACTION_TAKEN: action_text(facts.actions),
+        Section.ACTION_TAKEN: action_text(facts.actions) + _owed_text(facts.owed),
         Section.FOLLOW_UP: facts.follow_up or "(no follow-up saved)",
         Section.PRODUCT_GAP: "\n".join(f"- {gap.title}" for gap in facts.product_gaps) or "none",
     }
@@ -293,6 +311,7 @@ def render(
         case_id=case_id,
         locale=chosen,
         resolve_reason=resolve_reason,
+        owed=truth.owed,
     )
     return assemble(facts)
 

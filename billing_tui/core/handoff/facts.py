@@ -18,6 +18,9 @@ from billing_tui.core.handoff.document import TakenAction
 from billing_tui.core.model import CustomerSnapshot, Invoice, Money, Subscription
 from billing_tui.core.plans import ActionKind
 from billing_tui.core.plans.impact import by_currency
+from billing_tui.core.plans.ledger import NO_REFUND
+from billing_tui.core.plans.recommend import paid_charges_of
+from billing_tui.core.plans.replan import OwedRefund, owed_refunds_of_cancels
 from billing_tui.core.queries import DuplicateGroup, cancellable, duplicate_groups
 from billing_tui.core.settings import DEFAULT_SETTINGS, Settings
 
@@ -57,6 +60,20 @@ class CaseTruth:
     mrr: tuple[Money, ...]
     primary: Bucket | None = None
     secondary: tuple[Bucket, ...] = ()
+    #: Refunds the case still owes: charges of duplicates it canceled, not refunded yet and
+    #: not declined with a reason (the planner's rule, :mod:`~billing_tui.core.plans.replan`).
+    owed_refunds: tuple[OwedRefund, ...] = ()
+    #: The operator's recorded "not refunding because …": (charge id, reason).
+    declined_refunds: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def unrefunded(self) -> tuple[str, ...]:
+        """The refunds the case still owes, one sentence each."""
+        return tuple(
+            f"the charge {debt.charge.id} of the canceled duplicate {debt.duplicate.id} "
+            f"is not refunded ({debt.charge.refundable.format()} refundable)"
+            for debt in self.owed_refunds
+        )
 
     @property
     def owed(self) -> tuple[str, ...]:
@@ -68,6 +85,7 @@ class CaseTruth:
                 f"{extras} still duplicate{'s' if len(group.extras) == 1 else ''} "
                 f"{group.original.id} and renew{'s' if len(group.extras) == 1 else ''}"
             )
+        owed += self.unrefunded
         for inv in self.open_invoices:
             owed.append(f"{inv.id} is open with {inv.amount_remaining.format()} due")
         for action in self.failed:
@@ -101,6 +119,7 @@ def case_truth(
     open_groups = _open_duplicates(snapshot, settings)
     ever = duplicate_groups(snapshot, settings, include_ended=True)
     refunds = tuple(a.amount for a in done if a.kind == ActionKind.REFUND and a.amount is not None)
+    declined = _declined(done)
     return CaseTruth(
         live=tuple(snapshot.live_subscriptions),
         open_duplicates=open_groups,
@@ -113,12 +132,39 @@ def case_truth(
             1 for a in done if a.kind == ActionKind.REFUND and a.params.get("reason") == "duplicate"
         ),
         failed=tuple(a for a in actions if a.status == "failed"),
-        critical=_critical(snapshot, settings, bool(open_groups)),
+        critical=_critical(snapshot, settings, bool(open_groups), {c for c, _ in declined}),
         open_invoices=_open_invoices(snapshot),
         mrr=by_currency(s.mrr for s in snapshot.live_subscriptions),
         primary=classification.working if classification is not None else None,
         secondary=classification.secondary if classification is not None else (),
+        owed_refunds=_owed_refunds(snapshot, done, {c for c, _ in declined}),
+        declined_refunds=declined,
     )
+
+
+def _declined(done: Sequence[TakenAction]) -> tuple[tuple[str, str], ...]:
+    """The recorded "not refunding because …" decisions: (charge id, reason)."""
+    found = {
+        charge: a.params.get("reason", "")
+        for a in done
+        if a.kind == ActionKind.NO_OP
+        and a.params.get("decision") == NO_REFUND
+        and (charge := a.params.get("charge"))
+    }
+    return tuple(found.items())
+
+
+def _owed_refunds(
+    snapshot: CustomerSnapshot, done: Sequence[TakenAction], declined: set[str]
+) -> tuple[OwedRefund, ...]:
+    cancels: dict[str, str | None] = {
+        sub: None
+        for a in done
+        if a.kind == ActionKind.CANCEL_SUBSCRIPTION and (sub := a.params.get("subscription"))
+    }
+    paid = {s.id: paid_charges_of(snapshot, s) for s in snapshot.subscriptions}
+    owed = owed_refunds_of_cancels(snapshot, cancels, paid)
+    return tuple(o for o in owed if o.charge.id not in declined)
 
 
 def _open_duplicates(snapshot: CustomerSnapshot, settings: Settings) -> tuple[DuplicateGroup, ...]:
@@ -130,9 +176,10 @@ def _open_duplicates(snapshot: CustomerSnapshot, settings: Settings) -> tuple[Du
 
 
 def _critical(
-    snapshot: CustomerSnapshot, settings: Settings, duplicates_open: bool
+    snapshot: CustomerSnapshot, settings: Settings, duplicates_open: bool, declined: set[str]
 ) -> tuple[Anomaly, ...]:
-    """CRITICAL customer-level anomalies of the snapshot; a duplicate only while it renews."""
+    """CRITICAL customer-level anomalies of the snapshot; a duplicate only while it renews; a
+    double charge only while none of its charges has a recorded "not refunding because …"."""
     found = an.detect(snapshot, settings, snapshot.loaded_at)
     return tuple(
         a
@@ -140,6 +187,7 @@ def _critical(
         if a.severity == Severity.CRITICAL
         and a.code not in _ACCOUNT_CODES
         and (a.code not in _DUPLICATE_CODES or duplicates_open)
+        and not (a.code == an.DOUBLE_CHARGE and declined & set(a.refs))
     )
 
 

@@ -17,7 +17,7 @@ from billing_tui.core.model import (
     Subscription,
 )
 from billing_tui.core.plans import ActionKind
-from billing_tui.core.plans.impact import money_text
+from billing_tui.core.plans.impact import money_text, with_quantity
 from billing_tui.core.text import brand_label
 
 
@@ -58,13 +58,58 @@ def latest(invoices: Iterable[Invoice]) -> Invoice | None:
     return max(invoices, key=lambda i: (i.created, i.id), default=None)
 
 
+#: Metadata fields that name the customer's company.
+_COMPANY_FIELDS = ("company", "company_name", "business_name", "organization", "organisation")
+#: Legal forms that end a company's name ("Acme Inc", "Vogt GmbH").
+_LEGAL_FORMS = frozenset(
+    {
+        "inc", "inc.", "llc", "ltd", "ltd.", "limited", "gmbh", "ag", "corp", "corp.",
+        "corporation", "co", "co.", "company", "plc", "bv", "b.v.", "nv", "sa", "s.a.",
+        "sarl", "srl", "s.r.l.", "pty", "oy", "ab", "kk", "llp", "lp",
+    }
+)  # fmt: skip
+#: Email local parts that are a role, not a person ("it.quillfeather@", "finance@").
+_ROLE_MAILBOXES = frozenset(
+    {
+        "admin", "accounts", "accounting", "billing", "contact", "finance", "hello", "info",
+        "it", "office", "ops", "payments", "procurement", "purchasing", "support", "team",
+    }
+)  # fmt: skip
+
+
+def is_business(customer: Customer) -> bool:
+    """Whether the customer record is a business, not a person — so the follow-up never greets
+    a company by its first word ("Hi Quillfeather," for "Quillfeather Studio"). From evidence in
+    the record only:
+
+    - a company field of the metadata (``company``, ``business_name``, …) is the name;
+    - the name ends in a legal form (``Inc``, ``GmbH``, ``Ltd``, ``S.A.`` …);
+    - the email is a role mailbox (``it.``, ``finance.``, ``admin@`` …) and the rest of its
+      local part is a word of the name (``it.quillfeather`` for "Quillfeather Studio").
+    """
+    name = (customer.name or "").strip()
+    if not name:
+        return False
+    words = name.casefold().split()
+    companies = {(customer.metadata.get(f) or "").strip().casefold() for f in _COMPANY_FIELDS}
+    if name.casefold() in companies or words[-1] in _LEGAL_FORMS:
+        return True
+    local = (customer.email or "").split("@", 1)[0].casefold()
+    parts = [p for p in local.replace("_", ".").replace("-", ".").split(".") if p]
+    if not parts or parts[0] not in _ROLE_MAILBOXES:
+        return False
+    return any(p in words for p in parts[1:])
+
+
 def _name(customer: Customer | None, ts: TemplateSet) -> str | None:
+    """Whom the greeting names: the first name (``name_style: first``) of a person; the full
+    name of a business (:func:`is_business`) or of a family-name-first (CJK) name."""
     if customer is None or not customer.name:
         return None
     cjk = any(ord(ch) >= 0x2E80 for ch in customer.name)  # family name first: keep it whole
-    if ts.raw.get("name_style") == "first" and not cjk:
+    if ts.raw.get("name_style") == "first" and not cjk and not is_business(customer):
         return customer.name.split()[0]
-    return customer.name
+    return customer.name.strip()
 
 
 def _subscription_values(sub: Subscription | None, ts: TemplateSet) -> dict[str, str]:
@@ -76,6 +121,7 @@ def _subscription_values(sub: Subscription | None, ts: TemplateSet) -> dict[str,
         "plan": name,
         "product": name,
         "seats": str(sub.quantity),
+        "seats_count": ts.count("seat", sub.quantity),
         "renewal_date": ts.date(sub.current_period_end),
         "renewal_amount": sub.period_amount.format(),
         "access_until": ts.date(sub.current_period_end),
@@ -97,17 +143,21 @@ def _refund_values(
     }
 
 
-def _done_values(sub: Subscription | None, done: Sequence[TakenAction]) -> dict[str, str]:
-    """What the portal link and seat changes that went through add (later ones win)."""
+def _done_values(
+    sub: Subscription | None, done: Sequence[TakenAction], ts: TemplateSet
+) -> dict[str, str]:
+    """What the portal link and seat changes that went through add (later ones win): the seat
+    count in words, and what the subscription renews for at that count (every item)."""
     values: dict[str, str] = {}
-    unit = sub.items[0].price.unit_money if sub is not None and sub.items else None
     for action in done:
         if action.kind == ActionKind.PORTAL_SESSION and action.url:
             values["portal_url"] = action.url
-        if action.kind == ActionKind.UPDATE_QUANTITY and (qty := action.params.get("quantity")):
+        qty = action.params.get("quantity") or ""
+        if action.kind == ActionKind.UPDATE_QUANTITY and qty.isdigit():
             values["seats"] = qty
-            if unit is not None:
-                values["renewal_amount"] = unit.times(int(qty)).format()
+            values["seats_count"] = ts.count("seat", int(qty))
+            if sub is not None and sub.items:
+                values["renewal_amount"] = with_quantity(sub, int(qty)).period_amount.format()
     return values
 
 
@@ -150,7 +200,7 @@ def follow_up_values(
         "refund_days": ts.text("refund_days"),
         **_subscription_values(sub, ts),
         **_refund_values(snapshot, done, ts),
-        **_done_values(sub, done),
+        **_done_values(sub, done, ts),
         **_trial_values(snapshot, ts),
         **_invoice_values(snapshot, done),
     }

@@ -57,6 +57,14 @@ class TemplateSet:
                     return value
         return None
 
+    def count(self, unit: str, n: int) -> str:
+        """``n`` of ``unit`` in this language's singular or plural (``units`` in the file:
+        ``{"seat": {"one": "{n} seat", "other": "{n} seats"}}``); a file without the unit
+        writes the bare number."""
+        forms = (self.raw.get("units") or {}).get(unit) or {}
+        form = forms.get("one" if n == 1 else "other") or forms.get("other")
+        return form.format(n=n) if isinstance(form, str) else str(n)
+
     def closing(self, bucket: str, situations: Sequence[str] = ()) -> str | None:
         return self.sentence(bucket, "closing", situations, fallback=False)
 

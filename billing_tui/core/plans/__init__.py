@@ -63,7 +63,12 @@ from billing_tui.core.plans.plan import (
     parse_tag,
     signed,
 )
-from billing_tui.core.plans.recommend import cancellable_duplicates, paid_charges_of, recommend
+from billing_tui.core.plans.recommend import (
+    cancellable_duplicates,
+    owed_charges,
+    paid_charges_of,
+    recommend,
+)
 
 __all__ = [
     "INTENT_KEY",
@@ -96,6 +101,7 @@ __all__ = [
     "next_invoice_text",
     "observe",
     "open_refundable_disputes",
+    "owed_charges",
     "paid_charges_of",
     "parse_money",
     "parse_tag",

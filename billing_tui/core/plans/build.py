@@ -250,7 +250,7 @@ def plan_update_quantity(
         raise KeyError(f"{subscription_id} is not a subscription of this case")
     item = primary_item(sub)
     item_id, old_qty = (item.id, item.quantity or 1) if item is not None else ("", 0)
-    blocked = seats_guard(sub, quantity)
+    blocked = seats_guard(sub, quantity, item)
     new_sub = with_quantity(sub, max(quantity, 1)) if sub.items else sub
     mrr = new_sub.mrr - sub.mrr
     behaviour = "create_prorations" if prorate_now else "none"

@@ -15,6 +15,7 @@ from billing_tui.core.model import (
     PortalConfiguration,
     SnapshotPart,
     Subscription,
+    SubscriptionItem,
     SubscriptionStatus,
 )
 from billing_tui.core.plans.plan import ActionKind, Plan
@@ -116,8 +117,15 @@ def portal_flow_guard(
     return None
 
 
-def seats_guard(sub: Subscription, quantity: int) -> str | None:
-    """Why the seat count of ``sub``'s first item cannot change to ``quantity`` now."""
+def seats_guard(
+    sub: Subscription, quantity: int, item: SubscriptionItem | None = None
+) -> str | None:
+    """Why the seat count of ``item`` (default: the only item) cannot change to ``quantity``.
+
+    A subscription with several items (a base plan plus a per-seat add-on) may change seats
+    when the plan targets one item and that item is the seat item — the only one with more
+    than one seat; when no item, or more than one, could be the seat item it is ambiguous and
+    goes to the Dashboard."""
     blocked = cancel_guard(sub)
     if blocked is not None:
         blocked = blocked.replace("there is nothing to cancel", "seats cannot change")
@@ -126,11 +134,18 @@ def seats_guard(sub: Subscription, quantity: int) -> str | None:
         return f"{sub.id} has no items"
     if quantity < 1:
         return "a subscription keeps at least 1 seat; cancel it instead"
-    if quantity == (sub.items[0].quantity or 1):
-        return f"{sub.id} already has {quantity} seat(s)"
-    if len(sub.items) > 1:
+    target = item if item is not None else sub.items[0]
+    if len(sub.items) > 1 and (item is None or item != _only_seat_item(sub)):
         return f"{sub.id} has {len(sub.items)} items: change seats in the Dashboard"
+    if quantity == (target.quantity or 1):
+        return f"{sub.id} already has {quantity} seat(s)"
     return None
+
+
+def _only_seat_item(sub: Subscription) -> SubscriptionItem | None:
+    """The one item holding more than one seat (None: none does, or several do)."""
+    seated = [i for i in sub.items if (i.quantity or 1) > 1]
+    return seated[0] if len(seated) == 1 else None
 
 
 def money_guard(classification: Classification) -> str | None:

@@ -184,13 +184,24 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class OwedCharge:
+    """A refund the case owed when it looked: the charge of a duplicate it canceled."""
+
+    charge_id: str
+    subscription_id: str
+    refundable: Money
+
+
+@dataclass(frozen=True)
 class Observation:
-    """What the case saw in Stripe: whom, which anomalies, and what could not be loaded."""
+    """What the case saw in Stripe: whom, which anomalies, what could not be loaded, and the
+    refunds it still owed then (so the case log alone can say what is owed)."""
 
     loaded_at: datetime
     customer_ids: tuple[str, ...]
     anomaly_codes: tuple[str, ...] = ()
     failures: tuple[PartFailure, ...] = ()
+    owed_refunds: tuple[OwedCharge, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -204,8 +215,19 @@ class Observation:
         return f"snapshot incomplete: {parts} could not be loaded"
 
     @classmethod
-    def of(cls, snapshot: CustomerSnapshot, anomaly_codes: tuple[str, ...] = ()) -> Observation:
-        return cls(snapshot.loaded_at, snapshot.customer_ids, anomaly_codes, snapshot.failures)
+    def of(
+        cls,
+        snapshot: CustomerSnapshot,
+        anomaly_codes: tuple[str, ...] = (),
+        owed_refunds: tuple[OwedCharge, ...] = (),
+    ) -> Observation:
+        return cls(
+            snapshot.loaded_at,
+            snapshot.customer_ids,
+            anomaly_codes,
+            snapshot.failures,
+            owed_refunds,
+        )
 
 
 # --------------------------------------------------------------------------- the ledger
@@ -294,6 +316,32 @@ class CaseLedger:
         changes = self.seat_changes(subscription_id)
         return changes[0][1].quantity_before if changes else None
 
+    @property
+    def open_failures(self) -> tuple[Entry, ...]:
+        """Failed or skipped entries nothing later in the case did instead (same kind, same
+        target): what a retry or a decision is still owed for."""
+        return tuple(
+            e
+            for i, e in enumerate(self.entries)
+            if e in self.failed
+            and not any(
+                later.outcome.done and _target(later) == _target(e)
+                for later in self.entries[i + 1 :]
+            )
+        )
+
+    @property
+    def owed_refunds(self) -> tuple[OwedCharge, ...]:
+        """The refunds owed when the case last looked, less those it refunded or declined
+        with a reason since."""
+        seen = self.observed.owed_refunds if self.observed is not None else ()
+        return tuple(
+            o
+            for o in seen
+            if self.no_refund(o.charge_id) is None
+            and not any(e.outcome.done for e in self.refunds_of(o.charge_id))
+        )
+
     def portal_links(self, flow: str | None = None) -> tuple[Entry, ...]:
         """Portal sessions this case created (optionally: with ``flow``)."""
         return tuple(
@@ -301,6 +349,25 @@ class CaseLedger:
             for e in self.done
             if isinstance(e.intent, PortalIntent) and (flow is None or e.intent.flow == flow)
         )
+
+
+def _target(entry: Entry) -> tuple[ActionKind, str]:
+    """What an entry acts on: its kind and the id it targets."""
+    intent = entry.intent
+    match intent:
+        case NoRefundIntent():  # a decision settles a failed refund of the same charge
+            return ActionKind.REFUND, intent.charge_id
+        case RefundIntent():
+            target = intent.charge_id
+        case CancelIntent() | SeatIntent():
+            target = intent.subscription_id
+        case RetryIntent():
+            target = intent.invoice_id
+        case PortalIntent():
+            target = intent.customer_id
+        case NoteIntent():
+            target = intent.note
+    return entry.kind, target
 
 
 #: A case that has done nothing yet (the planner's default).

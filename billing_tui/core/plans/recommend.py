@@ -35,6 +35,7 @@ from billing_tui.core.plans.ledger import (
     EMPTY_LEDGER,
     CancelIntent,
     CaseLedger,
+    OwedCharge,
     RefundIntent,
     RetryIntent,
 )
@@ -142,6 +143,16 @@ def _owed_refunds(
             )
         )
     return found
+
+
+def owed_charges(snapshot: CustomerSnapshot, ledger: CaseLedger) -> tuple[OwedCharge, ...]:
+    """The refunds the case owes on this snapshot (canceled duplicates' charges not refunded
+    yet), as the case log keeps them with the observation."""
+    paid = {s.id: paid_charges_of(snapshot, s) for s in snapshot.subscriptions}
+    return tuple(
+        OwedCharge(o.charge.id, o.duplicate.id, o.charge.refundable)
+        for o in owed_duplicate_refunds(snapshot, ledger, paid)
+    )
 
 
 #: The refund reasons Stripe takes (what a recorded refund may have used).

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from billing_tui.core import queries
@@ -100,17 +101,33 @@ def owed_duplicate_refunds(
     """Charges of canceled duplicates still to refund (``paid``: each subscription's paid
     charges, newest first). A charge with a recorded "not refunding because …" is included:
     :func:`supersede` shows its refund as decided."""
-    owed: list[OwedRefund] = []
+    cancels: dict[str, str | None] = {}
     for sub in snapshot.subscriptions:
         entry = ledger.cancel_of(sub.id)
-        if entry is None and not (canceled_by_tool(sub) and _stopped(sub)):
+        if entry is not None:
+            cancels[sub.id] = entry.action_id
+    return owed_refunds_of_cancels(snapshot, cancels, paid)
+
+
+def owed_refunds_of_cancels(
+    snapshot: CustomerSnapshot,
+    cancels: Mapping[str, str | None],
+    paid: Mapping[str, tuple[Charge, ...]],
+) -> list[OwedRefund]:
+    """:func:`owed_duplicate_refunds` from the case's cancels (subscription id → the cancel's
+    action id, or None when the action id is not known) — the one rule, for the planner and
+    the handoff's facts alike. A subscription Stripe shows billing-tui canceled counts too."""
+    owed: list[OwedRefund] = []
+    for sub in snapshot.subscriptions:
+        if sub.id not in cancels and not (canceled_by_tool(sub) and _stopped(sub)):
             continue
         kept = kept_original(snapshot, sub)
         if kept is None:
             continue
+        action = cancels.get(sub.id)
         for charge in paid.get(sub.id, ()):
             if charge.refundable.amount > 0 and charge.amount.amount > 0:
-                owed.append(OwedRefund(charge, sub, kept, entry.action_id if entry else None))
+                owed.append(OwedRefund(charge, sub, kept, action))
     return owed
 
 
@@ -239,3 +256,13 @@ def plan_no_refund(charge_id: str, reason: str, *, customer_id: str | None = Non
         customer_id=customer_id,
         recommended=False,
     )
+
+
+def plan_status(plan: Plan, ledger: CaseLedger) -> str:
+    """How a plan stands against the case: ``done`` (the case did just this), ``superseded``
+    (an alternative of something done, or a refund declined with a reason), ``blocked`` (a
+    guard says why) or ``planned``. The one reading for ``triage`` and the action pane."""
+    if plan.superseded_by is not None:
+        entry = next((e for e in ledger.entries if e.action_id == plan.superseded_by), None)
+        return "done" if entry is not None and same_intent(plan, entry) else "superseded"
+    return "blocked" if plan.blocked_reason else "planned"
