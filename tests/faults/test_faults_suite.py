@@ -27,12 +27,7 @@ TRIALS_OF = {"kill-tui/whole": 2}
 #: Modes that fail on main today (issue 11), each with what goes wrong; remove an entry once
 #: the fix is merged and the mode passes. Non-strict only where main fails in some runs of 10
 #: trials and not in others (the fault draws follow the order concurrent reads arrive in).
-KNOWN: dict[str, tuple[str, bool]] = {
-    "kill-tui/whole": (
-        "the restarted workstation cannot finish a ticket done in Stripe (10/10)",
-        True,
-    ),
-}
+KNOWN: dict[str, tuple[str, bool]] = {}
 
 
 def _param(name: str) -> object:
