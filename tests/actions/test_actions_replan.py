@@ -104,6 +104,11 @@ async def test_after_a_cancel_only_run_the_next_run_still_refunds_the_duplicate(
     (done,) = refunds_of(again.plans(), DUPE_CHARGE)
     assert done.superseded_by is not None
     assert not done.possible
+    assert "$19.00 refunded, nothing left" in done.title
+    # the case canceled the duplicate itself: one note documents it, not a second one saying
+    # that no duplicate is live
+    titles = [p.title for p in again.plans()]
+    assert "Document: no duplicate subscription is live any more" not in titles
 
 
 async def test_a_cancel_whose_answer_was_lost_still_owes_the_refund(dupe: Case) -> None:

@@ -116,10 +116,15 @@ def plan_refund(
             "which usually closes it"
         )
     partial = " (partial)" if not full and amount is not None else ""
-    what = refund.format() if refund.amount > 0 else "nothing left"
+    title = (
+        f"Refund {refund.format()}{partial} of {charge.id}{card} (reason: {reason})"
+        if refund.amount > 0
+        else f"Refund of {charge.id}{card} (reason: {reason}): "
+        f"{charge.amount_refunded.format()} refunded, nothing left"
+    )
     plan = Plan(
         kind=ActionKind.REFUND,
-        title=f"Refund {what}{partial} of {charge.id}{card} (reason: {reason})",
+        title=title,
         target_id=charge.id,
         params=params,
         diff=diff,

@@ -332,7 +332,12 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
                 why="no money moves until a reload loads every subscription",
             )
         )
-    elif not groups and not owed_duplicate_refunds(snap, ctx.ledger, paid):
+    elif (
+        not groups
+        and not owed_duplicate_refunds(snap, ctx.ledger, paid)
+        and not _case_canceled(ctx.ledger)
+    ):
+        # (when this case canceled the duplicate, the note below documents it: no second note)
         plans.append(
             plan_note(
                 "Document: no duplicate subscription is live any more",
@@ -348,6 +353,14 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
         )
     )
     return plans
+
+
+def _case_canceled(ledger: CaseLedger) -> bool:
+    """Whether this case canceled a subscription (done, or sent with its answer lost)."""
+    return any(
+        isinstance(e.intent, CancelIntent) and e.outcome.may_have_happened
+        for e in ledger.entries
+    )
 
 
 def _seat_target(ctx: _Ctx, sub: Subscription) -> tuple[int, bool]:
