@@ -128,7 +128,7 @@ def _billing_section(snapshot: CustomerSnapshot, anomalies: Sequence[Anomaly]) -
     lines += [f"- {_sub_line(s)}" for s in live]
     ended = [s for s in snapshot.subscriptions if not s.is_live]
     if ended:
-        lines.append(f"{len(ended)} other subscription(s):")
+        lines.append(f"{len(ended)} other subscription{'s' if len(ended) != 1 else ''}:")
         lines += [f"- {_sub_line(s)}" for s in ended[:5]]
     open_invoices = [i for i in snapshot.invoices if i.status == "open"]
     for inv in open_invoices:

@@ -91,7 +91,7 @@ class OwedRefund:
         )
         return (
             f"{self.duplicate.id} duplicated {self.kept.id}, which stays live, and {who}: "
-            f"its charge {self.charge.id} is not refunded yet — refund it, or record why not"
+            f"refund its charge {self.charge.id} as well, or record why not"
         )
 
 
