@@ -22,7 +22,7 @@ from billing_tui.core.plans import (
     PlanInputs,
     PlanRequest,
 )
-from billing_tui.core.text import date_label
+from billing_tui.core.text import count_label, date_label
 
 _CANCEL_ORDER = (CancelWhen.NOW, CancelWhen.PERIOD_END, CancelWhen.ON_DATE)
 
@@ -94,8 +94,9 @@ class PlanInputsForm(Vertical):
             with Horizontal(id="seats-row"):
                 yield Label("Seats")
                 yield Input(inputs.seats or "", placeholder="3", id="seats", compact=True)
+                now = count_label(inputs.current_seats or 0, "seat")
                 yield Static(
-                    f"now {inputs.current_seats} seat(s); type the count to change to",
+                    f"now {now}; type the count to change to",
                     classes="hint",
                 )
         elif inputs.kind == ActionKind.CANCEL_SUBSCRIPTION:

@@ -254,3 +254,13 @@ def human_gap(seconds: float) -> str:
     if s < 2 * 86400:
         return f"{s // 3600} h"
     return f"{s // 86400} days"
+
+
+def count_label(count: int | str, one: str, many: str | None = None) -> str:
+    """``1 seat`` / ``3 seats`` (``many`` defaults to ``one + "s"``): a count with its noun in
+    the right number, for the operator's English text (the follow-up has its own templates)."""
+    try:
+        singular = int(count) == 1
+    except ValueError:
+        singular = False
+    return f"{count} {one if singular else (many or one + 's')}"

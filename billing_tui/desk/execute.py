@@ -31,7 +31,7 @@ from billing_tui.core.plans import (
     metadata_for,
     parse_tag,
 )
-from billing_tui.core.text import date_label
+from billing_tui.core.text import count_label, date_label
 from billing_tui.desk.intents import (
     CHECKED,
     RECORDED_KEY,
@@ -159,7 +159,11 @@ async def _update_quantity(
         metadata=metadata,
         idempotency_key=key,
     )
-    return _Done((sub_id,), updated.request_id, f"{sub_id} now has {updated.obj.quantity} seat(s)")
+    return _Done(
+        (sub_id,),
+        updated.request_id,
+        f"{sub_id} now has {count_label(updated.obj.quantity, 'seat')}",
+    )
 
 
 async def _portal(

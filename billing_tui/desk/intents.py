@@ -23,7 +23,7 @@ from billing_tui.core.plans import (
     amount_of,
     parse_tag,
 )
-from billing_tui.core.text import date_label
+from billing_tui.core.text import count_label, date_label
 from billing_tui.desk.records import outcome_of
 from billing_tui.gateway import Gateway
 from billing_tui.store.caselog import ActionRecord, CaseRecord
@@ -212,5 +212,7 @@ def _seats(sub: Subscription, params: Mapping[str, str]) -> Found | None:
     wanted, item_id = params.get("quantity"), params.get("item")
     items = [i for i in sub.items if i.id == item_id] if item_id else list(sub.items[:1])
     if wanted and items and str(items[0].quantity or 0) == wanted:
-        return Found((sub.id,), f"{sub.id} already has {wanted} seat(s); nothing was sent again")
+        return Found(
+            (sub.id,), f"{sub.id} already has {count_label(wanted, 'seat')}; nothing was sent again"
+        )
     return None

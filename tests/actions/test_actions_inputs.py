@@ -28,7 +28,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
         ("-2", "not a number of seats"),
         ("0", "at least 1 seat"),
         ("10000", "more than 9,999"),
-        ("10", "already has 10 seat(s)"),
+        ("10", "already has 10 seats"),
     ],
 )
 def test_seat_counts_that_cannot_be_used_name_the_seats_field(typed: str, said: str) -> None:

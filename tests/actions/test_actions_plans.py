@@ -339,7 +339,7 @@ def test_seat_change_to_the_same_count_or_zero_is_refused() -> None:
     snap = snapshot(subs=(team,))
     cls = classified(Bucket.TEAM_INTENT)
     assert plan_update_quantity(snap, team.id, 3, classification=cls).blocked_reason == (
-        "sub_team0002 already has 3 seat(s)"
+        "sub_team0002 already has 3 seats"
     )
     zero = plan_update_quantity(snap, team.id, 0, classification=cls).blocked_reason
     assert zero is not None

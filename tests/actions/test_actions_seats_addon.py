@@ -57,7 +57,7 @@ def test_the_seat_item_may_change_and_anything_ambiguous_may_not() -> None:
     sub = two_items(1, 4)
     base, addon = sub.items
     assert seats_guard(sub, 2, addon) is None
-    assert seats_guard(sub, 4, addon) == "sub_two1 already has 4 seat(s)"
+    assert seats_guard(sub, 4, addon) == "sub_two1 already has 4 seats"
     dashboard = "sub_two1 has 2 items: change seats in the Dashboard"
     assert seats_guard(sub, 2, base) == dashboard  # the base plan is not the seat item
     assert seats_guard(sub, 2) == dashboard  # no item named

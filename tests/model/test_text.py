@@ -87,3 +87,13 @@ def test_ids_and_idempotency_keys_are_not_card_numbers(digest: str) -> None:
         assert redact(value) == value
     assert "4242" not in redact("card 4242-4242-4242-4242, thanks")
     assert "4242" not in redact("card=4242424242424242key=x")
+
+
+def test_counts_read_in_the_right_number() -> None:
+    from billing_tui.core.text import count_label
+
+    assert count_label(1, "seat") == "1 seat"
+    assert count_label(3, "seat") == "3 seats"
+    assert count_label("1", "seat") == "1 seat"
+    assert count_label(0, "subscription") == "0 subscriptions"
+    assert count_label(2, "person", "people") == "2 people"

@@ -257,19 +257,19 @@ async def test_seat_reduction_ticket_end_to_end_in_the_tui(tmp_path: Path) -> No
         seats = plan_index(actions, ActionKind.UPDATE_QUANTITY, "no proration")
         modal = await open_confirmation(pilot, actions, seats)
         box = modal.query_one("#seats", Input)
-        for typed, said in (("10", "already has 10 seat(s)"), ("0", "at least 1 seat")):
+        for typed, said in (("10", "already has 10 seats"), ("0", "at least 1 seat")):
             await type_into(pilot, box, typed)
             assert said in message(modal)
             assert modal.query_one("#confirm", Button).disabled
         await type_into(pilot, box, "3")
         assert message(modal) == ""
         assert "si_seatreduce11.quantity 10 → 3" in diff_text(modal)
-        assert "to 3 seat(s)" in diff_text(modal)
+        assert "to 3 seats" in diff_text(modal)
         assert "MRR -$70.00" in widget_text(modal.query_one("#summary"))
         modal.query_one("#cancel", Button).focus()
         await pilot.press("y")
         await settle(pilot)
-        assert "3 seat(s)" in widget_text(actions.query_one("#case-actions"))
+        assert "3 seats" in widget_text(actions.query_one("#case-actions"))
         sandbox = session.connection.sandbox
         assert sandbox is not None
         sub = sandbox.state.get("subscription", "sub_seatreduce1")
@@ -284,4 +284,4 @@ async def test_seat_reduction_ticket_end_to_end_in_the_tui(tmp_path: Path) -> No
         handoff = app.screen
         assert isinstance(handoff, HandoffScreen)
         assert handoff.doc is not None
-        assert "3 seat(s)" in handoff.doc.section("ACTION TAKEN")
+        assert "3 seats" in handoff.doc.section("ACTION TAKEN")

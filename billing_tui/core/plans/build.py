@@ -44,7 +44,7 @@ from billing_tui.core.plans.plan import (
     next_invoice_text,
     signed,
 )
-from billing_tui.core.text import card_label, date_label
+from billing_tui.core.text import card_label, count_label, date_label
 
 
 def _finish(
@@ -363,7 +363,7 @@ def _prorated_seat_change(
             f"{est.format()} on {end}" if before != "none" else "none",
             estimate=True,
         ),
-        title=f"Change {sub.id} to {quantity} seat(s) now, prorated",
+        title=f"Change {sub.id} to {count_label(quantity, 'seat')} now, prorated",
         reversal=(
             f"set the quantity back to {old_qty} (another proration); credits already issued stay"
         ),
@@ -384,7 +384,8 @@ def _renewal_seat_change(
             sub.id, "next_invoice", next_invoice_text(sub), next_invoice_text(new_sub)
         ),
         title=(
-            f"Change {sub.id} to {quantity} seat(s) from the next renewal ({end}), no proration"
+            f"Change {sub.id} to {count_label(quantity, 'seat')} from the next renewal ({end}), "
+            "no proration"
         ),
         reversal=f"set the quantity back to {old_qty} before {end}",
     )

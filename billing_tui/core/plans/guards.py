@@ -19,7 +19,7 @@ from billing_tui.core.model import (
     SubscriptionStatus,
 )
 from billing_tui.core.plans.plan import ActionKind, Plan
-from billing_tui.core.text import date_label
+from billing_tui.core.text import count_label, date_label
 
 
 def refund_guard(snapshot: CustomerSnapshot, charge: Charge, amount: Money | None) -> str | None:
@@ -138,7 +138,7 @@ def seats_guard(
     if len(sub.items) > 1 and (item is None or item != _only_seat_item(sub)):
         return f"{sub.id} has {len(sub.items)} items: change seats in the Dashboard"
     if quantity == (target.quantity or 1):
-        return f"{sub.id} already has {quantity} seat(s)"
+        return f"{sub.id} already has {count_label(quantity, 'seat')}"
     return None
 
 

@@ -20,7 +20,7 @@ from billing_tui.core.model import CustomerSnapshot, Money
 from billing_tui.core.plans.build import plan_cancel, plan_refund, plan_update_quantity
 from billing_tui.core.plans.impact import primary_item
 from billing_tui.core.plans.plan import ActionKind, Plan, money_phrase, parse_money
-from billing_tui.core.text import date_label
+from billing_tui.core.text import count_label, date_label
 
 #: Stripe's refund reason codes, in the order the confirmation offers them.
 REFUND_REASONS: tuple[str, ...] = ("duplicate", "fraudulent", "requested_by_customer")
@@ -160,7 +160,9 @@ def parse_seats(text: str, current: int | None) -> int:
     if seats > MAX_SEATS:
         raise InputError(InputField.SEATS, f"{seats} seats is more than {MAX_SEATS:,}")
     if current is not None and seats == current:
-        raise InputError(InputField.SEATS, f"the subscription already has {seats} seat(s)")
+        raise InputError(
+            InputField.SEATS, f"the subscription already has {count_label(seats, 'seat')}"
+        )
     return seats
 
 

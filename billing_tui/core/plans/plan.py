@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import IntEnum, StrEnum
 
 from billing_tui.core.model import CustomerSnapshot, Money, Subscription, minor_unit_exponent
-from billing_tui.core.text import date_label
+from billing_tui.core.text import count_label, date_label
 
 
 class Step(IntEnum):
@@ -83,7 +83,7 @@ class ActionKind(StrEnum):
                 return f"Cancel {params.get('subscription', '?')} {when}"
             case ActionKind.UPDATE_QUANTITY:
                 sub_id, quantity = params.get("subscription", "?"), params.get("quantity", "?")
-                return f"Change {sub_id} to {quantity} seat(s)"
+                return f"Change {sub_id} to {count_label(quantity, 'seat')}"
             case ActionKind.PORTAL_SESSION:
                 flow = params.get("flow")
                 customer = params.get("customer", "?")

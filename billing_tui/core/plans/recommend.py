@@ -358,8 +358,7 @@ def _duplicate(ctx: _Ctx) -> list[Plan]:
 def _case_canceled(ledger: CaseLedger) -> bool:
     """Whether this case canceled a subscription (done, or sent with its answer lost)."""
     return any(
-        isinstance(e.intent, CancelIntent) and e.outcome.may_have_happened
-        for e in ledger.entries
+        isinstance(e.intent, CancelIntent) and e.outcome.may_have_happened for e in ledger.entries
     )
 
 
