@@ -234,26 +234,24 @@ def _utc(value: datetime) -> datetime:
 def human_span(seconds: float) -> str:
     """A bound that holds for a spread of ``seconds``: rounded UP (290 s is "within 5 min",
     never "within 4 min"); below two minutes, the seconds themselves."""
-    s = abs(int(seconds))
-    if s < 120:
-        return f"{s} s"
-    if s < 2 * 3600:
-        return f"{-(-s // 60)} min"
-    if s < 2 * 86400:
-        return f"{-(-s // 3600)} h"
-    return f"{-(-s // 86400)} days"
+    return _duration(seconds, up=True)
 
 
 def human_gap(seconds: float) -> str:
     """``92 s``, ``14 min``, ``3 h``, ``2 days``: how far apart two events were."""
+    return _duration(seconds, up=False)
+
+
+def _duration(seconds: float, *, up: bool) -> str:
+    """``seconds`` in the largest unit that keeps it at two or more, rounded up or down."""
     s = abs(int(seconds))
     if s < 120:
         return f"{s} s"
-    if s < 2 * 3600:
-        return f"{s // 60} min"
-    if s < 2 * 86400:
-        return f"{s // 3600} h"
-    return f"{s // 86400} days"
+    unit, size = next(
+        ((u, n) for u, n, below in (("min", 60, 2 * 3600), ("h", 3600, 2 * 86400)) if s < below),
+        ("days", 86400),
+    )
+    return f"{-(-s // size) if up else s // size} {unit}"
 
 
 def count_label(count: int | str, one: str, many: str | None = None) -> str:
