@@ -334,8 +334,15 @@ async def _failed(
 
 
 async def _finished(
-    plan: Plan, caselog: CaseLog, case_id: str, record: ActionRecord, done: _Done
+    plan: Plan,
+    caselog: CaseLog,
+    case_id: str,
+    record: ActionRecord,
+    done: _Done,
+    *,
+    replayed: bool = False,
 ) -> ActionOutcome:
+    """Record the action's success (``replayed``: found in Stripe, nothing was sent)."""
     outcome = ActionOutcome(
         plan,
         "succeeded",
@@ -345,6 +352,7 @@ async def _finished(
         idempotency_key=record.idempotency_key,
         action_id=record.id,
         url=done.url,
+        replayed=replayed,
     )
     result = OutcomeRecord.of(outcome)
     await _finish(caselog, case_id, record.id, "succeeded", result)
@@ -394,17 +402,8 @@ async def _recorded_found(
     plan: Plan, caselog: CaseLog, case_id: str, record: ActionRecord, found: Found
 ) -> ActionOutcome:
     """Stripe already holds what the intent asks for: that is the action's result."""
-    outcome = ActionOutcome(
-        plan,
-        "succeeded",
-        found.message,
-        stripe_ids=found.stripe_ids,
-        idempotency_key=record.idempotency_key,
-        action_id=record.id,
-        replayed=True,
-    )
-    await _finish(caselog, case_id, record.id, "succeeded", OutcomeRecord.of(outcome))
-    return outcome
+    done = _Done(found.stripe_ids, None, found.message)
+    return await _finished(plan, caselog, case_id, record, done, replayed=True)
 
 
 @dataclass(frozen=True)
